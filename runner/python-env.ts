@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { sha256Hex } from './canonical-json.ts';
+import { projectRoot } from './project-root.ts';
+import { fail, ok, type Result } from './result.ts';
+
+/**
+ * The project's one Python virtual environment (`.dermatune/venv`), created and filled on first
+ * use from the pinned requirements files of whoever needs it (the model worker, the MLflow
+ * server, the encoder export). Idempotent: a stamp records which requirement files, by content,
+ * are installed, so a second call costs one file read.
+ */
+export interface PythonEnv {
+  /** Absolute path of the venv's interpreter. */
+  python: string;
+  /** The venv's bin folder (for console scripts such as `mlflow`). */
+  binDir: string;
+}
+
+export interface PythonEnvFailure {
+  reason: 'no-python' | 'install-failed';
+  message: string;
+}
+
+/** torch must come from the local CPU wheel before anything can pull a multi-GB CUDA build. */
+const TORCH_PIN = 'torch==2.13.0';
+
+export function venvDir(): string {
+  return process.env.DERMATUNE_VENV ?? join(projectRoot(), '.dermatune', 'venv');
+}
+
+export async function ensurePythonEnv(
+  requirementFiles: readonly string[],
+  log: (line: string) => void = () => {},
+): Promise<Result<PythonEnv, PythonEnvFailure>> {
+  const dir = venvDir();
+  await mkdir(join(dir, '..'), { recursive: true });
+  const env: PythonEnv = { python: join(dir, 'bin', 'python'), binDir: join(dir, 'bin') };
+  const wanted = await Promise.all(
+    requirementFiles.map(async (file) => ({ file, digest: sha256Hex(await readFile(file)) })),
+  );
+  if (await stampCovers(dir, wanted)) return ok(env);
+
+  // Serialise installers across processes (parallel test workers, a test and a run).
+  const release = await lockfile.lock(join(dir, '..'), {
+    lockfilePath: `${dir}.lock`,
+    retries: { retries: 600, minTimeout: 1000, maxTimeout: 1000 },
+    stale: 15 * 60_000,
+  });
+  try {
+    if (await stampCovers(dir, wanted)) return ok(env);
+    if (!existsSync(env.python)) {
+      const base = process.env.DERMATUNE_PYTHON ?? 'python3';
+      log(`creating the Python environment in ${dir}`);
+      const created = await runLogged(base, ['-m', 'venv', dir], log);
+      if (!created.ok) {
+        return fail({
+          reason: 'no-python',
+          message: `could not create a virtual environment with ${base}: ${created.error}`,
+        });
+      }
+      await runLogged(env.python, ['-m', 'pip', 'install', '-q', '--upgrade', 'pip'], log);
+    }
+    const installed = await readStamp(dir);
+    for (const { file, digest } of wanted) {
+      if (installed[file] === digest) continue;
+      const text = await readFile(file, 'utf8');
+      if (/\btorch\b/.test(text)) {
+        const torch = await runLogged(env.python, ['-m', 'pip', 'install', '-q', TORCH_PIN], log);
+        if (!torch.ok) return fail({ reason: 'install-failed', message: torch.error });
+      }
+      log(`installing ${file}`);
+      const done = await runLogged(env.python, ['-m', 'pip', 'install', '-q', '-r', file], log);
+      if (!done.ok) {
+        return fail({ reason: 'install-failed', message: `pip install -r ${file}: ${done.error}` });
+      }
+      installed[file] = digest;
+      await writeFile(stampPath(dir), JSON.stringify(installed, null, 2));
+    }
+    return ok(env);
+  } finally {
+    await release();
+  }
+}
+
+function stampPath(dir: string): string {
+  return join(dir, 'dermatune-installed.json');
+}
+
+async function readStamp(dir: string): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(await readFile(stampPath(dir), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+async function stampCovers(
+  dir: string,
+  wanted: readonly { file: string; digest: string }[],
+): Promise<boolean> {
+  if (!existsSync(join(dir, 'bin', 'python'))) return false;
+  const stamp = await readStamp(dir);
+  return wanted.every(({ file, digest }) => stamp[file] === digest);
+}
+
+function runLogged(
+  command: string,
+  args: string[],
+  log: (line: string) => void,
+): Promise<Result<void, string>> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(line);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => resolve(fail(error.message)));
+    child.on('close', (code) =>
+      resolve(code === 0 ? ok(undefined) : fail(`exit ${code}: ${tail.trim()}`)),
+    );
+  });
+}

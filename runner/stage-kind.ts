@@ -1,0 +1,120 @@
+import type { Result } from './result.ts';
+
+/**
+ * The contract every stage kind fulfils. The runner core knows nothing of what a stage does;
+ * it only needs enough to key, schedule, run and store it.
+ */
+export interface StageKind<P = Record<string, unknown>> {
+  /** kebab-case, unique; also the folder name under `stages/`. */
+  readonly name: string;
+  /** Bumped whenever the output for the same inputs would change; part of the key. */
+  readonly version: number;
+  /** One line for `plan` and `--help`. */
+  readonly description: string;
+  /** JSON Schema (draft 2020-12) of the params this kind reads, with descriptions and defaults. */
+  readonly paramsSchema: Record<string, unknown>;
+  /** Names of the inputs this kind expects; wiring them to other nodes is the pipeline's job. */
+  readonly inputs: readonly string[];
+  /**
+   * Nondeterministic kinds (LLM calls, GPU training) are never silently rerun once stored:
+   * a stored output is reused until the user forces a rerun.
+   */
+  readonly deterministic: boolean;
+  readonly resources: StageResources;
+  /**
+   * Whatever else decides the output besides params and inputs: model ids and revisions,
+   * prompt template text, worker code and its pinned requirements. Each value is a digest
+   * or an exact identifier; it enters the key and the stored record.
+   */
+  fingerprints?(params: P): Promise<Record<string, string>> | Record<string, string>;
+  /**
+   * Checks that need more than the schema (a file that must exist, a credential that must be
+   * set) before anything runs, so a sweep refuses up front instead of failing an hour in.
+   */
+  preflight?(params: P): Promise<StagePreflightIssue[]> | StagePreflightIssue[];
+  /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
+  run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
+}
+
+export interface StageResources {
+  /** CPU slots (of `--jobs`) this stage occupies while running. Defaults to 1. */
+  cpu?: number;
+  /** GPU slots; stages with gpu > 0 are the ones a remote executor may take. */
+  gpu?: number;
+  /** The LLM provider whose concurrency limit this stage counts against. */
+  llm?: string;
+}
+
+export interface StagePreflightIssue {
+  /** Dotted spec path of the offending setting, when there is one. */
+  path?: string;
+  message: string;
+}
+
+export interface StageInputOutput {
+  /** The input stage's committed output folder (read-only by convention). */
+  dir: string;
+  key: string;
+  kind: string;
+}
+
+export interface StageContext<P> {
+  readonly params: P;
+  readonly inputs: Readonly<Record<string, StageInputOutput>>;
+  /** A fresh temporary folder; the store moves it into place only when the stage succeeded. */
+  readonly outDir: string;
+  readonly key: string;
+  /** Aborted on Ctrl-C / SIGTERM or when another stage fails under fail-fast. */
+  readonly signal: AbortSignal;
+  /** Durable per-item memo that survives a crash of this stage (LLM calls, per-item work). */
+  readonly memo: ItemMemo;
+  /** Where a stage keeps its log (stdout of workers, tracebacks); kept with the output. */
+  readonly logFile: string;
+  report(event: StageReport): void;
+}
+
+/** What a running stage tells the runner; reporters and tracking subscribe to these. */
+export type StageReport =
+  | { type: 'progress'; done: number; total: number; unit?: string; note?: string }
+  | { type: 'metric'; name: string; value: number; step?: number }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+/**
+ * A durable map from content key to JSON value, written atomically item by item, so that a
+ * stage killed midway resumes at the first missing item and never pays twice for an LLM call.
+ */
+export interface ItemMemo {
+  get<T>(namespace: string, key: string): Promise<T | undefined>;
+  put<T>(namespace: string, key: string, value: T): Promise<void>;
+}
+
+export interface StageSummary {
+  /** Final scalar metrics of the stage (eval scores, counts, usage); logged to tracking. */
+  metrics?: Record<string, number>;
+  /** Paths relative to the output folder that tracking uploads as artifacts. */
+  artifacts?: string[];
+  /** Small JSON stats record kept in the manifest (drop counts, usage, timings). */
+  stats?: Record<string, unknown>;
+}
+
+export interface StageFailure {
+  reason: StageFailureReason;
+  message: string;
+  /** Items that failed, with their reasons, when the stage works item by item. */
+  details?: unknown;
+}
+
+export type StageFailureReason =
+  | 'invalid-input'
+  | 'external-service'
+  | 'worker-error'
+  | 'out-of-memory'
+  | 'missing-model'
+  | 'missing-credentials'
+  | 'cancelled'
+  | 'items-failed';
+
+/** Registration helper that keeps the param type attached to the kind. */
+export function defineStageKind<P>(kind: StageKind<P>): StageKind<P> {
+  return kind;
+}
