@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fail, ok, type Result } from '../../runner/result.ts';
+
+/**
+ * Downloads one file of a Hugging Face dataset repository over the hub's HTTP protocol
+ * (`<endpoint>/datasets/<repo>/resolve/<revision>/<path>`), into an on-disk cache, so a shard
+ * is fetched once per revision. A broken transfer keeps its `.part` file and the next attempt
+ * resumes it with an HTTP Range request; transient failures (network errors, stalls, 429, 5xx)
+ * are retried with exponential backoff and jitter, honouring Retry-After.
+ */
+export interface HubFileRequest {
+  /** `https://huggingface.co` unless overridden (HF_ENDPOINT, a mirror, a test server). */
+  endpoint: string;
+  /** `owner/name` of the dataset repository. */
+  repo: string;
+  /** A commit id pins the content; a branch name is resolved by the hub at request time. */
+  revision: string;
+  /** Path inside the repository, e.g. `commercial/000000.tar`. */
+  path: string;
+  /** Sent as a bearer token; BIOMEDICA is gated, so the hub answers 401 without one. */
+  token?: string;
+  cacheDir: string;
+  signal?: AbortSignal;
+  retry?: Partial<RetryPolicy>;
+  /** Called once per attempt with what happened, for the stage log. */
+  onAttempt?: (note: string) => void;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A transfer that receives nothing for this long is aborted and resumed. */
+  stallTimeoutMs: number;
+}
+
+export interface HubFile {
+  file: string;
+  bytes: number;
+  /** Whether the cache already held it. */
+  cached: boolean;
+  /** Attempts that continued a partial download with a Range request. */
+  resumes: number;
+}
+
+export interface HubDownloadFailure {
+  reason: 'unauthorized' | 'not-found' | 'checksum-mismatch' | 'gave-up' | 'cancelled';
+  url: string;
+  message: string;
+}
+
+const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  stallTimeoutMs: 60_000,
+};
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+export function hubResolveUrl(endpoint: string, repo: string, revision: string, path: string) {
+  const encodedPath = path.split('/').map(encodeURIComponent).join('/');
+  return `${endpoint.replace(/\/+$/, '')}/datasets/${repo}/resolve/${encodeURIComponent(revision)}/${encodedPath}`;
+}
+
+/** Where a downloaded file lives in the cache: one folder per repository and revision. */
+export function hubCachePath(cacheDir: string, repo: string, revision: string, path: string) {
+  return join(cacheDir, `datasets--${repo.replace(/\//g, '--')}`, revision, ...path.split('/'));
+}
+
+export async function downloadHubFile(
+  request: HubFileRequest,
+): Promise<Result<HubFile, HubDownloadFailure>> {
+  const policy = { ...DEFAULT_RETRY, ...request.retry };
+  const url = hubResolveUrl(request.endpoint, request.repo, request.revision, request.path);
+  const target = hubCachePath(request.cacheDir, request.repo, request.revision, request.path);
+  const cachedSize = await fileSize(target);
+  if (cachedSize !== undefined)
+    return ok({ file: target, bytes: cachedSize, cached: true, resumes: 0 });
+  await mkdir(dirname(target), { recursive: true });
+  const part = `${target}.part`;
+  let resumes = 0;
+  let lastProblem = 'no attempt made';
+  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+    if (request.signal?.aborted) return fail({ reason: 'cancelled', url, message: 'cancelled' });
+    const have = (await fileSize(part)) ?? 0;
+    const outcome = await attemptTransfer(url, part, have, request, policy);
+    request.onAttempt?.(`attempt ${attempt} from byte ${have}: ${outcome.kind} ${outcome.detail}`);
+    if (have > 0 && outcome.resumed) resumes++;
+    switch (outcome.kind) {
+      case 'complete': {
+        const verified = await verifyChecksum(part, outcome.sha256);
+        if (!verified) {
+          await rm(part, { force: true });
+          return fail({
+            reason: 'checksum-mismatch',
+            url,
+            message: `${request.path}: SHA-256 differs from the hub's ETag ${outcome.sha256}`,
+          });
+        }
+        await rename(part, target);
+        return ok({ file: target, bytes: (await fileSize(target)) ?? 0, cached: false, resumes });
+      }
+      case 'fatal':
+        return fail({ reason: outcome.reason, url, message: outcome.detail });
+      case 'restart':
+        await rm(part, { force: true });
+        lastProblem = outcome.detail;
+        continue;
+      case 'retry': {
+        lastProblem = outcome.detail;
+        if (attempt === policy.maxAttempts) break;
+        const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+        const jittered = backoff / 2 + Math.random() * (backoff / 2);
+        const wait = Math.max(jittered, outcome.retryAfterMs ?? 0);
+        try {
+          await sleep(wait, undefined, { signal: request.signal });
+        } catch {
+          return fail({ reason: 'cancelled', url, message: 'cancelled' });
+        }
+        continue;
+      }
+    }
+  }
+  return fail({
+    reason: 'gave-up',
+    url,
+    message: `${request.path}: ${policy.maxAttempts} attempts failed; last: ${lastProblem}`,
+  });
+}
+
+type TransferOutcome =
+  | { kind: 'complete'; resumed: boolean; detail: string; sha256?: string }
+  | { kind: 'retry'; resumed: boolean; detail: string; retryAfterMs?: number }
+  | { kind: 'restart'; resumed: boolean; detail: string }
+  | {
+      kind: 'fatal';
+      resumed: boolean;
+      reason: 'unauthorized' | 'not-found' | 'cancelled';
+      detail: string;
+    };
+
+async function attemptTransfer(
+  url: string,
+  part: string,
+  have: number,
+  request: HubFileRequest,
+  policy: RetryPolicy,
+): Promise<TransferOutcome> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const headers: Record<string, string> = {};
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  if (have > 0) headers.range = `bytes=${have}-`;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const armStall = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => controller.abort(new Error('stalled')), policy.stallTimeoutMs);
+  };
+  try {
+    armStall();
+    const response = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
+    const status = response.status;
+    if (status === 401 || status === 403) {
+      await response.body?.cancel();
+      const hint = request.token
+        ? 'the token was refused; accept the dataset terms on the hub and check HF_TOKEN'
+        : 'the dataset is gated: set HF_TOKEN to a token with access';
+      return {
+        kind: 'fatal',
+        resumed: false,
+        reason: 'unauthorized',
+        detail: `HTTP ${status}: ${hint}`,
+      };
+    }
+    if (status === 404) {
+      await response.body?.cancel();
+      return { kind: 'fatal', resumed: false, reason: 'not-found', detail: `HTTP 404 for ${url}` };
+    }
+    if (status === 416) {
+      await response.body?.cancel();
+      return {
+        kind: 'restart',
+        resumed: false,
+        detail: 'HTTP 416: partial file no longer matches',
+      };
+    }
+    if (status === 429 || status >= 500) {
+      await response.body?.cancel();
+      return {
+        kind: 'retry',
+        resumed: false,
+        detail: `HTTP ${status}`,
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      };
+    }
+    if (status !== 200 && status !== 206) {
+      await response.body?.cancel();
+      return { kind: 'retry', resumed: false, detail: `unexpected HTTP ${status}` };
+    }
+    const resumed = status === 206;
+    if (resumed) {
+      const start = Number(/bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1]);
+      if (start !== have) {
+        await response.body?.cancel();
+        return {
+          kind: 'restart',
+          resumed,
+          detail: `Content-Range starts at ${start}, not ${have}`,
+        };
+      }
+    }
+    // A 200 after a Range request means the server sends the whole file again: overwrite.
+    const expectedTotal = expectedSize(response, resumed ? have : 0);
+    if (!response.body) return { kind: 'retry', resumed, detail: 'response without a body' };
+    const stallGuard = new Transform({
+      transform(chunk, _encoding, callback) {
+        armStall();
+        callback(null, chunk);
+      },
+    });
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+      stallGuard,
+      createWriteStream(part, { flags: resumed ? 'a' : 'w' }),
+    );
+    const size = (await fileSize(part)) ?? 0;
+    if (expectedTotal !== undefined && size !== expectedTotal) {
+      return { kind: 'retry', resumed, detail: `got ${size} of ${expectedTotal} bytes` };
+    }
+    return { kind: 'complete', resumed, detail: `${size} bytes`, sha256: lfsSha256(response) };
+  } catch (error: unknown) {
+    if (request.signal?.aborted) {
+      return { kind: 'fatal', resumed: false, reason: 'cancelled', detail: 'cancelled' };
+    }
+    const message = error instanceof Error ? (error.cause ?? error.message) : error;
+    return { kind: 'retry', resumed: have > 0, detail: `transfer broke: ${String(message)}` };
+  } finally {
+    clearTimeout(stallTimer);
+    request.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function expectedSize(response: Response, offset: number): number | undefined {
+  const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
+  if (total) return Number(total);
+  const length = response.headers.get('content-length');
+  return length ? offset + Number(length) : undefined;
+}
+
+/**
+ * For LFS files the hub sends the object's SHA-256 as `X-Linked-ETag` (or as the ETag after a
+ * redirect); when it looks like one, the finished file is checked against it.
+ */
+function lfsSha256(response: Response): string | undefined {
+  for (const name of ['x-linked-etag', 'etag']) {
+    const value = response.headers.get(name)?.replace(/^W\//, '').replace(/"/g, '');
+    if (value && /^[0-9a-f]{64}$/.test(value)) return value;
+  }
+  return undefined;
+}
+
+async function verifyChecksum(file: string, sha256: string | undefined): Promise<boolean> {
+  if (!sha256) return true;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex') === sha256;
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}

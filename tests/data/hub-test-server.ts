@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * A local server speaking the parts of the Hugging Face hub protocol the reader uses: the
+ * revision API (`/api/datasets/<repo>/revision/<rev>` -> `{ sha }`) and file resolution
+ * (`/datasets/<repo>/resolve/<rev>/<path>`), which for LFS files redirects to a content URL and
+ * answers Range requests with 206, as the real hub's CDN does. Faults are injected per path.
+ */
+export interface HubTestServerOptions {
+  repo: string;
+  commit: string;
+  /** Branch names the revision API resolves to `commit`. */
+  branches: string[];
+  /** Folder holding the files, addressed by their repository path. */
+  root: string;
+  /** Required bearer token; requests without it get 401, with a wrong one 403. */
+  token: string;
+  faults?: Record<string, Fault[]>;
+}
+
+/** Applied to successive content requests of one path, one fault per request. */
+export type Fault =
+  | { type: 'drop-after'; bytes: number }
+  | { type: 'status'; status: number; retryAfter?: string }
+  | { type: 'ignore-range' }
+  | { type: 'corrupt' };
+
+export interface HubRequestLog {
+  method: string;
+  url: string;
+  range?: string;
+  authorization?: string;
+  status: number;
+}
+
+export interface HubTestServer {
+  endpoint: string;
+  requests: HubRequestLog[];
+  close(): Promise<void>;
+}
+
+export async function startHubTestServer(options: HubTestServerOptions): Promise<HubTestServer> {
+  const requests: HubRequestLog[] = [];
+  const faults = new Map(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
+  const blobs = new Map<string, string>(); // sha256 -> repository path
+  const server: Server = createServer((req, res) => {
+    const log: HubRequestLog = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '',
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+      status: 0,
+    };
+    requests.push(log);
+    const send = (status: number, body?: string, headers: Record<string, string> = {}) => {
+      log.status = status;
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    const auth = req.headers.authorization;
+    if (!auth) return send(401, 'Access to this dataset is restricted.');
+    if (auth !== `Bearer ${options.token}`) return send(403, 'Invalid credentials.');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const prefix = `/api/datasets/${options.repo}/revision/`;
+    if (url.pathname.startsWith(prefix)) {
+      const revision = decodeURIComponent(url.pathname.slice(prefix.length));
+      if (revision !== options.commit && !options.branches.includes(revision)) {
+        return send(404, JSON.stringify({ error: 'Revision not found' }));
+      }
+      return send(200, JSON.stringify({ id: options.repo, sha: options.commit }), {
+        'content-type': 'application/json',
+      });
+    }
+    const resolvePrefix = `/datasets/${options.repo}/resolve/`;
+    if (url.pathname.startsWith(resolvePrefix)) {
+      const rest = url.pathname.slice(resolvePrefix.length);
+      const slash = rest.indexOf('/');
+      const revision = decodeURIComponent(rest.slice(0, slash));
+      const path = rest
+        .slice(slash + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
+      if (revision !== options.commit && !options.branches.includes(revision)) {
+        return send(404, 'Revision not found');
+      }
+      const bytes = readRepoFile(options.root, path);
+      if (!bytes) return send(404, 'Entry not found');
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      blobs.set(sha, path);
+      return send(302, undefined, {
+        location: `/cdn/${sha}`,
+        'x-repo-commit': options.commit,
+        'x-linked-etag': `"${sha}"`,
+        'x-linked-size': String(bytes.length),
+      });
+    }
+    if (url.pathname.startsWith('/cdn/')) {
+      const sha = url.pathname.slice('/cdn/'.length);
+      const path = blobs.get(sha);
+      const bytes = path ? readRepoFile(options.root, path) : undefined;
+      if (!path || !bytes) return send(404, 'No such blob');
+      const fault = faults.get(path)?.shift();
+      serveContent(req, res, bytes, sha, fault, log);
+      return;
+    }
+    send(404, 'Not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function serveContent(
+  req: IncomingMessage,
+  res: ServerResponse,
+  bytes: Buffer,
+  sha: string,
+  fault: Fault | undefined,
+  log: HubRequestLog,
+): void {
+  if (fault?.type === 'status') {
+    log.status = fault.status;
+    res.writeHead(
+      fault.status,
+      fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter },
+    );
+    res.end('injected failure');
+    return;
+  }
+  const range =
+    fault?.type === 'ignore-range' ? undefined : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const start = range ? Number(range[1]) : 0;
+  if (start > bytes.length) {
+    log.status = 416;
+    res.writeHead(416, { 'content-range': `bytes */${bytes.length}` });
+    res.end();
+    return;
+  }
+  let body = bytes.subarray(start);
+  if (fault?.type === 'corrupt') body = Buffer.from(body).fill(0x41, 0, Math.min(64, body.length));
+  const headers: Record<string, string> = {
+    etag: `"${sha}"`,
+    'accept-ranges': 'bytes',
+    'content-length': String(body.length),
+  };
+  if (range) headers['content-range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
+  log.status = range ? 206 : 200;
+  res.writeHead(log.status, headers);
+  if (fault?.type === 'drop-after') {
+    // Send part of the body, then cut the connection as a flaky network would.
+    res.write(body.subarray(0, fault.bytes), () => {
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    return;
+  }
+  res.end(body);
+}
+
+function readRepoFile(root: string, path: string): Buffer | undefined {
+  if (path.includes('..')) return undefined;
+  try {
+    return readFileSync(join(root, path));
+  } catch {
+    return undefined;
+  }
+}
