@@ -8,6 +8,7 @@ import type { BiomedicaSample } from '../../stages/biomedica/biomedica-sample.ts
 import {
   type BiomedicaSource,
   biomedicaSourceFingerprint,
+  type HubSource,
   readBiomedicaSource,
   type SourceFailure,
   type SourceOptions,
@@ -116,7 +117,7 @@ describe('reading BIOMEDICA shards from the hub protocol', () => {
     return server;
   }
 
-  const hubSource = (endpoint: string): BiomedicaSource => ({
+  const hubSource = (endpoint: string): HubSource => ({
     type: 'hub',
     repo: REPO,
     revision: 'main',
