@@ -15,12 +15,15 @@ export interface StageKind<P = Record<string, unknown>> {
   readonly paramsSchema: Record<string, unknown>;
   /** Names of the inputs this kind expects; wiring them to other nodes is the pipeline's job. */
   readonly inputs: readonly string[];
+  /** Inputs the pipeline may leave unwired (generation without an adapter, for a baseline). */
+  readonly optionalInputs?: readonly string[];
   /**
    * Nondeterministic kinds (LLM calls, GPU training) are never silently rerun once stored:
    * a stored output is reused until the user forces a rerun.
    */
   readonly deterministic: boolean;
-  readonly resources: StageResources;
+  /** What the stage occupies while it runs; may depend on params (the LLM provider in use). */
+  readonly resources: StageResources | ((params: P) => StageResources);
   /**
    * Whatever else decides the output besides params and inputs: model ids and revisions,
    * prompt template text, worker code and its pinned requirements. Each value is a digest

@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { sha256Hex } from './canonical-json.ts';
+import type { StageKeyRecord } from './stage-key.ts';
+import type { ItemMemo, StageSummary } from './stage-kind.ts';
+
+/**
+ * Content-keyed, crash-safe storage of stage outputs.
+ *
+ *   <root>/stages/<key>/manifest.json   the key record, params, timings, file list
+ *   <root>/stages/<key>/output/...      what the stage wrote
+ *   <root>/stages/<key>/stage.log       the stage's log
+ *   <root>/staging/<key>.<nonce>/       where a running stage writes
+ *   <root>/memo/<namespace>/...         per-item results that survive a crash (LLM calls)
+ *   <root>/failed/<key>.log             the log of the last failed attempt
+ *   <root>/corrupt/                     entries that failed verification, kept for inspection
+ *
+ * A stage writes into a staging folder; on success the manifest is written into it last and
+ * the folder is renamed into `stages/` in one atomic step, so an entry either exists whole or
+ * not at all. A half-written output never becomes a hit.
+ */
+export interface StageManifest {
+  formatVersion: 1;
+  key: string;
+  nodeId: string;
+  record: StageKeyRecord;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  summary: StageSummary;
+  /** Every file under output/, with its size, to detect truncation and loss. */
+  files: { path: string; size: number }[];
+}
+
+export type EntryState =
+  | { state: 'present'; manifest: StageManifest; dir: string; outputDir: string }
+  | { state: 'absent' }
+  | { state: 'corrupt'; why: string };
+
+export interface StagingArea {
+  dir: string;
+  outputDir: string;
+  logFile: string;
+}
+
+export class ArtifactStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  entryDir(key: string): string {
+    return join(this.root, 'stages', key);
+  }
+
+  get lockPath(): string {
+    return join(this.root, 'store.lock');
+  }
+
+  async lookup(key: string): Promise<EntryState> {
+    const dir = this.entryDir(key);
+    let text: string;
+    try {
+      text = await readFile(join(dir, 'manifest.json'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      try {
+        await stat(dir);
+        return { state: 'corrupt', why: 'the entry has no manifest' };
+      } catch {
+        return { state: 'absent' };
+      }
+    }
+    let manifest: StageManifest;
+    try {
+      manifest = JSON.parse(text) as StageManifest;
+    } catch {
+      return { state: 'corrupt', why: 'the manifest is not valid JSON' };
+    }
+    if (manifest.formatVersion !== 1 || manifest.key !== key) {
+      return { state: 'corrupt', why: 'the manifest belongs to another key or format' };
+    }
+    const outputDir = join(dir, 'output');
+    for (const file of manifest.files) {
+      try {
+        const info = await stat(join(outputDir, file.path));
+        if (info.size !== file.size) {
+          return {
+            state: 'corrupt',
+            why: `${file.path} is ${info.size} bytes, expected ${file.size}`,
+          };
+        }
+      } catch {
+        return { state: 'corrupt', why: `${file.path} is missing` };
+      }
+    }
+    return { state: 'present', manifest, dir, outputDir };
+  }
+
+  /** Moves a corrupt entry aside (never deletes it) so the key becomes a miss. */
+  async quarantine(key: string): Promise<string> {
+    const target = join(this.root, 'corrupt', `${key}.${Date.now()}`);
+    await mkdir(join(this.root, 'corrupt'), { recursive: true });
+    await rename(this.entryDir(key), target);
+    return target;
+  }
+
+  async openStaging(key: string): Promise<StagingArea> {
+    const dir = join(this.root, 'staging', `${key}.${randomBytes(4).toString('hex')}`);
+    const outputDir = join(dir, 'output');
+    await mkdir(outputDir, { recursive: true });
+    return { dir, outputDir, logFile: join(dir, 'stage.log') };
+  }
+
+  async commit(
+    staging: StagingArea,
+    manifest: Omit<StageManifest, 'files' | 'formatVersion'>,
+  ): Promise<string> {
+    const files = await listFiles(staging.outputDir);
+    const full: StageManifest = { formatVersion: 1, ...manifest, files };
+    await writeFile(join(staging.dir, 'manifest.json'), JSON.stringify(full, null, 2));
+    const target = this.entryDir(manifest.key);
+    await mkdir(join(this.root, 'stages'), { recursive: true });
+    try {
+      await rename(staging.dir, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Someone committed the same key first; theirs is as good as ours.
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      await rm(staging.dir, { recursive: true, force: true });
+    }
+    return join(target, 'output');
+  }
+
+  /** Drops a failed or cancelled attempt, keeping its log where the user can read it. */
+  async discard(staging: StagingArea, key: string): Promise<string | undefined> {
+    const failedLog = join(this.root, 'failed', `${key}.log`);
+    let kept: string | undefined;
+    try {
+      await mkdir(join(this.root, 'failed'), { recursive: true });
+      await rename(staging.logFile, failedLog);
+      kept = failedLog;
+    } catch {
+      kept = undefined;
+    }
+    await rm(staging.dir, { recursive: true, force: true });
+    return kept;
+  }
+
+  /** Staging folders left by a killed run; safe to remove only under the store lock. */
+  async clearStaging(): Promise<number> {
+    const dir = join(this.root, 'staging');
+    const left = await readdir(dir).catch(() => [] as string[]);
+    await rm(dir, { recursive: true, force: true });
+    return left.length;
+  }
+
+  async storedKeys(): Promise<string[]> {
+    return (await readdir(join(this.root, 'stages')).catch(() => [] as string[])).filter((name) =>
+      /^[0-9a-f]{64}$/.test(name),
+    );
+  }
+
+  async remove(key: string): Promise<void> {
+    // Renamed first so a concurrent reader never sees a half-deleted entry.
+    const doomed = join(this.root, 'staging', `${key}.gc.${randomBytes(4).toString('hex')}`);
+    await mkdir(join(this.root, 'staging'), { recursive: true });
+    await rename(this.entryDir(key), doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  memo(): ItemMemo {
+    return new FileItemMemo(join(this.root, 'memo'));
+  }
+}
+
+/** One JSON file per item, written aside and renamed into place. */
+class FileItemMemo implements ItemMemo {
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  #path(namespace: string, key: string): string {
+    const safe = /^[A-Za-z0-9_.-]{1,100}$/.test(key) ? key : sha256Hex(key);
+    return join(
+      this.#root,
+      namespace.replace(/[^A-Za-z0-9_.-]/g, '_'),
+      safe.slice(0, 2),
+      `${safe}.json`,
+    );
+  }
+
+  async get<T>(namespace: string, key: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.#path(namespace, key), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put<T>(namespace: string, key: string, value: T): Promise<void> {
+    const path = this.#path(namespace, key);
+    await mkdir(join(path, '..'), { recursive: true });
+    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temp, JSON.stringify(value));
+    await rename(temp, path);
+  }
+}
+
+async function listFiles(root: string): Promise<{ path: string; size: number }[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files: { path: string; size: number }[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    files.push({ path: relative(root, full), size: (await stat(full)).size });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+}

@@ -1,0 +1,17 @@
+import type { Command } from './cli-context.ts';
+import { gcCommand } from './commands/gc.ts';
+import { planCommand } from './commands/plan.ts';
+import { runCommand } from './commands/run.ts';
+import { statusCommand } from './commands/status.ts';
+import { validateCommand } from './commands/validate.ts';
+import { whyCommand } from './commands/why.ts';
+
+/** The commands of the `dermatune` binary, in the order `--help` lists them. */
+export const commands: readonly Command[] = [
+  validateCommand,
+  planCommand,
+  runCommand,
+  statusCommand,
+  whyCommand,
+  gcCommand,
+];

@@ -1,0 +1,46 @@
+import { acquireStoreLock } from '../../store-lock.ts';
+import { readAllSweepHistories } from '../../sweep-history.ts';
+import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { loadPlan, openStore, storeOption } from '../common.ts';
+
+export const gcCommand: Command = {
+  name: 'gc',
+  summary:
+    'remove stored stages that no spec references (the latest run of every sweep, plus the specs named)',
+  usage: 'dermatune gc [spec.yaml]... [--dry-run]',
+  options: {
+    store: storeOption,
+    'dry-run': { type: 'boolean', description: 'list what would be removed, remove nothing' },
+  },
+  positionals: [{ name: 'spec', required: false, many: true }],
+  async run(args, ctx) {
+    const store = openStore(args, ctx);
+    const keep = new Set<string>();
+    for (const history of await readAllSweepHistories(store)) {
+      for (const stages of Object.values(history.variants))
+        for (const key of Object.values(stages)) keep.add(key);
+    }
+    for (const spec of args.positionals) {
+      const plan = await loadPlan({ positionals: [spec], values: {} }, ctx);
+      if (!plan) return EXIT_USAGE;
+      for (const node of plan.graph.nodes) keep.add(node.key);
+    }
+    const lock = await acquireStoreLock(store.lockPath, { command: 'dermatune gc' });
+    if (!lock.ok) {
+      ctx.io.stderr(`${lock.error.message}\n`);
+      return EXIT_USAGE;
+    }
+    try {
+      const doomed = (await store.storedKeys()).filter((key) => !keep.has(key));
+      for (const key of doomed) {
+        if (!args.values['dry-run']) await store.remove(key);
+      }
+      ctx.io.stdout(
+        `${args.values['dry-run'] ? 'would remove' : 'removed'} ${doomed.length} unreferenced stage output(s); kept ${keep.size}.\n`,
+      );
+      return EXIT_OK;
+    } finally {
+      await lock.value.release();
+    }
+  },
+};

@@ -1,0 +1,192 @@
+import { combineObservers } from '../../observers.ts';
+import { jsonReporter } from '../../reporters/json-reporter.ts';
+import { listrReporter } from '../../reporters/listr-reporter.ts';
+import { plainReporter } from '../../reporters/plain-reporter.ts';
+import type { RunObserver, SweepInfo } from '../../run-events.ts';
+import { runStageGraph } from '../../scheduler.ts';
+import { acquireStoreLock } from '../../store-lock.ts';
+import { nodeStates, writeSweepHistory } from '../../sweep-history.ts';
+import type { SweepPlan } from '../../sweep-plan.ts';
+import {
+  type CliContext,
+  type Command,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_STAGE_FAILED,
+  EXIT_USAGE,
+  type TrackingSession,
+} from '../cli-context.ts';
+import { loadPlan, openStore, specOptions } from '../common.ts';
+import { forcedKeys, forceOption } from '../force.ts';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a sweep: every stage that is not already stored, in parallel within resources',
+  usage:
+    'dermatune run <spec.yaml> [--set key=value]... [--only variant]... [--jobs N] [--keep-going] [--force name]... [--json]',
+  options: {
+    ...specOptions,
+    force: forceOption,
+    jobs: {
+      type: 'string',
+      short: 'j',
+      description: 'CPU slots for stages running at once (default: 2)',
+    },
+    gpus: { type: 'string', description: 'GPU slots (default: 1)' },
+    'llm-concurrency': {
+      type: 'string',
+      description: 'LLM stages running at once per provider (default: 1)',
+    },
+    'keep-going': {
+      type: 'boolean',
+      description: 'after a failure, finish what does not depend on it',
+    },
+    wait: {
+      type: 'boolean',
+      description: 'wait for another run holding the store instead of failing',
+    },
+    'no-tracking': { type: 'boolean', description: 'do not log to MLflow' },
+    json: {
+      type: 'boolean',
+      description: 'print machine-readable events, one JSON object per line',
+    },
+  },
+  positionals: [{ name: 'spec', required: true }],
+  async run(args, ctx) {
+    const plan = await loadPlan(args, ctx);
+    if (!plan) return EXIT_USAGE;
+    const numbers = parseNumbers(args.values, ctx);
+    if (!numbers) return EXIT_USAGE;
+    const forced = forcedKeys(plan, args);
+    if (!forced.ok) {
+      ctx.io.stderr(`${forced.error}\n`);
+      return EXIT_USAGE;
+    }
+    const store = openStore(args, ctx);
+    const states = await nodeStates(store, plan.graph, undefined, forced.value);
+    const toRun = plan.graph.nodes.filter((n) => states.get(n.key)?.state !== 'cached');
+
+    // Refuse up front, before anything runs or is paid for.
+    const unimplemented = [...new Set(toRun.filter((n) => !n.kind.run).map((n) => n.kind.name))];
+    if (unimplemented.length > 0) {
+      ctx.io.stderr(
+        `cannot run: stage kind(s) ${unimplemented.join(', ')} are declared but not implemented yet; nothing was run. (\`dermatune plan\` shows the graph.)\n`,
+      );
+      return EXIT_USAGE;
+    }
+    const preflight = await runPreflight(toRun);
+    if (preflight.length > 0) {
+      ctx.io.stderr(`${preflight.join('\n')}\n\nnothing was run.\n`);
+      return EXIT_USAGE;
+    }
+
+    const lock = await acquireStoreLock(store.lockPath, {
+      waitMs: args.values.wait ? 24 * 3600_000 : 0,
+      command: `dermatune run ${args.positionals[0]}`,
+    });
+    if (!lock.ok) {
+      ctx.io.stderr(`${lock.error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const interrupts = ctx.interrupts?.() ?? { signal: new AbortController().signal, dispose() {} };
+    let tracking: TrackingSession | undefined;
+    try {
+      await store.clearStaging();
+      await writeSweepHistory(store, plan);
+      const sweep = sweepInfo(plan, store.root);
+      const observers: RunObserver[] = [reporterFor(args.values.json === true, ctx)];
+      if (ctx.tracking && args.values['no-tracking'] !== true) {
+        tracking = await ctx.tracking(sweep, ctx.io);
+        observers.push(tracking.observer);
+      }
+      const observer = combineObservers(observers);
+      await observer.sweepStarted?.(sweep);
+      const result = await runStageGraph(plan.graph, {
+        store,
+        jobs: numbers.jobs,
+        gpuSlots: numbers.gpus,
+        llmConcurrency: numbers.llm,
+        keepGoing: args.values['keep-going'] === true,
+        force: forced.value,
+        observer,
+        signal: interrupts.signal,
+      });
+      await observer.sweepFinished?.(sweep, result.status);
+      if (!args.values.json) {
+        const failed = [...result.outcomes.values()].filter((o) => o.state === 'failed').length;
+        const ran = [...result.outcomes.values()].filter((o) => o.state === 'done').length;
+        const cached = [...result.outcomes.values()].filter((o) => o.state === 'cached').length;
+        ctx.io.stderr(
+          `\n${plan.specName}: ${result.status}. ${ran} stage(s) ran, ${cached} cached, ${failed} failed.${tracking ? ` Runs: ${tracking.where}` : ''}\n`,
+        );
+      }
+      if (result.status === 'killed') return EXIT_INTERRUPTED;
+      return result.status === 'failed' ? EXIT_STAGE_FAILED : EXIT_OK;
+    } finally {
+      await tracking?.close();
+      interrupts.dispose();
+      await lock.value.release();
+    }
+  },
+};
+
+function reporterFor(json: boolean, ctx: CliContext): RunObserver {
+  if (json) return jsonReporter((line) => ctx.io.stdout(`${line}\n`));
+  const plain = !ctx.io.isTTY || ctx.io.env.CI === 'true' || ctx.io.env.CI === '1';
+  return plain ? plainReporter((line) => ctx.io.stdout(`${line}\n`)) : listrReporter();
+}
+
+export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
+  return {
+    specName: plan.specName,
+    specPath: plan.specPath,
+    sweepId: plan.sweepId,
+    storeDir,
+    variants: plan.variants.map((v) => ({
+      name: v.name,
+      description: v.description,
+      axes: v.axes,
+      spec: v.spec,
+      nodeIds: (plan.graph.variants.find((gv) => gv.name === v.name)?.nodeKeys ?? []).map(
+        (key) => plan.graph.nodes.find((n) => n.key === key)?.id ?? key,
+      ),
+    })),
+    nodes: plan.graph.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind.name,
+      key: n.key,
+      variants: n.variants,
+    })),
+  };
+}
+
+async function runPreflight(toRun: SweepPlan['graph']['nodes']): Promise<string[]> {
+  const messages = new Set<string>();
+  for (const node of toRun) {
+    for (const issue of (await node.kind.preflight?.(node.params)) ?? []) {
+      messages.add(`${issue.path ? `${issue.path}: ` : ''}${issue.message} (stage ${node.id})`);
+    }
+  }
+  return [...messages];
+}
+
+function parseNumbers(
+  values: Record<string, unknown>,
+  ctx: CliContext,
+): { jobs: number; gpus: number; llm: number } | undefined {
+  const read = (name: string, fallback: number, min: number): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) {
+      ctx.io.stderr(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})\n`);
+      return undefined;
+    }
+    return n;
+  };
+  const jobs = read('jobs', 2, 1);
+  const gpus = read('gpus', 1, 0);
+  const llm = read('llm-concurrency', 1, 1);
+  if (jobs === undefined || gpus === undefined || llm === undefined) return undefined;
+  return { jobs, gpus, llm };
+}

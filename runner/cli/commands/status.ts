@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
+import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { loadPlan, openStore, specOptions } from '../common.ts';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'how far each variant of a sweep has got, and whether a run holds the store',
+  usage: 'dermatune status <spec.yaml> [--set key=value]... [--json]',
+  options: { ...specOptions, json: { type: 'boolean', description: 'print as JSON' } },
+  positionals: [{ name: 'spec', required: true }],
+  async run(args, ctx) {
+    const plan = await loadPlan(args, ctx);
+    if (!plan) return EXIT_USAGE;
+    const store = openStore(args, ctx);
+    const states = await nodeStates(store, plan.graph, await readSweepHistory(store, plan.sweepId));
+    const variants = plan.graph.variants.map((variant) => {
+      const done = variant.nodeKeys.filter((k) => states.get(k)?.state === 'cached').length;
+      return { name: variant.name, done, total: variant.nodeKeys.length };
+    });
+    const holder = await readFile(store.lockPath, 'utf8').then(
+      (text) => JSON.parse(text) as { pid: number; since: string; command: string },
+      () => undefined,
+    );
+    if (args.values.json) {
+      ctx.io.stdout(
+        `${JSON.stringify({ spec: plan.specName, variants, running: holder ?? null }, null, 2)}\n`,
+      );
+      return EXIT_OK;
+    }
+    const width = Math.max(...variants.map((v) => v.name.length));
+    const lines = variants.map((v) => {
+      const mark = v.done === v.total ? 'complete' : v.done === 0 ? 'not started' : 'partial';
+      return `  ${v.name.padEnd(width)}  ${String(v.done).padStart(2)}/${v.total} stages stored  ${mark}`;
+    });
+    ctx.io.stdout(
+      `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${holder ? `\nA run is in progress: pid ${holder.pid} since ${holder.since} (${holder.command})\n` : ''}`,
+    );
+    return EXIT_OK;
+  },
+};

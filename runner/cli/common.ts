@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { ArtifactStore } from '../artifact-store.ts';
+import { formatDiagnostics } from '../diagnostic.ts';
+import { planSweep, type SweepPlan } from '../sweep-plan.ts';
+import type { CliContext, CommandArgs, OptionSpec } from './cli-context.ts';
+
+export const storeOption: OptionSpec = {
+  type: 'string',
+  description: 'store folder (default: $DERMATUNE_STORE or ./artifacts)',
+};
+
+export const specOptions: Record<string, OptionSpec> = {
+  set: {
+    type: 'string',
+    multiple: true,
+    description: 'override a setting, e.g. --set train.lora.rank=16 (repeatable)',
+  },
+  only: {
+    type: 'string',
+    multiple: true,
+    description: 'only these variants (repeatable, or comma-separated)',
+  },
+  store: storeOption,
+};
+
+export function openStore(args: CommandArgs, ctx: CliContext): ArtifactStore {
+  const chosen =
+    (args.values.store as string | undefined) ?? ctx.io.env.DERMATUNE_STORE ?? 'artifacts';
+  return new ArtifactStore(resolve(ctx.io.cwd, chosen));
+}
+
+export function listOption(args: CommandArgs, name: string): string[] {
+  const value = args.values[name];
+  const list = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+  return list
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid. */
+export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<SweepPlan | undefined> {
+  const specPath = resolve(ctx.io.cwd, args.positionals[0] ?? '');
+  const planned = await planSweep(ctx.pipeline, {
+    specPath,
+    sets: listOption(args, 'set').length > 0 ? rawList(args, 'set') : [],
+    only: listOption(args, 'only'),
+  });
+  if (!planned.ok) {
+    const count = planned.error.length;
+    ctx.io.stderr(
+      `${formatDiagnostics(planned.error, ctx.io.cwd)}\n\n${count} problem${count === 1 ? '' : 's'} in the spec; nothing was run.\n`,
+    );
+    return undefined;
+  }
+  return planned.value;
+}
+
+/** `--set` values may contain commas (`[q_proj, v_proj]`), so they are not split. */
+function rawList(args: CommandArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}

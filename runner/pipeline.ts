@@ -1,0 +1,25 @@
+import type { JsonSchema } from './spec-schema.ts';
+import type { StageKind } from './stage-kind.ts';
+
+/**
+ * What the runner needs from a domain: the stage kinds it may use, and how one resolved
+ * variant spec becomes a chain of stages. The runner core never looks inside either.
+ */
+export interface Pipeline {
+  // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their param types
+  readonly kinds: readonly StageKind<any>[];
+  /** The generic top level of the spec; the kinds' param schemas are composed into it. */
+  readonly baseSchema: JsonSchema;
+  /** The stages one variant needs, each wired to others by their ids. */
+  stagesFor(spec: Record<string, unknown>): PipelineStage[];
+  /** Rules across settings the schema cannot say ("a rank of 0 with LoRA on"), by dotted path. */
+  checkSpec?(spec: Record<string, unknown>): { path: string; message: string }[];
+}
+
+export interface PipelineStage {
+  /** Stable name of the stage within a variant's chain (`curate`, `train`). */
+  id: string;
+  kind: string;
+  /** Input name (as the kind declares it) to the id of the stage that provides it. */
+  inputs: Record<string, string>;
+}

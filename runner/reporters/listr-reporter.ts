@@ -1,0 +1,132 @@
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { NodeOutcome, RunObserver } from '../run-events.ts';
+import { seconds } from './plain-reporter.ts';
+
+/**
+ * Live progress in a terminal: a tree with the shared stages first, then each variant with
+ * its own stages; stages that report progress get a bar and an ETA. listr2 draws; this file
+ * only turns runner events into task state.
+ */
+export function listrReporter(): RunObserver {
+  const pending = new Map<string, Deferred<NodeOutcome>>();
+  const wrappers = new Map<string, ListrTaskWrapper<unknown, never, never>>();
+  const startedAt = new Map<string, number>();
+  let rendering: Promise<unknown> | undefined;
+
+  const deferredFor = (key: string) => {
+    let d = pending.get(key);
+    if (!d) {
+      d = deferred<NodeOutcome>();
+      pending.set(key, d);
+    }
+    return d;
+  };
+
+  return {
+    sweepStarted(sweep) {
+      const shared = sweep.nodes.filter((n) => n.variants.length > 1);
+      const nodeTask = (node: (typeof sweep.nodes)[number]) => ({
+        title: `${node.id}`,
+        task: async (_: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
+          wrappers.set(node.key, task);
+          const outcome = await deferredFor(node.key).promise;
+          switch (outcome.state) {
+            case 'cached':
+              task.title = `${node.id} (cached)`;
+              task.skip(`${node.id} (cached)`);
+              return;
+            case 'done':
+              task.title = `${node.id} (${seconds(outcome.durationMs)})`;
+              return;
+            case 'skipped':
+              task.skip(`${node.id}: ${outcome.reason}`);
+              return;
+            case 'cancelled':
+              throw new Error(`${node.id}: stopped`);
+            case 'failed':
+              throw new Error(`${node.id}: ${outcome.message}`);
+          }
+        },
+      });
+      const groups = [
+        ...(shared.length > 0 ? [{ title: 'shared stages', nodes: shared }] : []),
+        ...sweep.variants.map((v) => ({
+          title: v.name,
+          nodes: sweep.nodes.filter((n) => n.variants.length === 1 && n.variants[0] === v.name),
+        })),
+      ];
+      const list = new Listr(
+        groups.map((group) => ({
+          title: group.title,
+          task: (_: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
+            task.newListr(group.nodes.map(nodeTask), {
+              concurrent: true,
+              exitOnError: false,
+            }),
+        })),
+        {
+          concurrent: true,
+          exitOnError: false,
+          renderer: 'default',
+          rendererOptions: { collapseSubtasks: false, collapseSkips: false },
+        },
+      );
+      rendering = list.run().catch(() => undefined);
+    },
+    nodeStarted(node) {
+      startedAt.set(node.key, Date.now());
+    },
+    nodeReport(node, report) {
+      const task = wrappers.get(node.key);
+      if (!task) return;
+      if (report.type === 'progress') {
+        task.output = progressBar(
+          report.done,
+          report.total,
+          report.unit,
+          startedAt.get(node.key),
+          report.note,
+        );
+      } else if (report.type === 'metric' && report.name.endsWith('loss')) {
+        task.title = `${node.id} ${report.name} ${report.value.toFixed(4)}`;
+      } else if (report.type === 'log') {
+        task.output = report.message;
+      }
+    },
+    nodeFinished(node, outcome) {
+      deferredFor(node.key).resolve(outcome);
+    },
+    async sweepFinished() {
+      await rendering;
+    },
+  };
+}
+
+export function progressBar(
+  done: number,
+  total: number,
+  unit: string | undefined,
+  started: number | undefined,
+  note?: string,
+): string {
+  const width = 24;
+  const share = total > 0 ? Math.min(1, done / total) : 0;
+  const filled = Math.round(share * width);
+  const elapsed = started ? Date.now() - started : 0;
+  const eta =
+    share > 0 && share < 1 ? ` ETA ${seconds(Math.round((elapsed / share) * (1 - share)))}` : '';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(share * 100)}% ${done}/${total}${unit ? ` ${unit}` : ''}${eta}${note ? ` ${note}` : ''}`;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

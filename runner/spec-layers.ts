@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Diagnostic, SourceSpan } from './diagnostic.ts';
+import { fail, ok, type Result } from './result.ts';
+import { definesPath, parseYamlSource, spanAt, type YamlSource } from './yaml-source.ts';
+
+/**
+ * A spec is a stack of layers: the files it extends (bases first), the file itself, then
+ * command-line overrides and finally a sweep variant's axis values. Later layers win. Each
+ * layer remembers where it came from so an error can name the file, override or variant.
+ */
+export type SpecLayer =
+  | { type: 'file'; source: YamlSource }
+  | { type: 'override'; text: string; path: string[]; value: unknown }
+  | { type: 'variant'; variant: string; path: string[]; value: unknown; span?: SourceSpan };
+
+export interface LayeredSpec {
+  /** The file the user named. */
+  file: string;
+  layers: SpecLayer[];
+}
+
+const EXTENDS_KEY = 'extends';
+
+/** Loads a spec file and every file it extends, depth first, refusing cycles and missing files. */
+export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, Diagnostic[]>> {
+  const layers: SpecLayer[] = [];
+  const problems: Diagnostic[] = [];
+  await collect(resolve(file), [], undefined);
+  return problems.length > 0 ? fail(problems) : ok({ file: resolve(file), layers });
+
+  async function collect(path: string, chain: string[], from: SourceSpan | undefined) {
+    if (chain.includes(path)) {
+      problems.push({
+        message: `extends cycle: ${[...chain, path].map((p) => shortName(p)).join(' -> ')}`,
+        span: from,
+      });
+      return;
+    }
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`;
+      const via = chain.length > 0 ? ` (extended by ${chain.map(shortName).join(' -> ')})` : '';
+      problems.push({ message: `${shortName(path)}: ${why}${via}`, span: from });
+      return;
+    }
+    const parsed = parseYamlSource(path, text);
+    if (!parsed.ok) {
+      problems.push(...parsed.error);
+      return;
+    }
+    const source = parsed.value;
+    const value = source.value;
+    if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+      problems.push({
+        message: 'a spec must be a mapping of keys to values',
+        span: spanAt(source, []),
+      });
+      return;
+    }
+    const bases = (value as Record<string, unknown> | null)?.[EXTENDS_KEY];
+    const baseList = bases === undefined ? [] : Array.isArray(bases) ? bases : [bases];
+    for (const [index, base] of baseList.entries()) {
+      const at = spanAt(source, Array.isArray(bases) ? [EXTENDS_KEY, index] : [EXTENDS_KEY]);
+      if (typeof base !== 'string') {
+        problems.push({ message: 'extends must be a path or a list of paths', span: at });
+        continue;
+      }
+      const basePath = isAbsolute(base) ? base : resolve(dirname(path), base);
+      await collect(basePath, [...chain, path], at);
+    }
+    layers.push({ type: 'file', source });
+  }
+}
+
+/** Deep-merges the layers: mappings merge key by key, everything else is replaced. */
+export function mergeLayers(layers: readonly SpecLayer[]): Record<string, unknown> {
+  let merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    if (layer.type === 'file') {
+      const { [EXTENDS_KEY]: _extends, ...rest } = (layer.source.value ?? {}) as Record<
+        string,
+        unknown
+      >;
+      merged = deepMerge(merged, rest) as Record<string, unknown>;
+    } else {
+      merged = setPath(merged, layer.path, layer.value);
+    }
+  }
+  return merged;
+}
+
+/** Which layer last wrote `path` (or an ancestor of it), for pointing errors at their origin. */
+export function locate(
+  spec: LayeredSpec,
+  path: readonly (string | number)[],
+  keyOf?: string,
+): { span?: SourceSpan; origin?: string } {
+  const full = keyOf === undefined ? path : [...path, keyOf];
+  for (let i = spec.layers.length - 1; i >= 0; i--) {
+    const layer = spec.layers[i];
+    if (!layer) continue;
+    if (layer.type === 'file') {
+      if (definesPath(layer.source, full)) {
+        return withOrigin(spec, layer, { span: spanAt(layer.source, path, keyOf) });
+      }
+    } else if (isPrefix(layer.path, full)) {
+      // This layer wrote the value (or a mapping holding it).
+      return layer.type === 'override'
+        ? { origin: `from the override ${layer.text}` }
+        : { span: layer.span, origin: `in variant ${layer.variant}` };
+    }
+  }
+  // Nobody wrote it (a missing required key): point at the nearest ancestor in the user's file.
+  const top = [...spec.layers].reverse().find((l) => l.type === 'file');
+  return top && top.type === 'file' ? { span: spanAt(top.source, path) } : {};
+}
+
+function withOrigin(
+  spec: LayeredSpec,
+  layer: Extract<SpecLayer, { type: 'file' }>,
+  at: { span?: SourceSpan },
+): { span?: SourceSpan; origin?: string } {
+  return layer.source.file === spec.file
+    ? at
+    : { ...at, origin: `in ${shortName(layer.source.file)}, extended by ${shortName(spec.file)}` };
+}
+
+function isPrefix(prefix: readonly (string | number)[], path: readonly (string | number)[]) {
+  return prefix.length <= path.length && prefix.every((p, i) => String(p) === String(path[i]));
+}
+
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (isPlainObject(base) && isPlainObject(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+    return out;
+  }
+  return over === undefined ? base : over;
+}
+
+export function setPath(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+): Record<string, unknown> {
+  const [head, ...rest] = path;
+  if (head === undefined) return target;
+  if (rest.length === 0) return { ...target, [head]: value };
+  const child = target[head];
+  return { ...target, [head]: setPath(isPlainObject(child) ? child : {}, rest, value) };
+}
+
+export function getPath(target: unknown, path: readonly string[]): unknown {
+  let node: unknown = target;
+  for (const segment of path) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[segment];
+  }
+  return node;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shortName(path: string): string {
+  const rel = path.startsWith(process.cwd()) ? path.slice(process.cwd().length + 1) : path;
+  return rel || path;
+}

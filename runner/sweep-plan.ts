@@ -1,0 +1,158 @@
+import { relative } from 'node:path';
+import type { Diagnostic } from './diagnostic.ts';
+import { formatDiagnostic } from './diagnostic.ts';
+import { applyOverrides } from './overrides.ts';
+import type { Pipeline } from './pipeline.ts';
+import { projectRoot } from './project-root.ts';
+import { fail, ok, type Result } from './result.ts';
+import { loadSpecLayers, locate, mergeLayers } from './spec-layers.ts';
+import { composeSpecSchema, type JsonSchema } from './spec-schema.ts';
+import { SpecValidator } from './spec-validation.ts';
+import { buildStageGraph, type StageGraph } from './stage-graph.ts';
+import { expandSweep, selectVariants } from './sweep.ts';
+
+/** A validated sweep: its variants with their resolved specs, and the one shared stage graph. */
+export interface SweepPlan {
+  specName: string;
+  specPath: string;
+  sweepId: string;
+  variants: ResolvedVariant[];
+  graph: StageGraph;
+}
+
+export interface ResolvedVariant {
+  name: string;
+  description?: string;
+  axes: Record<string, unknown>;
+  /** Defaults applied; `sweep` and `extends` removed. */
+  spec: Record<string, unknown>;
+}
+
+export interface PlanRequest {
+  specPath: string;
+  sets?: readonly string[];
+  only?: readonly string[];
+}
+
+/** Spec schema for a pipeline, composed once per process. */
+const schemas = new WeakMap<Pipeline, { schema: JsonSchema; validator: SpecValidator }>();
+
+export function specSchemaFor(pipeline: Pipeline): {
+  schema: JsonSchema;
+  validator: SpecValidator;
+} {
+  let entry = schemas.get(pipeline);
+  if (!entry) {
+    const schema = composeSpecSchema(
+      pipeline.baseSchema,
+      pipeline.kinds.map((kind) => ({ from: kind.name, schema: kind.paramsSchema })),
+    );
+    entry = { schema, validator: new SpecValidator(schema) };
+    schemas.set(pipeline, entry);
+  }
+  return entry;
+}
+
+/**
+ * Spec file to stage graph: load the layers, apply overrides, expand the sweep, validate every
+ * variant (reporting each problem once, at its origin), then key and collapse the stages.
+ */
+export async function planSweep(
+  pipeline: Pipeline,
+  request: PlanRequest,
+): Promise<Result<SweepPlan, Diagnostic[]>> {
+  const { schema, validator } = specSchemaFor(pipeline);
+  const loaded = await loadSpecLayers(request.specPath);
+  if (!loaded.ok) return loaded;
+  const overridden = applyOverrides(loaded.value, request.sets ?? [], schema);
+  if (!overridden.ok) return overridden;
+  const merged = mergeLayers(overridden.value.layers);
+  const expanded = expandSweep(overridden.value, merged, schema);
+  if (!expanded.ok) return expanded;
+  const problems: Diagnostic[] = [...expanded.value.problems];
+  // The same bad axis value breaks every variant that has it: report it once, naming them all.
+  const byVariantOrigin = new Map<string, { diagnostic: Diagnostic; variants: string[] }>();
+  const selected = selectVariants(expanded.value.variants, request.only ?? []);
+  if (!selected.ok) return fail([...problems, ...selected.error]);
+
+  const seen = new Set<string>();
+  const variants: ResolvedVariant[] = [];
+  for (const variant of expanded.value.variants) {
+    const validated = validator.validate(variant.spec);
+    const found: Diagnostic[] = validated.ok ? [] : validated.error;
+    if (validated.ok && pipeline.checkSpec) {
+      for (const issue of pipeline.checkSpec(validated.value)) {
+        found.push({ message: issue.message, ...locate(variant.spec, issue.path.split('.')) });
+      }
+    }
+    for (const diagnostic of found) {
+      if (diagnostic.origin === `in variant ${variant.name}`) {
+        const id = `${diagnostic.message}@${diagnostic.span?.file}:${diagnostic.span?.start}`;
+        const entry = byVariantOrigin.get(id);
+        if (entry) entry.variants.push(variant.name);
+        else byVariantOrigin.set(id, { diagnostic, variants: [variant.name] });
+        continue;
+      }
+      // A problem in the base file shows up in every variant; report it once.
+      const text = formatDiagnostic(diagnostic);
+      if (seen.has(text)) continue;
+      seen.add(text);
+      problems.push(diagnostic);
+    }
+    if (validated.ok && selected.value.some((v) => v.name === variant.name)) {
+      const { sweep: _sweep, extends: _extends, ...spec } = validated.value;
+      variants.push({
+        name: variant.name,
+        description: variant.description ?? describe(spec),
+        axes: variant.axes,
+        spec,
+      });
+    }
+  }
+  for (const { diagnostic, variants: names } of byVariantOrigin.values()) {
+    const list =
+      names.length > 4
+        ? `${names.slice(0, 4).join(', ')}, ... (${names.length} variants)`
+        : names.join(', ');
+    problems.push({ ...diagnostic, origin: `in variant${names.length > 1 ? 's' : ''} ${list}` });
+  }
+  if (problems.length > 0) return fail(problems);
+
+  const graph = await buildStageGraph(pipeline, variants);
+  if (!graph.ok) {
+    const error = graph.error;
+    switch (error.reason) {
+      case 'cycle':
+        return fail([
+          { message: `stage cycle in variant ${error.variant}: ${error.path.join(' -> ')}` },
+        ]);
+      case 'unknown-kind':
+        return fail([{ message: `stage ${error.stage} uses unknown stage kind "${error.kind}"` }]);
+      case 'unknown-input':
+        return fail([
+          {
+            message: `stage ${error.stage} reads input ${error.input} from unknown stage "${error.target}"`,
+          },
+        ]);
+      case 'missing-input':
+        return fail([
+          {
+            message: `stage ${error.stage} (${error.kind}) is not given its input "${error.input}"`,
+          },
+        ]);
+    }
+  }
+  const specName = String(variants[0]?.spec.name ?? 'default');
+  const specPath = loaded.value.file;
+  return ok({
+    specName,
+    specPath,
+    sweepId: `${relative(projectRoot(), specPath)}#${specName}`,
+    variants,
+    graph: graph.value,
+  });
+}
+
+function describe(spec: Record<string, unknown>): string | undefined {
+  return typeof spec.description === 'string' ? spec.description : undefined;
+}

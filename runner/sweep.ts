@@ -1,0 +1,181 @@
+import { closest } from 'fastest-levenshtein';
+import type { Diagnostic } from './diagnostic.ts';
+import { fail, ok, type Result } from './result.ts';
+import { getPath, isPlainObject, type LayeredSpec, type SpecLayer } from './spec-layers.ts';
+import { type JsonSchema, schemaAt } from './spec-schema.ts';
+import { spanAt, type YamlSource } from './yaml-source.ts';
+
+/** One point of a sweep: a name, the axis values that made it, and its own layer stack. */
+export interface SweepVariant {
+  name: string;
+  description?: string;
+  axes: Record<string, unknown>;
+  spec: LayeredSpec;
+}
+
+const RESERVED = new Set(['include', 'exclude', 'name']);
+
+/**
+ * Expands `sweep` into variants: the cartesian product of its axes (dotted key paths to lists
+ * of values), minus `exclude` combinations, plus explicit `include` variants. Names come from
+ * the axis values unless `sweep.name` gives a template such as `{data.supervision}-{data.train_size}`.
+ */
+export function expandSweep(
+  spec: LayeredSpec,
+  merged: Record<string, unknown>,
+  schema: JsonSchema,
+): Result<{ variants: SweepVariant[]; problems: Diagnostic[] }, Diagnostic[]> {
+  const sweep = merged.sweep;
+  const source = topSource(spec);
+  const specName = typeof merged.name === 'string' ? merged.name : 'default';
+  if (!isPlainObject(sweep)) {
+    return ok({ variants: [{ name: specName, axes: {}, spec }], problems: [] });
+  }
+  const problems: Diagnostic[] = [];
+  const axes = Object.entries(sweep).filter(([key]) => !RESERVED.has(key));
+  for (const [key] of axes) {
+    if (!schemaAt(schema, key.split('.'))) {
+      const known = settingPaths(schema);
+      problems.push({
+        message: `sweep axis "${key}" is not a setting of the spec; did you mean "${closest(key, known)}"?`,
+        span: source && spanAt(source, ['sweep'], key),
+      });
+    }
+  }
+  if (problems.length > 0) return fail(problems);
+
+  const template = typeof sweep.name === 'string' ? sweep.name : undefined;
+  const excludes = Array.isArray(sweep.exclude) ? sweep.exclude.filter(isPlainObject) : [];
+  const variants: SweepVariant[] = [];
+  for (const combination of cartesian(axes as [string, unknown[]][])) {
+    const values = Object.fromEntries(combination.map(([key, value]) => [key, value]));
+    if (excludes.some((ex) => Object.entries(ex).every(([k, v]) => sameValue(values[k], v)))) {
+      continue;
+    }
+    const name = template
+      ? fillTemplate(template, values, merged)
+      : combination.map(([, v]) => String(v)).join('-') || specName;
+    variants.push({
+      name,
+      axes: values,
+      spec: withLayers(
+        spec,
+        combination.map(([key, value, index]) => ({
+          type: 'variant',
+          variant: name,
+          path: key.split('.'),
+          value,
+          span: source && spanAt(source, ['sweep', key, index]),
+        })),
+      ),
+    });
+  }
+  const includes = Array.isArray(sweep.include) ? sweep.include : [];
+  for (const [index, entry] of includes.entries()) {
+    if (!isPlainObject(entry) || typeof entry.name !== 'string') {
+      problems.push({
+        message: 'each sweep.include entry needs a "name" and may have "description" and "set"',
+        span: source && spanAt(source, ['sweep', 'include', index]),
+      });
+      continue;
+    }
+    const set = isPlainObject(entry.set) ? entry.set : {};
+    const name = entry.name;
+    variants.push({
+      name,
+      description: typeof entry.description === 'string' ? entry.description : undefined,
+      axes: {},
+      spec: withLayers(
+        spec,
+        Object.entries(set).map(([key, value]) => ({
+          type: 'variant',
+          variant: name,
+          path: key.split('.'),
+          value,
+          span: source && spanAt(source, ['sweep', 'include', index, 'set', key]),
+        })),
+      ),
+    });
+  }
+  const names = new Map<string, number>();
+  for (const variant of variants) names.set(variant.name, (names.get(variant.name) ?? 0) + 1);
+  const clashes = [...names].filter(([, count]) => count > 1).map(([name]) => `"${name}"`);
+  if (clashes.length > 0) {
+    const axisList = axes.map(([key]) => `{${key}}`).join('-');
+    problems.push({
+      message: `variant names clash (${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', ...' : ''}): ${template ? `the name template "${template}"` : 'the axis values'} cannot tell the variants apart; use every axis, e.g. sweep.name: "${axisList}"`,
+      span: source && (template ? spanAt(source, ['sweep', 'name']) : spanAt(source, ['sweep'])),
+    });
+  }
+  if (variants.length === 0) {
+    problems.push({
+      message: 'the sweep has no variants left after exclude',
+      span: source && spanAt(source, ['sweep']),
+    });
+  }
+  return ok({ variants, problems });
+}
+
+/** `--only a,b`: keeps the named variants, refusing names the sweep does not have. */
+export function selectVariants(
+  variants: readonly SweepVariant[],
+  only: readonly string[],
+): Result<SweepVariant[], Diagnostic[]> {
+  if (only.length === 0) return ok([...variants]);
+  const names = variants.map((v) => v.name);
+  const unknown = only.filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    return fail(
+      unknown.map((name) => ({
+        message: `--only ${name}: no such variant; did you mean "${closest(name, names)}"? (variants: ${names.join(', ')})`,
+      })),
+    );
+  }
+  return ok(variants.filter((v) => only.includes(v.name)));
+}
+
+function withLayers(spec: LayeredSpec, layers: SpecLayer[]): LayeredSpec {
+  return { file: spec.file, layers: [...spec.layers, ...layers] };
+}
+
+function* cartesian(axes: [string, unknown[]][]): Generator<[string, unknown, number][]> {
+  if (axes.length === 0) {
+    yield [];
+    return;
+  }
+  const [[key, values], ...rest] = axes as [[string, unknown[]], ...[string, unknown[]][]];
+  const list = Array.isArray(values) ? values : [values];
+  for (const [index, value] of list.entries()) {
+    for (const tail of cartesian(rest)) yield [[key, value, index], ...tail];
+  }
+}
+
+function fillTemplate(
+  template: string,
+  values: Record<string, unknown>,
+  merged: Record<string, unknown>,
+): string {
+  return template.replace(/\{([^}]+)\}/g, (_, key: string) =>
+    String(key in values ? values[key] : getPath(merged, key.split('.'))),
+  );
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function topSource(spec: LayeredSpec): YamlSource | undefined {
+  const layer = [...spec.layers].reverse().find((l) => l.type === 'file');
+  return layer?.type === 'file' ? layer.source : undefined;
+}
+
+function settingPaths(schema: JsonSchema, prefix: string[] = []): string[] {
+  const properties = schema.properties;
+  if (!isPlainObject(properties)) return prefix.length > 0 ? [prefix.join('.')] : [];
+  return Object.entries(properties).flatMap(([name, sub]) => [
+    [...prefix, name].join('.'),
+    ...settingPaths(sub as JsonSchema, [...prefix, name]).filter(
+      (p) => p !== [...prefix, name].join('.'),
+    ),
+  ]);
+}

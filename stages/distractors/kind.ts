@@ -1,0 +1,37 @@
+import { defineStageKind } from '../../runner/stage-kind.ts';
+import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+
+export interface DistractorsParams {
+  seed: number;
+  llm: Record<string, unknown>;
+  eval: { distractors: number };
+}
+
+/** Plausible wrong options for each test question, for the semantic-matching accuracy. */
+export const distractorsKind = defineStageKind<DistractorsParams>({
+  name: 'distractors',
+  version: 1,
+  description: 'have the LLM write plausible wrong options for each test question',
+  inputs: ['split'],
+  deterministic: false,
+  resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      seed: seedSchema,
+      llm: llmSchema,
+      eval: {
+        type: 'object',
+        properties: {
+          distractors: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 9,
+            default: 3,
+            description: 'Wrong options per question (the paper: 3, so 4 options in all).',
+          },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,54 @@
+import { defineStageKind } from '../../runner/stage-kind.ts';
+import { modelBaseSchema, modelRevisionSchema } from '../shared/spec-fragments.ts';
+
+export interface GenerateParams {
+  model: { base: string; revision: string };
+  generate: {
+    max_new_tokens: number;
+    batch_size: number;
+    repetition_penalty: number;
+    do_sample: boolean;
+    temperature: number;
+    top_p: number;
+  };
+}
+
+/** Answers every test question with the base model, plus the adapter when there is one. */
+export const generateKind = defineStageKind<GenerateParams>({
+  name: 'generate',
+  version: 1,
+  description: 'answer the test questions with the (fine-tuned) model in the Python worker',
+  inputs: ['test_set', 'images'],
+  optionalInputs: ['adapter'],
+  deterministic: false,
+  resources: { cpu: 2, gpu: 1 },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      model: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { base: modelBaseSchema, revision: modelRevisionSchema },
+        required: ['base'],
+      },
+      generate: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          max_new_tokens: { type: 'integer', minimum: 1, maximum: 4096, default: 256 },
+          batch_size: { type: 'integer', minimum: 1, default: 8 },
+          repetition_penalty: {
+            type: 'number',
+            minimum: 1,
+            default: 1,
+            description: '1 = off; above 1 discourages the repetition small models are prone to.',
+          },
+          do_sample: { type: 'boolean', default: false, description: 'false: greedy decoding.' },
+          temperature: { type: 'number', exclusiveMinimum: 0, default: 1 },
+          top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,98 @@
+/**
+ * Schema fragments that more than one stage kind reads. Declared once so that kinds reading
+ * the same spec path agree on it (the runner refuses two different schemas for one path).
+ */
+
+export const seedSchema = {
+  type: 'integer',
+  minimum: 0,
+  default: 42,
+  description: 'Seed for every random choice (question draws, splits, subsets, training).',
+} as const;
+
+export const llmSchema = {
+  type: 'object',
+  description: 'The LLM that labels images, writes QA pairs and writes distractors.',
+  additionalProperties: false,
+  properties: {
+    provider: {
+      enum: ['gemini', 'openai', 'local'],
+      default: 'local',
+      description:
+        'gemini: Google Gemini through @google/genai; openai: any OpenAI-compatible server (vLLM, Ollama, llama.cpp); local: a GGUF model run in-process by node-llama-cpp.',
+    },
+    model: {
+      type: 'string',
+      minLength: 1,
+      default: 'smollm2-135m-instruct-q4_1',
+      description: 'Model id at the provider (gemini-2.0-flash), or the local GGUF model name.',
+    },
+    base_url: {
+      type: 'string',
+      description: 'Endpoint override (an OpenAI-compatible server, or a Gemini-protocol proxy).',
+    },
+    api_key_env: {
+      type: 'string',
+      pattern: '^[A-Z_][A-Z0-9_]*$',
+      description:
+        'Name of the environment variable holding the API key. The key itself never goes in a spec.',
+    },
+    temperature: { type: 'number', minimum: 0, maximum: 2, default: 0 },
+    max_output_tokens: { type: 'integer', minimum: 1, default: 512 },
+    send_images: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Send the image with the metadata. Off: the paper labels and questions from metadata only.',
+    },
+    max_attempts: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 20,
+      default: 4,
+      description:
+        'Attempts per item (malformed answers, 429, 5xx, timeouts) before it is reported failed.',
+    },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Client-side limits, to stay under the provider quota.',
+      properties: {
+        requests_per_minute: { type: 'integer', minimum: 1 },
+        tokens_per_minute: { type: 'integer', minimum: 1 },
+        concurrency: { type: 'integer', minimum: 1, default: 4 },
+      },
+      default: {},
+    },
+    price: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'USD per million tokens, to report cost with usage.',
+      properties: {
+        input_per_million: { type: 'number', minimum: 0 },
+        output_per_million: { type: 'number', minimum: 0 },
+      },
+    },
+  },
+  default: {},
+} as const;
+
+export const modelBaseSchema = {
+  type: 'string',
+  minLength: 1,
+  description:
+    'The vision-language model: a hub id (HuggingFaceTB/SmolVLM-Base) or a local folder. The baseline variant of the paper sets it to HuggingFaceTB/SmolVLM-Instruct with train.method: none.',
+} as const;
+
+export const modelRevisionSchema = {
+  type: 'string',
+  default: 'main',
+  description: 'Hub revision (commit sha for reproducibility); ignored for local folders.',
+} as const;
+
+export const supervisionSchema = {
+  enum: ['qa', 'caption', 'qa_caption'],
+  default: 'qa',
+  description:
+    'What the model is fine-tuned on: qa (image + question -> answer), caption (image + instruction -> caption), qa_caption (both kinds of examples).',
+} as const;

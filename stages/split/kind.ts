@@ -1,0 +1,35 @@
+import { defineStageKind } from '../../runner/stage-kind.ts';
+import { seedSchema } from '../shared/spec-fragments.ts';
+
+export interface SplitParams {
+  seed: number;
+  data: { test_fraction: number };
+}
+
+/** Train/test split by source article, so no article is on both sides. */
+export const splitKind = defineStageKind<SplitParams>({
+  name: 'split',
+  version: 1,
+  description: 'split QA pairs into train and test by source article',
+  inputs: ['qa'],
+  deterministic: true,
+  resources: { cpu: 1 },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      seed: seedSchema,
+      data: {
+        type: 'object',
+        properties: {
+          test_fraction: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            exclusiveMaximum: 1,
+            default: 0.1,
+            description: 'Share of images in the test split (the paper: 90:10).',
+          },
+        },
+      },
+    },
+  },
+});
