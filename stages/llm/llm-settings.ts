@@ -1,0 +1,73 @@
+/**
+ * The spec's `llm:` section as the client reads it, with the defaults of
+ * stages/shared/spec-fragments.ts applied again here, so a stage called directly (tests,
+ * benches) behaves like one called by the runner.
+ */
+export interface LlmSettings {
+  provider: 'gemini' | 'openai' | 'local';
+  model: string;
+  base_url?: string;
+  /** Name of the environment variable holding the key; never the key itself. */
+  api_key_env?: string;
+  temperature: number;
+  max_output_tokens: number;
+  send_images: boolean;
+  /** Attempts per call, all failure kinds together (429, 5xx, timeouts, malformed answers). */
+  max_attempts: number;
+  rate_limit: RateLimitSettings;
+  price?: { input_per_million?: number; output_per_million?: number };
+  /** Per-request timeout; not yet in the spec schema, so 120 s unless a caller sets it. */
+  request_timeout_s?: number;
+  /** CPU threads for the local provider; more than 1 thrashes on a shared 2-core machine. */
+  threads?: number;
+}
+
+export interface RateLimitSettings {
+  requests_per_minute?: number;
+  tokens_per_minute?: number;
+  concurrency: number;
+}
+
+export const DEFAULT_LOCAL_MODEL = 'smollm2-135m-instruct-q4_1';
+
+export function resolveLlmSettings(raw: Record<string, unknown> | undefined): LlmSettings {
+  const given = (raw ?? {}) as Partial<LlmSettings>;
+  const provider = given.provider ?? 'local';
+  const rate = (given.rate_limit ?? {}) as Partial<RateLimitSettings>;
+  return {
+    ...given,
+    provider,
+    model: given.model ?? DEFAULT_LOCAL_MODEL,
+    temperature: given.temperature ?? 0,
+    max_output_tokens: given.max_output_tokens ?? 512,
+    send_images: given.send_images ?? false,
+    max_attempts: given.max_attempts ?? 4,
+    rate_limit: {
+      ...rate,
+      // One generation at a time is all a local CPU model can do well.
+      concurrency: provider === 'local' ? 1 : (rate.concurrency ?? 4),
+    },
+  };
+}
+
+/**
+ * Where the key comes from: the named variable, else the provider's conventional ones.
+ * Returns the variable's name too, so messages can say which one is missing without the value.
+ */
+export function apiKeyFrom(
+  settings: LlmSettings,
+  env: Readonly<Record<string, string | undefined>>,
+): { name: string; key: string | undefined } {
+  const names = settings.api_key_env
+    ? [settings.api_key_env]
+    : settings.provider === 'gemini'
+      ? ['GEMINI_API_KEY', 'GOOGLE_API_KEY']
+      : settings.provider === 'openai'
+        ? ['OPENAI_API_KEY']
+        : [];
+  for (const name of names) {
+    const key = env[name];
+    if (key) return { name, key };
+  }
+  return { name: names.join(' or '), key: undefined };
+}
