@@ -1,0 +1,178 @@
+import { join } from 'node:path';
+import { projectRoot } from '../project-root.ts';
+import { fail, ok, type Result } from '../result.ts';
+import type { RunObserver } from '../run-events.ts';
+import { JournalPump, type PumpReport } from './journal-pump.ts';
+import { replaySegments } from './journal-replay.ts';
+import { JournalSender, type SendCounters } from './journal-sender.ts';
+import { JournalSegmentWriter } from './journal-store.ts';
+import { MlflowClient } from './mlflow-client.ts';
+import { MlflowObserver } from './mlflow-observer.ts';
+import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
+import { secretEnvValues } from './redact-secrets.ts';
+import { currentUser, sourceTags } from './source-tags.ts';
+import { RunLinks, RunRefs } from './tracking-state.ts';
+import {
+  resolveTrackingTarget,
+  type TrackingTarget,
+  type TrackingTargetFailure,
+} from './tracking-target.ts';
+
+export interface TrackingOptions {
+  /** The store root; tracking keeps its database, artifacts and journal under `tracking/`. */
+  storeDir: string;
+  /** Where MLFLOW_TRACKING_* and secrets are read from. Defaults to `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** An embedded server already running on this store (the tests, `ui`); not stopped by close. */
+  server?: Pick<TrackingServer, 'url'>;
+  /** What the runs' source tag says started them, e.g. `dermatune run`. */
+  entryPoint?: string;
+  log?: (line: string) => void;
+  metricFlushMs?: number;
+  /** How long close() may spend sending what is still pending before leaving it to `sync`. */
+  closeTimeoutMs?: number;
+}
+
+export interface Tracking {
+  observer: RunObserver;
+  target: 'off' | 'embedded' | { url: string };
+  /**
+   * Flushes, sends what the server takes within the deadline, stops an embedded server it
+   * started. What is left stays journalled for the next run or `dermatune sync`.
+   */
+  close(): Promise<PumpReport>;
+}
+
+/**
+ * Tracking for one `dermatune run`: journal first, MLflow behind it. The embedded server starts
+ * in the background, so the run never waits for it; `DERMATUNE_TRACKING=off` disables tracking.
+ */
+export async function createTracking(
+  options: TrackingOptions,
+): Promise<Result<Tracking, TrackingTargetFailure>> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  if (env.DERMATUNE_TRACKING === 'off') {
+    return ok({
+      observer: {},
+      target: 'off',
+      close: async () => ({ acknowledged: 0, pending: 0 }),
+    });
+  }
+  const target = resolveTrackingTarget(options.storeDir, env);
+  if (!target.ok) return target;
+  const secretValues = secretEnvValues(env);
+  const { journalDir } = target.value;
+  const [refs, links] = await Promise.all([RunRefs.load(journalDir), RunLinks.load(journalDir)]);
+  const writer = await JournalSegmentWriter.open(journalDir, secretValues, (error) =>
+    log(`tracking: journal lock lost (${error.message})`),
+  );
+
+  let ownedServer: Promise<TrackingServer | undefined> = Promise.resolve(undefined);
+  let client: Promise<MlflowClient | undefined>;
+  if (target.value.kind === 'remote' || options.server) {
+    client = Promise.resolve(clientFor(target.value, options.server));
+  } else {
+    ownedServer = startTrackingServer({ storeDir: options.storeDir, log }).then((started) => {
+      if (started.ok) return started.value;
+      log(
+        `tracking: embedded MLflow server did not start (${started.error.message}); journalling only`,
+      );
+      return undefined;
+    });
+    client = ownedServer.then((server) => server && new MlflowClient({ url: server.url }));
+  }
+  const sender = client.then((c) => c && new JournalSender(c, refs, secretValues));
+  const pump = new JournalPump({ writer, journalDir, sender, log });
+  let tags: ReturnType<typeof sourceTags> | undefined;
+  const observer = new MlflowObserver({
+    record: (op) => pump.record(op),
+    links,
+    blobsDir: join(trackingDir(options.storeDir), 'blobs'),
+    secretValues,
+    sourceTags: () => {
+      tags ??= sourceTags(options.entryPoint ?? 'dermatune run', projectRoot());
+      return tags;
+    },
+    userId: currentUser(),
+    log,
+    ...(options.metricFlushMs !== undefined ? { metricFlushMs: options.metricFlushMs } : {}),
+  });
+  return ok({
+    observer,
+    target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
+    close: async () => {
+      await observer.flush();
+      const report = await pump.finish(options.closeTimeoutMs ?? 60_000);
+      await (await ownedServer)?.stop();
+      return report;
+    },
+  });
+}
+
+export interface SyncReport extends SendCounters {
+  target: 'embedded' | { url: string };
+  /** Segments another process (a live run) holds; they are sent by that process. */
+  busySegments: number;
+}
+
+export type SyncFailure =
+  | TrackingTargetFailure
+  | { reason: 'server-unavailable'; message: string }
+  | { reason: 'server-unreachable'; message: string; pendingEntries: number; report: SyncReport };
+
+/**
+ * `dermatune sync`: sends every journalled call the server has not acknowledged yet, starting
+ * the embedded server for the purpose when no MLFLOW_TRACKING_URI is set. Idempotent.
+ */
+export async function syncJournal(options: {
+  storeDir: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  server?: Pick<TrackingServer, 'url'>;
+  log?: (line: string) => void;
+}): Promise<Result<SyncReport, SyncFailure>> {
+  const env = options.env ?? process.env;
+  const target = resolveTrackingTarget(options.storeDir, env);
+  if (!target.ok) return target;
+  let owned: TrackingServer | undefined;
+  let client = clientFor(target.value, options.server);
+  if (!client) {
+    const started = await startTrackingServer({ storeDir: options.storeDir, log: options.log });
+    if (!started.ok) return fail({ reason: 'server-unavailable', message: started.error.message });
+    owned = started.value;
+    client = new MlflowClient({ url: owned.url });
+  }
+  try {
+    const refs = await RunRefs.load(target.value.journalDir);
+    const sender = new JournalSender(client, refs, secretEnvValues(env));
+    const replay = await replaySegments(target.value.journalDir, sender, {
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const report: SyncReport = {
+      target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
+      ...sender.counters,
+      busySegments: replay.busySegments,
+    };
+    if (!replay.complete) {
+      return fail({
+        reason: 'server-unreachable',
+        message: replay.lastError ?? 'unreachable',
+        pendingEntries: replay.pendingEntries,
+        report,
+      });
+    }
+    return ok(report);
+  } finally {
+    await owned?.stop();
+  }
+}
+
+function clientFor(
+  target: TrackingTarget,
+  server: Pick<TrackingServer, 'url'> | undefined,
+): MlflowClient | undefined {
+  if (target.kind === 'remote') {
+    return new MlflowClient({ url: target.url, ...(target.auth ? { auth: target.auth } : {}) });
+  }
+  return server ? new MlflowClient({ url: server.url }) : undefined;
+}

@@ -1,0 +1,524 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { canonicalJson, sha256Hex } from '../canonical-json.ts';
+import type {
+  NodeInfo,
+  NodeOutcome,
+  RunObserver,
+  SweepInfo,
+  SweepStatus,
+  VariantInfo,
+} from '../run-events.ts';
+import type { StageReport } from '../stage-kind.ts';
+import { flattenParams, paramText } from './flatten-params.ts';
+import type { JournalOp } from './journal-entry.ts';
+import { MLFLOW_LIMITS, truncateValue } from './mlflow-limits.ts';
+import type {
+  MlflowDatasetInput,
+  MlflowMetric,
+  MlflowRunStatus,
+  MlflowTag,
+} from './mlflow-types.ts';
+import { redactSecrets, redactText } from './redact-secrets.ts';
+import type { RunLinks } from './tracking-state.ts';
+
+/**
+ * Turns the runner's events into MLflow runs: one experiment per spec name, one parent run per
+ * sweep (the same parent across reruns, found through the durable sweep link), one child run per
+ * variant that actually executes something. A variant whose every node was cached and which
+ * already has a finished run is linked to that run and logs nothing.
+ *
+ * Hooks only journal (a local append); sending happens behind them, and no tracking failure is
+ * ever allowed to fail the run. All work is serialised, so a variant's FINISHED always follows
+ * everything logged to it.
+ */
+export interface MlflowObserverOptions {
+  /** Journals one tracking call; resolves once it is on disk. */
+  record: (op: JournalOp) => Promise<void>;
+  links: RunLinks;
+  /** Where redacted copies of generated artifacts (the resolved spec) are kept for upload. */
+  blobsDir: string;
+  secretValues: readonly string[];
+  /** Source tags for every run (entry point, git commit and branch, user). */
+  sourceTags: () => Promise<MlflowTag[]>;
+  userId: string;
+  /** How often streamed step metrics are written as one batch. */
+  metricFlushMs?: number;
+  log?: (line: string) => void;
+  /** Metric prefix per stage kind; names that already contain `/` are kept as they are. */
+  metricPrefixes?: Readonly<Record<string, string>>;
+  /** Which output files of which node kinds are a variant's dataset inputs. */
+  datasetFiles?: Readonly<Record<string, readonly DatasetFile[]>>;
+}
+
+export interface DatasetFile {
+  file: string;
+  context: 'train' | 'test' | 'validation';
+}
+
+export const DEFAULT_METRIC_PREFIXES: Readonly<Record<string, string>> = {
+  train: 'train',
+  evaluate: 'eval',
+  generate: 'generate',
+  annotate: 'llm/annotate',
+  'generate-qa': 'llm/generate-qa',
+  distractors: 'llm/distractors',
+};
+
+/** The train set is the subset's; the test set is the split's. */
+export const DEFAULT_DATASET_FILES: Readonly<Record<string, readonly DatasetFile[]>> = {
+  subset: [{ file: 'train.jsonl', context: 'train' }],
+  split: [{ file: 'test.jsonl', context: 'test' }],
+};
+
+interface SweepState {
+  info: SweepInfo;
+  parentRef: string;
+  nodes: Map<string, NodeInfo>;
+  variants: Map<string, VariantState>;
+  tags: MlflowTag[];
+}
+
+interface VariantState {
+  info: VariantInfo;
+  identity: string;
+  ref?: string;
+  outcomes: Map<string, NodeOutcome>;
+  pendingMetrics: MlflowMetric[];
+  nextStep: Map<string, number>;
+  startedAt?: number;
+  closed: boolean;
+}
+
+export class MlflowObserver implements RunObserver {
+  readonly #options: MlflowObserverOptions;
+  readonly #prefixes: Readonly<Record<string, string>>;
+  readonly #datasets: Readonly<Record<string, readonly DatasetFile[]>>;
+  readonly #sweeps = new Map<string, SweepState>();
+  #serial: Promise<void> = Promise.resolve();
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: MlflowObserverOptions) {
+    this.#options = options;
+    this.#prefixes = options.metricPrefixes ?? DEFAULT_METRIC_PREFIXES;
+    this.#datasets = options.datasetFiles ?? DEFAULT_DATASET_FILES;
+  }
+
+  sweepStarted(sweep: SweepInfo): Promise<void> {
+    return this.#queue(() => this.#startSweep(sweep));
+  }
+
+  nodeStarted(node: NodeInfo): Promise<void> {
+    const at = Date.now();
+    return this.#queue(async () => {
+      for (const variant of this.#variantsOf(node)) variant.startedAt ??= at;
+    });
+  }
+
+  nodeReport(node: NodeInfo, report: StageReport): void {
+    if (report.type !== 'metric' || !Number.isFinite(report.value)) return;
+    const at = Date.now();
+    void this.#queue(async () => {
+      for (const variant of this.#variantsOf(node)) {
+        const sweep = this.#sweepOf(variant);
+        if (!sweep) continue;
+        await this.#ensureRun(sweep, variant);
+        const key = this.#metricKey(node.kind, report.name);
+        const step = report.step ?? variant.nextStep.get(key) ?? 0;
+        variant.nextStep.set(key, step + 1);
+        variant.pendingMetrics.push({ key, value: report.value, timestamp: at, step });
+        if (variant.pendingMetrics.length >= 500) await this.#flush(variant);
+      }
+      this.#scheduleFlush();
+    });
+  }
+
+  nodeFinished(node: NodeInfo, outcome: NodeOutcome): Promise<void> {
+    return this.#queue(async () => {
+      for (const variant of this.#variantsOf(node)) {
+        const sweep = this.#sweepOf(variant);
+        if (!sweep) continue;
+        const hadRun = variant.ref !== undefined;
+        variant.outcomes.set(node.id, outcome);
+        if (hadRun) {
+          await this.#logOutcome(sweep, variant, node, outcome);
+        } else if (outcome.state !== 'cached' && outcome.state !== 'skipped') {
+          // Creating the run logs every outcome recorded so far, this one included.
+          await this.#ensureRun(sweep, variant);
+        }
+        if (variant.info.nodeIds.every((id) => variant.outcomes.has(id))) {
+          await this.#closeVariant(sweep, variant);
+        }
+      }
+    });
+  }
+
+  sweepFinished(sweep: SweepInfo, status: SweepStatus): Promise<void> {
+    return this.#queue(async () => {
+      const state = this.#sweeps.get(sweep.sweepId);
+      if (!state) return;
+      for (const variant of state.variants.values()) {
+        if (variant.closed || !variant.ref) continue;
+        // A variant left open here was interrupted: by Ctrl-C, or by a failure elsewhere.
+        await this.#finishRun(variant, status === 'killed' ? 'KILLED' : 'FAILED');
+      }
+      const endTime = Date.now();
+      await this.#options.record({
+        op: 'update-run',
+        ref: state.parentRef,
+        status: SWEEP_STATUS[status],
+        endTime,
+      });
+      this.#sweeps.delete(sweep.sweepId);
+    });
+  }
+
+  /** Writes buffered step metrics and waits for every queued hook; used before closing. */
+  flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    return this.#queue(async () => {
+      for (const sweep of this.#sweeps.values()) {
+        for (const variant of sweep.variants.values()) await this.#flush(variant);
+      }
+    });
+  }
+
+  async #startSweep(sweep: SweepInfo): Promise<void> {
+    const { links, record } = this.#options;
+    const source = await this.#options.sourceTags();
+    const nodes = new Map(sweep.nodes.map((n) => [n.id, n]));
+    const tags: MlflowTag[] = [
+      ...source.map((t) =>
+        t.key === 'mlflow.source.name' ? { ...t, value: `${t.value} ${sweep.specPath}` } : t,
+      ),
+      { key: 'dermatune.sweep_id', value: sweep.sweepId },
+      { key: 'dermatune.spec_path', value: sweep.specPath },
+    ];
+    let parentRef = links.sweepRef(sweep.sweepId);
+    if (parentRef) {
+      await record({ op: 'update-run', ref: parentRef, status: 'RUNNING' });
+    } else {
+      parentRef = crypto.randomUUID();
+      await record({
+        op: 'create-run',
+        ref: parentRef,
+        experiment: sweep.specName,
+        runName: sweep.specName,
+        startTime: Date.now(),
+        userId: this.#options.userId,
+        tags: [...tags, { key: 'dermatune.role', value: 'sweep' }],
+      });
+      await links.record({ type: 'sweep', sweepId: sweep.sweepId, ref: parentRef });
+    }
+    const variants = new Map<string, VariantState>();
+    for (const info of sweep.variants) {
+      const keys = info.nodeIds.map((id) => nodes.get(id)?.key ?? id).sort();
+      variants.set(info.name, {
+        info,
+        identity: sha256Hex(canonicalJson({ sweepId: sweep.sweepId, variant: info.name, keys })),
+        outcomes: new Map(),
+        pendingMetrics: [],
+        nextStep: new Map(),
+        closed: false,
+      });
+    }
+    this.#sweeps.set(sweep.sweepId, { info: sweep, parentRef, nodes, variants, tags });
+    await record({
+      op: 'log-batch',
+      ref: parentRef,
+      metrics: [],
+      params: [],
+      tags: [
+        { key: 'dermatune.variants', value: sweep.variants.map((v) => v.name).join(', ') },
+        {
+          key: 'mlflow.note.content',
+          value: `Sweep of ${sweep.variants.length} variants from ${sweep.specPath}`,
+        },
+      ],
+    });
+    if (existsSync(sweep.specPath)) {
+      const text = redactText(await readFile(sweep.specPath, 'utf8'), this.#options.secretValues);
+      const blob = await this.#writeBlob(text, extensionOf(sweep.specPath));
+      await record({
+        op: 'upload-artifact',
+        ref: parentRef,
+        file: blob,
+        artifactPath: `spec/${basename(sweep.specPath)}`,
+      });
+    }
+  }
+
+  /** Creates the variant's child run on the first sign that one of its nodes really runs. */
+  async #ensureRun(sweep: SweepState, variant: VariantState, fromCache = false): Promise<void> {
+    if (variant.ref) return;
+    const { record, secretValues } = this.#options;
+    const ref = crypto.randomUUID();
+    variant.ref = ref;
+    const info = redactSecrets(variant.info, secretValues);
+    const tags: MlflowTag[] = [
+      ...sweep.tags,
+      { key: 'dermatune.role', value: 'variant' },
+      { key: 'dermatune.variant', value: info.name },
+      { key: 'dermatune.variant_identity', value: variant.identity },
+      ...Object.entries(info.axes).map(([key, value]) => ({
+        key: `axis.${key}`,
+        value: paramText(value),
+      })),
+    ];
+    if (info.description) tags.push({ key: 'mlflow.note.content', value: info.description });
+    if (fromCache) tags.push({ key: 'dermatune.from_cache', value: 'true' });
+    await record({
+      op: 'create-run',
+      ref,
+      experiment: sweep.info.specName,
+      runName: info.name,
+      startTime: variant.startedAt ?? Date.now(),
+      userId: this.#options.userId,
+      tags,
+      parentRef: sweep.parentRef,
+    });
+    await record({
+      op: 'log-batch',
+      ref,
+      metrics: [],
+      params: flattenParams(info.spec),
+      tags: [],
+    });
+    const spec = await this.#writeBlob(`${JSON.stringify(info.spec, null, 2)}\n`, 'json');
+    await record({ op: 'upload-artifact', ref, file: spec, artifactPath: 'spec/variant.json' });
+    // Nodes that finished from the cache before this run existed still belong in it.
+    for (const [nodeId, outcome] of variant.outcomes) {
+      const node = sweep.nodes.get(nodeId);
+      if (node) await this.#logOutcome(sweep, variant, node, outcome);
+    }
+  }
+
+  async #logOutcome(
+    sweep: SweepState,
+    variant: VariantState,
+    node: NodeInfo,
+    outcome: NodeOutcome,
+  ): Promise<void> {
+    const ref = variant.ref;
+    if (!ref) return;
+    await this.#flush(variant);
+    const now = Date.now();
+    const stage = `dermatune.stage.${node.kind}`;
+    const tags: MlflowTag[] = [
+      { key: `${stage}.key`, value: node.key },
+      { key: `${stage}.state`, value: outcome.state },
+    ];
+    const metrics: MlflowMetric[] = [];
+    if (outcome.state === 'done' || outcome.state === 'cached') {
+      for (const [name, value] of Object.entries(outcome.summary.metrics ?? {})) {
+        if (!Number.isFinite(value)) continue;
+        metrics.push({ key: this.#metricKey(node.kind, name), value, timestamp: now, step: 0 });
+      }
+    }
+    if (outcome.state === 'done' || outcome.state === 'failed') {
+      const seconds = outcome.durationMs / 1000;
+      metrics.push({ key: `duration_s/${node.kind}`, value: seconds, timestamp: now, step: 0 });
+    }
+    if (outcome.state === 'failed') {
+      tags.push({
+        key: `${stage}.failure`,
+        value: truncateValue(`${outcome.reason}: ${outcome.message}`, MLFLOW_LIMITS.tagValueChars),
+      });
+    }
+    if (outcome.state === 'skipped') tags.push({ key: `${stage}.skipped`, value: outcome.reason });
+    await this.#options.record({ op: 'log-batch', ref, metrics, params: [], tags });
+    if (outcome.state !== 'done' && outcome.state !== 'cached') return;
+
+    for (const rel of outcome.summary.artifacts ?? []) {
+      for (const file of await filesUnder(outcome.outputDir, rel)) {
+        const inside = relative(outcome.outputDir, file).split(sep).join('/');
+        await this.#options.record({
+          op: 'upload-artifact',
+          ref,
+          file,
+          artifactPath: `${node.kind}/${inside}`,
+        });
+      }
+    }
+    const datasets = await this.#datasetInputs(sweep, variant, node, outcome.outputDir);
+    if (datasets.length > 0) await this.#options.record({ op: 'log-inputs', ref, datasets });
+  }
+
+  async #datasetInputs(
+    sweep: SweepState,
+    variant: VariantState,
+    node: NodeInfo,
+    outputDir: string,
+  ): Promise<MlflowDatasetInput[]> {
+    const files = [...(this.#datasets[node.kind] ?? [])];
+    // Without a subset stage the split's train file is what training sees.
+    const hasSubset = variant.info.nodeIds.some((id) => sweep.nodes.get(id)?.kind === 'subset');
+    if (node.kind === 'split' && !hasSubset && this.#datasets.subset) {
+      files.push({ file: 'train.jsonl', context: 'train' });
+    }
+    const inputs: MlflowDatasetInput[] = [];
+    for (const { file, context } of files) {
+      const path = join(outputDir, file);
+      if (!existsSync(path)) continue;
+      const { digest, rows } = await digestJsonl(path);
+      inputs.push({
+        tags: [{ key: 'mlflow.data.context', value: context }],
+        dataset: {
+          name: `${sweep.info.specName}-${context}`,
+          digest: digest.slice(0, 16),
+          source_type: 'local',
+          source: JSON.stringify({ uri: `file://${path}`, stage: node.kind, key: node.key }),
+          profile: JSON.stringify({ num_rows: rows }),
+        },
+      });
+    }
+    return inputs;
+  }
+
+  async #closeVariant(sweep: SweepState, variant: VariantState): Promise<void> {
+    if (variant.closed) return;
+    const outcomes = [...variant.outcomes.values()];
+    const status = variantStatus(outcomes);
+    if (!variant.ref) {
+      const allCached = outcomes.every((o) => o.state === 'cached');
+      if (allCached && this.#options.links.variantRef(variant.identity)) {
+        variant.closed = true;
+        return;
+      }
+      // Stored outputs without a run (tracking was off, or its journal was lost): rebuild it.
+      await this.#ensureRun(sweep, variant, allCached);
+    }
+    await this.#finishRun(variant, status);
+    if (status === 'FINISHED' && variant.ref) {
+      await this.#options.links.record({
+        type: 'variant',
+        identity: variant.identity,
+        ref: variant.ref,
+        variant: variant.info.name,
+      });
+    }
+  }
+
+  async #finishRun(variant: VariantState, status: MlflowRunStatus): Promise<void> {
+    if (!variant.ref || variant.closed) return;
+    await this.#flush(variant);
+    variant.closed = true;
+    await this.#options.record({ op: 'update-run', ref: variant.ref, status, endTime: Date.now() });
+  }
+
+  async #flush(variant: VariantState): Promise<void> {
+    if (!variant.ref || variant.pendingMetrics.length === 0) return;
+    const metrics = variant.pendingMetrics.splice(0);
+    await this.#options.record({
+      op: 'log-batch',
+      ref: variant.ref,
+      metrics,
+      params: [],
+      tags: [],
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.#queue(async () => {
+        for (const sweep of this.#sweeps.values()) {
+          for (const variant of sweep.variants.values()) await this.#flush(variant);
+        }
+      });
+    }, this.#options.metricFlushMs ?? 1_000);
+    this.#flushTimer.unref();
+  }
+
+  #metricKey(kind: string, name: string): string {
+    if (name.includes('/')) return name;
+    return `${this.#prefixes[kind] ?? kind}/${name}`;
+  }
+
+  #variantsOf(node: NodeInfo): VariantState[] {
+    const out: VariantState[] = [];
+    for (const sweep of this.#sweeps.values()) {
+      for (const name of node.variants) {
+        const variant = sweep.variants.get(name);
+        if (variant?.info.nodeIds.includes(node.id)) out.push(variant);
+      }
+    }
+    return out;
+  }
+
+  #sweepOf(variant: VariantState): SweepState | undefined {
+    for (const sweep of this.#sweeps.values()) {
+      if (sweep.variants.get(variant.info.name) === variant) return sweep;
+    }
+    return undefined;
+  }
+
+  async #writeBlob(text: string, extension: string): Promise<string> {
+    await mkdir(this.#options.blobsDir, { recursive: true });
+    const path = join(this.#options.blobsDir, `${sha256Hex(text)}.${extension}`);
+    if (!existsSync(path)) await writeFile(path, text);
+    return path;
+  }
+
+  /** Runs tracking work in order; a failure is logged, never passed to the runner. */
+  #queue(task: () => Promise<void>): Promise<void> {
+    const next = this.#serial.then(task).catch((error: unknown) => {
+      this.#options.log?.(
+        `tracking: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    });
+    this.#serial = next;
+    return next;
+  }
+}
+
+const SWEEP_STATUS: Record<SweepStatus, MlflowRunStatus> = {
+  finished: 'FINISHED',
+  failed: 'FAILED',
+  killed: 'KILLED',
+};
+
+function variantStatus(outcomes: NodeOutcome[]): MlflowRunStatus {
+  if (outcomes.some((o) => o.state === 'cancelled')) return 'KILLED';
+  if (outcomes.some((o) => o.state === 'failed' || o.state === 'skipped')) return 'FAILED';
+  return 'FINISHED';
+}
+
+/** The files a summary's artifact path names: itself, or everything under it when a folder. */
+async function filesUnder(outputDir: string, rel: string): Promise<string[]> {
+  const root = resolve(outputDir);
+  const path = resolve(root, rel);
+  if (path !== root && !path.startsWith(root + sep)) return [];
+  if (!existsSync(path)) return [];
+  const info = await stat(path);
+  if (info.isFile()) return [path];
+  if (!info.isDirectory()) return [];
+  const entries = await readdir(path, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+async function digestJsonl(path: string): Promise<{ digest: string; rows: number }> {
+  const hash = createHash('sha256');
+  let rows = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path)) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    for (const byte of bytes) if (byte === 10) rows += 1;
+    if (bytes.length > 0) last = bytes[bytes.length - 1] as number;
+  }
+  if (last !== 10) rows += 1;
+  return { digest: hash.digest('hex'), rows };
+}
+
+function extensionOf(path: string): string {
+  const match = /\.([A-Za-z0-9]+)$/.exec(path);
+  return match?.[1] ?? 'txt';
+}

@@ -1,0 +1,223 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { projectRoot } from '../project-root.ts';
+import { ensurePythonEnv } from '../python-env.ts';
+import { fail, ok, type Result } from '../result.ts';
+
+/**
+ * The embedded MLflow server: the real `mlflow server` from the project venv, on a SQLite
+ * database and a proxied artifact folder inside the store. Never the old `./mlruns` file store,
+ * which MLflow 3.13+ refuses without an opt-in.
+ */
+export interface TrackingServer {
+  url: string;
+  pid: number;
+  /** Ends the server and its workers; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface TrackingServerFailure {
+  reason: 'python-env' | 'server-exited' | 'health-timeout';
+  message: string;
+}
+
+export const MLFLOW_REQUIREMENTS = join(projectRoot(), 'runner', 'tracking', 'requirements.txt');
+
+export function trackingDir(storeDir: string): string {
+  return join(storeDir, 'tracking');
+}
+
+export interface ServerLayout {
+  backendStoreUri: string;
+  artifactsDir: string;
+  logFile: string;
+}
+
+export function serverLayout(storeDir: string): ServerLayout {
+  const dir = trackingDir(storeDir);
+  return {
+    backendStoreUri: `sqlite:///${join(dir, 'mlflow.db')}`,
+    artifactsDir: join(dir, 'artifacts'),
+    logFile: join(dir, 'server.log'),
+  };
+}
+
+export interface StartServerOptions {
+  storeDir: string;
+  /** Defaults to a free loopback port. */
+  port?: number;
+  host?: string;
+  /** How long to wait for `/health`; a first start creates the database and is slow. */
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Starts a background server for this store and waits until it answers `/health`. */
+export async function startTrackingServer(
+  options: StartServerOptions,
+): Promise<Result<TrackingServer, TrackingServerFailure>> {
+  const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS], options.log);
+  if (!env.ok) return fail({ reason: 'python-env', message: env.error.message });
+  const layout = serverLayout(options.storeDir);
+  await mkdir(layout.artifactsDir, { recursive: true });
+  const host = options.host ?? '127.0.0.1';
+  let lastFailure: TrackingServerFailure = { reason: 'server-exited', message: 'not started' };
+  // A free port can be taken between probing and binding; a second port usually works.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const port = options.port ?? (await freeLoopbackPort());
+    const logStream = createWriteStream(layout.logFile, { flags: 'a' });
+    const child = spawn(join(env.value.binDir, 'mlflow'), serverArgs(layout, host, port, 1), {
+      // Its own process group, so stop() reaches the uvicorn worker too.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: serverEnv(),
+    });
+    child.stdout?.pipe(logStream);
+    child.stderr?.pipe(logStream);
+    const url = `http://${host}:${port}`;
+    const healthy = await waitForHealth(url, child, options.startTimeoutMs ?? 120_000);
+    if (healthy.ok) {
+      return ok({ url, pid: child.pid as number, stop: () => stopProcessGroup(child) });
+    }
+    await stopProcessGroup(child);
+    lastFailure = healthy.error;
+    if (healthy.error.reason !== 'server-exited' || options.port !== undefined) break;
+  }
+  return fail(lastFailure);
+}
+
+export interface UiServer {
+  url: string;
+  /** Resolves with the exit code when the server ends (Ctrl-C reaches it directly). */
+  exited: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `dermatune ui`: the same server on the same database, in the foreground on a fixed port so the
+ * user can bookmark it. Output goes to the terminal; the promise resolves once it is healthy.
+ */
+export async function startUiServer(options: {
+  storeDir: string;
+  port?: number;
+  host?: string;
+  log?: (line: string) => void;
+}): Promise<Result<UiServer, TrackingServerFailure>> {
+  const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS], options.log);
+  if (!env.ok) return fail({ reason: 'python-env', message: env.error.message });
+  const layout = serverLayout(options.storeDir);
+  await mkdir(layout.artifactsDir, { recursive: true });
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 5000;
+  const child = spawn(join(env.value.binDir, 'mlflow'), serverArgs(layout, host, port, 2), {
+    stdio: 'inherit',
+    env: serverEnv(),
+  });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const healthy = await waitForHealth(url, child, 120_000);
+  if (!healthy.ok) {
+    child.kill('SIGTERM');
+    return fail(healthy.error);
+  }
+  return ok({
+    url,
+    exited,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  });
+}
+
+function serverArgs(layout: ServerLayout, host: string, port: number, workers: number): string[] {
+  return [
+    'server',
+    '--backend-store-uri',
+    layout.backendStoreUri,
+    '--serve-artifacts',
+    '--artifacts-destination',
+    layout.artifactsDir,
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--workers',
+    String(workers),
+  ];
+}
+
+function serverEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // The job runner serves GenAI features dermatune does not use and starts seven extra
+    // Python processes; on a small machine it triples start-up time.
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+  };
+  // The server must not pick up a client setting meant for dermatune itself.
+  delete env.MLFLOW_TRACKING_URI;
+  return env;
+}
+
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<Result<void, TrackingServerFailure>> {
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => {
+    exitCode = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      return fail({ reason: 'server-exited', message: `mlflow server exited with ${exitCode}` });
+    }
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return ok(undefined);
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return fail({
+    reason: 'health-timeout',
+    message: `no answer on ${url}/health in ${timeoutMs} ms`,
+  });
+}
+
+async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signalGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  // The uvicorn worker may outlive its parent by a moment; make sure the group is gone.
+  signalGroup(child, 'SIGKILL');
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
