@@ -1,4 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { runCleanQa } from './run-clean-qa.ts';
 
 export interface CleanQaParams {
   data: { near_duplicate_threshold: number };
@@ -12,6 +13,7 @@ export const cleanQaKind = defineStageKind<CleanQaParams>({
   inputs: ['qa'],
   deterministic: true,
   resources: { cpu: 1 },
+  run: runCleanQa,
   paramsSchema: {
     type: 'object',
     properties: {
@@ -24,7 +26,7 @@ export const cleanQaKind = defineStageKind<CleanQaParams>({
             maximum: 1,
             default: 0.9,
             description:
-              'Similarity at or above which two QA pairs of one image count as duplicates.',
+              'Token-set Jaccard similarity (normalised question + answer, across all images) at or above which a QA pair counts as a near duplicate of an earlier one.',
           },
         },
       },

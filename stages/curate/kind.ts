@@ -1,10 +1,18 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { curateFingerprints, curatePreflight, runCurate } from './run-curate.ts';
 
 export interface CurateParams {
   data: {
     source:
       | { type: 'local'; paths: string[] }
-      | { type: 'hub'; repo: string; revision: string; shards: string[]; endpoint?: string };
+      | {
+          type: 'hub';
+          repo: string;
+          revision: string;
+          shards: string[];
+          endpoint?: string;
+          token_env?: string;
+        };
     filter: { primary_label: string; secondary_label: string };
     limit?: number;
   };
@@ -18,6 +26,9 @@ export const curateKind = defineStageKind<CurateParams>({
   inputs: [],
   deterministic: true,
   resources: { cpu: 1 },
+  fingerprints: curateFingerprints,
+  preflight: curatePreflight,
+  run: runCurate,
   paramsSchema: {
     type: 'object',
     properties: {
@@ -69,6 +80,12 @@ export const curateKind = defineStageKind<CurateParams>({
                   endpoint: {
                     type: 'string',
                     description: 'Hub endpoint (default https://huggingface.co, or HF_ENDPOINT).',
+                  },
+                  token_env: {
+                    type: 'string',
+                    pattern: '^[A-Z_][A-Z0-9_]*$',
+                    default: 'HF_TOKEN',
+                    description: 'Name of the environment variable holding the hub token.',
                   },
                 },
               },

@@ -1,4 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { runSelect } from './run-select.ts';
 
 export interface SelectParams {
   data: { categories: (string | number)[] };
@@ -12,6 +13,7 @@ export const selectKind = defineStageKind<SelectParams>({
   inputs: ['records', 'annotations'],
   deterministic: true,
   resources: { cpu: 1 },
+  run: runSelect,
   paramsSchema: {
     type: 'object',
     properties: {

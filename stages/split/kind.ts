@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { runSplit } from './run-split.ts';
 
 export interface SplitParams {
   seed: number;
@@ -14,6 +15,7 @@ export const splitKind = defineStageKind<SplitParams>({
   inputs: ['qa'],
   deterministic: true,
   resources: { cpu: 1 },
+  run: runSplit,
   paramsSchema: {
     type: 'object',
     properties: {

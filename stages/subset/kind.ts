@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { runSubset } from './run-subset.ts';
 
 export interface SubsetParams {
   seed: number;
@@ -14,6 +15,7 @@ export const subsetKind = defineStageKind<SubsetParams>({
   inputs: ['split'],
   deterministic: true,
   resources: { cpu: 1 },
+  run: runSubset,
   paramsSchema: {
     type: 'object',
     properties: {

@@ -1,0 +1,129 @@
+import { dirname, join, resolve } from 'node:path';
+import { projectRoot } from '../../runner/project-root.ts';
+import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
+import type {
+  StageContext,
+  StageFailure,
+  StageFailureReason,
+  StagePreflightIssue,
+  StageSummary,
+} from '../../runner/stage-kind.ts';
+import {
+  type BiomedicaSource,
+  biomedicaSourceFingerprint,
+  hubToken,
+  readBiomedicaSource,
+  type SourceFailure,
+  type SourceOptions,
+} from '../biomedica/biomedica-source.ts';
+import { CURATE_OUTPUT, curateSamples } from './curate.ts';
+import { DEFAULT_LABEL_FILTER, type LabelFilter } from './label-filter.ts';
+
+/** The params curate reads (the `data` section of a spec), as the kind declares them. */
+export interface CurateRunParams {
+  data: {
+    source: BiomedicaSource;
+    filter?: Partial<LabelFilter>;
+    limit?: number;
+  };
+}
+
+/**
+ * Downloaded hub shards are kept under the store (`<store>/downloads/`), next to the stage
+ * outputs, so they survive between runs and are shared by every curate key of one revision.
+ * The stage contract has no cache folder yet; the staging layout `<store>/staging/<id>/output`
+ * tells where the store is.
+ */
+export function downloadsDirFor(outDir: string): string {
+  return join(resolve(dirname(outDir), '..', '..'), 'downloads');
+}
+
+export async function runCurate(
+  ctx: StageContext<CurateRunParams>,
+): Promise<Result<StageSummary, StageFailure>> {
+  const { source, filter, limit } = ctx.params.data;
+  const options: SourceOptions = {
+    cacheDir: downloadsDirFor(ctx.outDir),
+    baseDir: projectRoot(),
+    signal: ctx.signal,
+    log: (line) => ctx.report({ type: 'log', level: 'info', message: line }),
+  };
+  const result = await curateSamples(readBiomedicaSource(source, options), ctx.outDir, {
+    filter: { ...DEFAULT_LABEL_FILTER, ...filter },
+    limit,
+    progressEvery: 500,
+    onProgress: (stats) =>
+      ctx.report({
+        type: 'log',
+        level: 'info',
+        message: `read ${stats.read} samples, kept ${stats.kept}`,
+      }),
+  });
+  if (!result.ok) {
+    return fail({ reason: stageReason(result.error), message: result.error.message });
+  }
+  const stats = result.value;
+  const metrics: Record<string, number> = {
+    'curate/read': stats.read,
+    'curate/kept': stats.kept,
+    'curate/articles': stats.articles,
+    'curate/kept_with_credit_caption': stats.kept_with_credit_caption,
+  };
+  for (const [reason, count] of Object.entries(stats.dropped)) {
+    metrics[`curate/dropped/${reason}`] = count ?? 0;
+  }
+  return ok({
+    metrics,
+    stats: { ...stats },
+    artifacts: [CURATE_OUTPUT.stats, CURATE_OUTPUT.dropped],
+  });
+}
+
+/**
+ * What pins the data: the hub commit (a branch is resolved to one) and shard list, or the
+ * content of local shards. When the hub cannot be asked, the key says so and preflight reports
+ * why; the run itself would fail the same way.
+ */
+export async function curateFingerprints(params: CurateRunParams): Promise<Record<string, string>> {
+  const pinned = await biomedicaSourceFingerprint(params.data.source, {
+    cacheDir: '',
+    baseDir: projectRoot(),
+  });
+  if (pinned.ok) return pinned.value;
+  return { 'source.unpinned': `${pinned.error.reason}: ${pinned.error.message}` };
+}
+
+export async function curatePreflight(params: CurateRunParams): Promise<StagePreflightIssue[]> {
+  const source = params.data.source;
+  const options = { cacheDir: '', baseDir: projectRoot() };
+  const issues: StagePreflightIssue[] = [];
+  if (source.type === 'hub' && !hubToken(source, options)) {
+    issues.push({
+      path: 'data.source',
+      message: `${source.token_env ?? 'HF_TOKEN'} is not set; ${source.repo} is gated on the hub and answers 401 without a token`,
+    });
+  }
+  const pinned = await biomedicaSourceFingerprint(source, options);
+  if (!pinned.ok) issues.push({ path: 'data.source', message: pinned.error.message });
+  return issues;
+}
+
+function stageReason(failure: SourceFailure): StageFailureReason {
+  switch (failure.reason) {
+    case 'unauthorized':
+      return 'missing-credentials';
+    case 'cancelled':
+      return 'cancelled';
+    case 'revision-unresolved':
+    case 'checksum-mismatch':
+    case 'gave-up':
+      return 'external-service';
+    case 'no-shards':
+    case 'not-found':
+    case 'corrupt-shard':
+    case 'entry-too-large':
+      return 'invalid-input';
+    default:
+      return unreachable(failure);
+  }
+}
