@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeInfo } from '../../runner/run-events.ts';
 import { createTracking } from '../../runner/tracking/create-tracking.ts';
+import { MlflowClient } from '../../runner/tracking/mlflow-client.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
 import {
   experimentRuns,
@@ -239,5 +243,168 @@ describe('a sweep tracked in a real MLflow server', () => {
       scanned += 1;
     }
     expect(scanned).toBeGreaterThan(10);
+  });
+});
+
+describe('the REST client against the same server', () => {
+  it('splits a big batch within the limits, truncates long values, sanitises keys', async () => {
+    const client = new MlflowClient({ url: server.url });
+    const experiment = await client.ensureExperiment('client-checks');
+    if (!experiment.ok) throw new Error(experiment.error.message);
+    const run = await client.createRun({ experimentId: experiment.value, runName: 'big' });
+    if (!run.ok) throw new Error(run.error.message);
+    const runId = run.value.info.run_id;
+    const metrics = Array.from({ length: 2300 }, (_, i) => ({
+      key: 'loss@step',
+      value: i / 10,
+      timestamp: 1000 + i,
+      step: i,
+    }));
+    const params = Array.from({ length: 230 }, (_, i) => ({
+      key: `p.${i}`,
+      value: i === 0 ? 'x'.repeat(7000) : String(i),
+    }));
+    const logged = await client.logBatch(runId, { metrics, params, tags: [] });
+    expect(logged).toEqual({ ok: true, value: undefined });
+    const history = await metricHistory(server.url, runId, 'loss_step');
+    expect(history).toHaveLength(2300);
+    const read = await client.getRun(runId);
+    if (!read.ok) throw new Error(read.error.message);
+    expect(read.value.data.params).toHaveLength(230);
+    expect(read.value.data.params?.find((p) => p.key === 'p.0')?.value).toHaveLength(6000);
+  });
+
+  it('returns a typed rejection for a 4xx and does not retry it', async () => {
+    const client = new MlflowClient({ url: server.url });
+    const missing = await client.getRun('0123456789abcdef0123456789abcdef');
+    expect(missing.ok).toBe(false);
+    if (!missing.ok) {
+      expect(missing.error).toMatchObject({
+        reason: 'rejected',
+        status: 404,
+        errorCode: 'RESOURCE_DOES_NOT_EXIST',
+      });
+    }
+  });
+
+  it('retries 5xx with backoff and reports an unreachable server as such', async () => {
+    // A fault injector in front of the real server: the first two requests fail with 503.
+    let failuresLeft = 2;
+    let requests = 0;
+    const proxy = createServer(async (req, res) => {
+      requests += 1;
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        res.writeHead(503).end('busy');
+        return;
+      }
+      const upstream = await fetch(server.url + (req.url ?? '/'), { method: req.method });
+      res
+        .writeHead(upstream.status, { 'content-type': 'application/json' })
+        .end(await upstream.text());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    try {
+      const client = new MlflowClient({ url: `http://127.0.0.1:${port}`, backoffMs: 20 });
+      const found = await client.getExperimentByName('client-checks');
+      expect(found.ok && found.value?.name).toBe('client-checks');
+      expect(requests).toBe(3);
+    } finally {
+      proxy.close();
+    }
+    const dead = new MlflowClient({
+      url: `http://127.0.0.1:${port}`,
+      backoffMs: 10,
+      maxAttempts: 3,
+    });
+    const res = await dead.getRun('x');
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.reason).toBe('unreachable');
+  });
+});
+
+describe('run status follows the sweep', () => {
+  it('marks a failed stage FAILED and Ctrl-C KILLED, on children and parent', async () => {
+    const failing = await buildFixture(root, 'status-study', [
+      { name: 'rank-4', rank: 4, steps: trainSteps(4) },
+      { name: 'rank-8', rank: 8, steps: trainSteps(8) },
+    ]);
+    const { sweep } = failing;
+    const outcome = (id: string) => {
+      const produced = failing.outputs.get(id);
+      if (!produced) throw new Error(id);
+      return {
+        state: 'done' as const,
+        durationMs: 10,
+        outputDir: produced.outputDir,
+        summary: { metrics: produced.metrics, artifacts: [] },
+      };
+    };
+    const node = (id: string) => sweep.nodes.find((n) => n.id === id) as NodeInfo;
+    await track(async (observer) => {
+      await observer.sweepStarted?.(sweep);
+      for (const id of [
+        'curate',
+        'annotate',
+        'split',
+        'subset',
+        'train-rank-8',
+        'evaluate-rank-8',
+      ]) {
+        await observer.nodeFinished?.(node(id), outcome(id));
+      }
+      await observer.nodeFinished?.(node('train-rank-4'), {
+        state: 'failed',
+        durationMs: 5,
+        reason: 'out-of-memory',
+        message: 'CUDA out of memory',
+      });
+      await observer.nodeFinished?.(node('evaluate-rank-4'), {
+        state: 'skipped',
+        reason: 'upstream-failed',
+      });
+      await observer.sweepFinished?.(sweep, 'failed');
+    });
+    let runs = await experimentRuns(server.url, 'status-study');
+    const status = () => Object.fromEntries(runs.map((r) => [r.info.run_name, r.info.status]));
+    expect(status()).toEqual({
+      'status-study': 'FAILED',
+      'rank-4': 'FAILED',
+      'rank-8': 'FINISHED',
+    });
+    const failed = runs.find((r) => r.info.run_name === 'rank-4') as ReadRun;
+    expect(tag(failed, 'dermatune.stage.train.failure')).toBe('out-of-memory: CUDA out of memory');
+
+    // The rerun retries rank-4 (a new attempt), and is interrupted by Ctrl-C while training.
+    await track(async (observer) => {
+      await observer.sweepStarted?.(sweep);
+      for (const id of [
+        'curate',
+        'annotate',
+        'split',
+        'subset',
+        'train-rank-8',
+        'evaluate-rank-8',
+      ]) {
+        await observer.nodeFinished?.(node(id), { ...outcome(id), state: 'cached' });
+      }
+      observer.nodeReport?.(node('train-rank-4'), {
+        type: 'metric',
+        name: 'loss',
+        value: 1,
+        step: 0,
+      });
+      await observer.nodeFinished?.(node('train-rank-4'), { state: 'cancelled', durationMs: 3 });
+      await observer.sweepFinished?.(sweep, 'killed');
+    });
+    runs = await experimentRuns(server.url, 'status-study');
+    const attempts = runs
+      .filter((r) => r.info.run_name === 'rank-4')
+      .map((r) => r.info.status)
+      .sort();
+    expect(attempts).toEqual(['FAILED', 'KILLED']);
+    expect(runs.filter((r) => r.info.run_name === 'rank-8')).toHaveLength(1);
+    expect(runs.find((r) => r.info.run_name === 'status-study')?.info.status).toBe('KILLED');
   });
 });
