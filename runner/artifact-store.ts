@@ -111,7 +111,9 @@ export class ArtifactStore {
     const dir = join(this.root, 'staging', `${key}.${randomBytes(4).toString('hex')}`);
     const outputDir = join(dir, 'output');
     await mkdir(outputDir, { recursive: true });
-    return { dir, outputDir, logFile: join(dir, 'stage.log') };
+    const logFile = join(dir, 'stage.log');
+    await writeFile(logFile, `stage ${key} started ${new Date().toISOString()}\n`);
+    return { dir, outputDir, logFile };
   }
 
   async commit(

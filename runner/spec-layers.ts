@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, SourceSpan } from './diagnostic.ts';
 import { fail, ok, type Result } from './result.ts';
 import { definesPath, parseYamlSource, spanAt, type YamlSource } from './yaml-source.ts';
@@ -26,6 +26,7 @@ const EXTENDS_KEY = 'extends';
 export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, Diagnostic[]>> {
   const layers: SpecLayer[] = [];
   const problems: Diagnostic[] = [];
+  const shortName = (path: string) => nameFrom(dirname(resolve(file)), path);
   await collect(resolve(file), [], undefined);
   return problems.length > 0 ? fail(problems) : ok({ file: resolve(file), layers });
 
@@ -126,7 +127,10 @@ function withOrigin(
 ): { span?: SourceSpan; origin?: string } {
   return layer.source.file === spec.file
     ? at
-    : { ...at, origin: `in ${shortName(layer.source.file)}, extended by ${shortName(spec.file)}` };
+    : {
+        ...at,
+        origin: `in ${nameFrom(dirname(spec.file), layer.source.file)}, extended by ${nameFrom(dirname(spec.file), spec.file)}`,
+      };
 }
 
 function isPrefix(prefix: readonly (string | number)[], path: readonly (string | number)[]) {
@@ -167,7 +171,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function shortName(path: string): string {
-  const rel = path.startsWith(process.cwd()) ? path.slice(process.cwd().length + 1) : path;
-  return rel || path;
+/** Paths in messages are relative to the spec the user named, as they wrote them. */
+function nameFrom(base: string, path: string): string {
+  const rel = relative(base, path);
+  return rel.startsWith('../../') ? path : rel;
 }

@@ -59,7 +59,12 @@ export async function readAllSweepHistories(store: ArtifactStore): Promise<Sweep
 /** Records the plan's keys, keeping variants this run did not touch (`--only`). */
 export async function writeSweepHistory(store: ArtifactStore, plan: SweepPlan): Promise<void> {
   const previous = await readSweepHistory(store, plan.sweepId);
-  const variants = { ...(previous?.variants ?? {}) };
+  // Keep variants this run skipped (--only), forget those the sweep no longer has.
+  const variants = Object.fromEntries(
+    Object.entries(previous?.variants ?? {}).filter(([name]) =>
+      plan.allVariantNames.includes(name),
+    ),
+  );
   for (const variant of plan.graph.variants) {
     const stages: Record<string, string> = {};
     for (const key of variant.nodeKeys) {

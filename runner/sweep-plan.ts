@@ -16,7 +16,10 @@ export interface SweepPlan {
   specName: string;
   specPath: string;
   sweepId: string;
+  /** The variants this run covers (all of them unless `--only` narrowed it). */
   variants: ResolvedVariant[];
+  /** Every variant the sweep defines, selected or not. */
+  allVariantNames: string[];
   graph: StageGraph;
 }
 
@@ -149,6 +152,7 @@ export async function planSweep(
     specPath,
     sweepId: `${relative(projectRoot(), specPath)}#${specName}`,
     variants,
+    allVariantNames: expanded.value.variants.map((v) => v.name),
     graph: graph.value,
   });
 }

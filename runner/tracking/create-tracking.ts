@@ -37,6 +37,11 @@ export interface Tracking {
   observer: RunObserver;
   target: 'off' | 'embedded' | { url: string };
   /**
+   * The server's URL once it answers (the embedded one starts in the background), or undefined
+   * when it could not start. The embedded server lives until close().
+   */
+  serverUrl(): Promise<string | undefined>;
+  /**
    * Flushes, sends what the server takes within the deadline, stops an embedded server it
    * started. What is left stays journalled for the next run or `dermatune sync`.
    */
@@ -56,6 +61,7 @@ export async function createTracking(
     return ok({
       observer: {},
       target: 'off',
+      serverUrl: async () => undefined,
       close: async () => ({ acknowledged: 0, pending: 0 }),
     });
   }
@@ -84,6 +90,8 @@ export async function createTracking(
   }
   const sender = client.then((c) => c && new JournalSender(c, refs, secretValues));
   const pump = new JournalPump({ writer, journalDir, sender, log });
+  // Replay what earlier sessions left as soon as the server answers, not at the first event.
+  pump.kick();
   let tags: ReturnType<typeof sourceTags> | undefined;
   const observer = new MlflowObserver({
     record: (op) => pump.record(op),
@@ -101,6 +109,7 @@ export async function createTracking(
   return ok({
     observer,
     target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
+    serverUrl: async () => (await client)?.url,
     close: async () => {
       await observer.flush();
       const report = await pump.finish(options.closeTimeoutMs ?? 60_000);

@@ -1,0 +1,200 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pipeline } from '../../runner/pipeline.ts';
+import { fail, ok } from '../../runner/result.ts';
+import { defineStageKind } from '../../runner/stage-kind.ts';
+
+/**
+ * A tiny domain for testing the runner: a shared "source" stage, a per-variant "scale" stage
+ * that works item by item (with a memo, like LLM stages), and a "report" stage. Every run of a
+ * stage appends a line to $TEST_CALLS_FILE so tests can assert what ran.
+ */
+async function noteCall(name: string, key: string) {
+  const file = process.env.TEST_CALLS_FILE;
+  if (file) await appendFile(file, `${name} ${key}\n`);
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+export const sourceKind = defineStageKind<{ data: { items: number }; seed: number }>({
+  name: 'source',
+  version: 1,
+  description: 'writes numbered items',
+  inputs: [],
+  deterministic: true,
+  resources: { cpu: 1 },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      seed: { type: 'integer', default: 1 },
+      data: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          items: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+            default: 5,
+            description: 'How many items.',
+          },
+          fail: { type: 'boolean', default: false },
+        },
+      },
+    },
+  },
+  async run(ctx) {
+    await noteCall('source', ctx.key);
+    const lines = Array.from({ length: ctx.params.data.items }, (_, i) =>
+      String((i + 1) * ctx.params.seed),
+    );
+    await writeFile(join(ctx.outDir, 'items.txt'), `${lines.join('\n')}\n`);
+    return ok({ metrics: { items: lines.length } });
+  },
+});
+
+export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: number } }>({
+  name: 'scale',
+  version: 1,
+  description: 'multiplies each item, one memoised item at a time',
+  inputs: ['items'],
+  deterministic: false,
+  resources: { cpu: 1 },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      model: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          factor: { type: 'number', default: 2, description: 'Multiplier.' },
+          delay_ms: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+    },
+  },
+  async run(ctx) {
+    await noteCall('scale', ctx.key);
+    const items = (await readFile(join(ctx.inputs.items?.dir ?? '', 'items.txt'), 'utf8'))
+      .trim()
+      .split('\n');
+    const out: string[] = [];
+    for (const [index, item] of items.entries()) {
+      if (ctx.signal.aborted) return fail({ reason: 'cancelled', message: 'stopped' });
+      const memoKey = `${item}x${ctx.params.model.factor}`;
+      let value = await ctx.memo.get<number>('scale', memoKey);
+      if (value === undefined) {
+        await noteCall('scale-item', memoKey);
+        await sleep(ctx.params.model.delay_ms, ctx.signal);
+        value = Number(item) * ctx.params.model.factor;
+        await ctx.memo.put('scale', memoKey, value);
+      }
+      out.push(String(value));
+      ctx.report({ type: 'progress', done: index + 1, total: items.length, unit: 'items' });
+      ctx.report({ type: 'metric', name: 'train/loss', value: 1 / (index + 1), step: index + 1 });
+    }
+    await writeFile(join(ctx.outDir, 'scaled.txt'), `${out.join('\n')}\n`);
+    return ok({ metrics: { sum: out.reduce((a, b) => a + Number(b), 0) } });
+  },
+});
+
+export const reportKind = defineStageKind<{ eval: { title: string; fail: boolean } }>({
+  name: 'report',
+  version: 1,
+  description: 'sums the scaled items',
+  inputs: ['scaled'],
+  deterministic: true,
+  resources: { cpu: 1 },
+  paramsSchema: {
+    type: 'object',
+    properties: {
+      eval: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          title: { type: 'string', default: 'sum' },
+          fail: { type: 'boolean', default: false, description: 'Fail on purpose (tests).' },
+        },
+      },
+    },
+  },
+  async run(ctx) {
+    await noteCall('report', ctx.key);
+    if (ctx.params.eval.fail) return fail({ reason: 'invalid-input', message: 'asked to fail' });
+    const values = (await readFile(join(ctx.inputs.scaled?.dir ?? '', 'scaled.txt'), 'utf8'))
+      .trim()
+      .split('\n');
+    const sum = values.reduce((a, b) => a + Number(b), 0);
+    await writeFile(
+      join(ctx.outDir, 'report.json'),
+      JSON.stringify({ title: ctx.params.eval.title, sum }),
+    );
+    return ok({ metrics: { 'eval/sum': sum }, artifacts: ['report.json'] });
+  },
+});
+
+/** A kind declared without a run function, as the paper's kinds were before they landed. */
+export const pendingKind = defineStageKind<Record<string, never>>({
+  name: 'pending',
+  version: 1,
+  description: 'not implemented yet',
+  inputs: ['scaled'],
+  deterministic: true,
+  resources: {},
+  paramsSchema: { type: 'object', properties: {} },
+});
+
+export const testPipeline: Pipeline = {
+  kinds: [sourceKind, scaleKind, reportKind, pendingKind],
+  baseSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      description: { type: 'string' },
+      extends: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        'x-expects': 'a path or a list of paths',
+      },
+      pending: { type: 'boolean', default: false },
+      sweep: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          include: { type: 'array', items: { type: 'object' } },
+          exclude: { type: 'array', items: { type: 'object' } },
+        },
+        patternProperties: {
+          '^(?!(name|include|exclude)$)[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$': {
+            type: 'array',
+          },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  stagesFor(spec) {
+    return [
+      { id: 'source', kind: 'source', inputs: {} },
+      { id: 'scale', kind: 'scale', inputs: { items: 'source' } },
+      spec.pending === true
+        ? { id: 'report', kind: 'pending', inputs: { scaled: 'scale' } }
+        : { id: 'report', kind: 'report', inputs: { scaled: 'scale' } },
+    ];
+  },
+};
