@@ -53,6 +53,8 @@ export type SourceFailure =
   | ShardReadFailure;
 
 const COMMIT_ID = /^[0-9a-f]{40}$/;
+/** The revision API answers in milliseconds; a hang means the network is gone. */
+const REVISION_TIMEOUT_MS = 30_000;
 
 /**
  * Every sample of the source, shard after shard, streamed. Hub shards are downloaded into the
@@ -122,7 +124,10 @@ export async function resolveHubRevision(
   try {
     const response = await fetch(url, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: options.signal,
+      signal: AbortSignal.any([
+        ...(options.signal ? [options.signal] : []),
+        AbortSignal.timeout(REVISION_TIMEOUT_MS),
+      ]),
     });
     if (!response.ok) {
       return fail({

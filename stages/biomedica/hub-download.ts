@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, ok, type Result } from '../../runner/result.ts';
 
@@ -220,17 +218,17 @@ async function attemptTransfer(
     // A 200 after a Range request means the server sends the whole file again: overwrite.
     const expectedTotal = expectedSize(response, resumed ? have : 0);
     if (!response.body) return { kind: 'retry', resumed, detail: 'response without a body' };
-    const stallGuard = new Transform({
-      transform(chunk, _encoding, callback) {
+    // Each chunk is on disk before the next is read, so a transfer that breaks leaves every
+    // byte it received in the .part file for the next attempt to resume from.
+    const handle = await open(part, resumed ? 'a' : 'w');
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         armStall();
-        callback(null, chunk);
-      },
-    });
-    await pipeline(
-      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-      stallGuard,
-      createWriteStream(part, { flags: resumed ? 'a' : 'w' }),
-    );
+        await handle.write(chunk);
+      }
+    } finally {
+      await handle.close();
+    }
     const size = (await fileSize(part)) ?? 0;
     if (expectedTotal !== undefined && size !== expectedTotal) {
       return { kind: 'retry', resumed, detail: `got ${size} of ${expectedTotal} bytes` };

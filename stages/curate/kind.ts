@@ -84,8 +84,8 @@ export const curateKind = defineStageKind<CurateParams>({
                   token_env: {
                     type: 'string',
                     pattern: '^[A-Z_][A-Z0-9_]*$',
-                    default: 'HF_TOKEN',
-                    description: 'Name of the environment variable holding the hub token.',
+                    description:
+                      'Name of the environment variable holding the hub token (default HF_TOKEN).',
                   },
                 },
               },

@@ -90,7 +90,11 @@ export async function curateFingerprints(params: CurateRunParams): Promise<Recor
     baseDir: projectRoot(),
   });
   if (pinned.ok) return pinned.value;
-  return { 'source.unpinned': `${pinned.error.reason}: ${pinned.error.message}` };
+  // Stable whatever the error text, so an offline `plan` shows one key; preflight says why.
+  const source = params.data.source;
+  return {
+    'source.unpinned': source.type === 'hub' ? `${source.repo}@${source.revision}` : 'local',
+  };
 }
 
 export async function curatePreflight(params: CurateRunParams): Promise<StagePreflightIssue[]> {

@@ -160,9 +160,11 @@ function serveContent(
   log.status = range ? 206 : 200;
   res.writeHead(log.status, headers);
   if (fault?.type === 'drop-after') {
-    // Send part of the body, then cut the connection as a flaky network would.
+    // Send part of the body, then cut the connection as a flaky network would. The pause lets
+    // the client consume what was sent (bytes still queued in the client when the error lands
+    // are discarded by fetch, which would make the resume offset vary from run to run).
     res.write(body.subarray(0, fault.bytes), () => {
-      setTimeout(() => res.socket?.destroy(), 20);
+      setTimeout(() => res.socket?.destroy(), 300);
     });
     return;
   }
