@@ -1,0 +1,132 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { CuratedRecord } from '../curate/curated-record.ts';
+import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { llmCallKey } from '../llm/llm-client.ts';
+import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import {
+  finishLlmStage,
+  type ItemOutcome,
+  type LlmStageOptions,
+  loadImage,
+  openStageClient,
+  progressReporter,
+  runItems,
+} from '../llm/llm-stage-items.ts';
+import {
+  type AnnotationRow,
+  annotationRequest,
+  interpretAnnotation,
+  unparseableAnnotation,
+} from './annotate-prompt.ts';
+
+export interface AnnotateRunParams {
+  llm: Record<string, unknown>;
+}
+
+const FALLBACK_MEMO_NAMESPACE = 'annotate-fallback';
+
+export const ANNOTATE_OUTPUT = { annotations: 'annotations.jsonl', stats: 'stats.json' } as const;
+
+/**
+ * Labels every curated figure with one of the 29 categories. Malformed and out-of-list answers
+ * are not failures: they become category 29 with the raw answer kept, as the paper's pipeline
+ * needs one label per figure. Provider failures (safety blocks, exhausted retries) are.
+ */
+export async function runAnnotate(
+  ctx: StageContext<AnnotateRunParams>,
+  options: LlmStageOptions = {},
+): Promise<Result<StageSummary, StageFailure>> {
+  const input = ctx.inputs.records;
+  if (!input) return fail({ reason: 'invalid-input', message: 'annotate needs its records input' });
+  const lines = await readJsonlLines(join(input.dir, 'records.jsonl'));
+  if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
+  const records = lines.value.map((l) => l.value as CuratedRecord);
+  const settings = resolveLlmSettings(ctx.params.llm);
+  const opened = await openStageClient(ctx, 'annotate', settings, options);
+  if (!opened.ok) return opened;
+  const client = opened.value;
+  try {
+    const outcomes = await runItems(
+      records,
+      async (record): Promise<ItemOutcome<AnnotationRow>> => {
+        const request = annotationRequest(record);
+        if (settings.send_images) {
+          const image = await loadImage(input.dir, record.image);
+          if (!image) {
+            return {
+              ok: false,
+              failure: {
+                item: record.key,
+                reason: 'missing-image',
+                message: `no image at ${record.image}`,
+              },
+            };
+          }
+          request.image = image;
+        }
+        // A figure whose answers never parsed is done (category 29), so its fallback is
+        // remembered like an answer: a rerun must not pay for the same malformed attempts again.
+        const fallbackKey = llmCallKey(settings, request);
+        const remembered = await ctx.memo.get<AnnotationRow>(FALLBACK_MEMO_NAMESPACE, fallbackKey);
+        if (remembered) return { ok: true, value: { ...remembered, key: record.key } };
+        const answer = await client.generateStructured(request, ctx.signal);
+        if (answer.ok)
+          return {
+            ok: true,
+            value: interpretAnnotation(record.key, answer.value.value, answer.value.raw),
+          };
+        if (answer.error.reason === 'malformed-answer') {
+          const fallback = unparseableAnnotation(record.key, answer.error.raw);
+          await ctx.memo.put(FALLBACK_MEMO_NAMESPACE, fallbackKey, fallback);
+          return { ok: true, value: fallback };
+        }
+        return {
+          ok: false,
+          failure: { item: record.key, reason: answer.error.reason, message: answer.error.message },
+        };
+      },
+      {
+        concurrency: settings.rate_limit.concurrency * 2,
+        signal: ctx.signal,
+        onDone: progressReporter(ctx, records.length),
+      },
+    );
+    const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
+    const byCategory: Record<string, number> = {};
+    const fallbacks: Record<string, number> = {};
+    for (const row of rows) {
+      const label = `${row.category_number} ${row.category_name}`;
+      byCategory[label] = (byCategory[label] ?? 0) + 1;
+      if (row.fallback) fallbacks[row.fallback] = (fallbacks[row.fallback] ?? 0) + 1;
+    }
+    const stats = {
+      records: records.length,
+      annotated: rows.length,
+      by_category: byCategory,
+      fallbacks,
+      llm: client.metrics(),
+    };
+    const finished = finishLlmStage('annotate', outcomes, client, ctx.signal, {
+      metrics: {
+        'annotate/records': records.length,
+        'annotate/fallback_unparseable': fallbacks.unparseable ?? 0,
+        'annotate/fallback_out_of_list': fallbacks['out-of-list'] ?? 0,
+      },
+      stats,
+      artifacts: [ANNOTATE_OUTPUT.stats],
+    });
+    if (finished.ok) {
+      await writeJsonl(join(ctx.outDir, ANNOTATE_OUTPUT.annotations), rows);
+      await writeFile(
+        join(ctx.outDir, ANNOTATE_OUTPUT.stats),
+        `${JSON.stringify(stats, null, 2)}\n`,
+      );
+    }
+    return finished;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,181 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import type { LlmClient } from '../llm/llm-client.ts';
+import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import {
+  finishLlmStage,
+  type ItemFailure,
+  type ItemOutcome,
+  type LlmStageOptions,
+  openStageClient,
+  progressReporter,
+  runItems,
+} from '../llm/llm-stage-items.ts';
+import { seededRandom } from '../split/seeded-random.ts';
+import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
+
+export interface DistractorsRunParams {
+  seed: number;
+  llm: Record<string, unknown>;
+  eval: { distractors?: number };
+}
+
+/** A test QA row as split writes it (generate-qa's fields). */
+interface TestQa {
+  key: string;
+  question_id?: string;
+  question: string;
+  answer: string;
+  image?: string;
+  article_id?: string;
+}
+
+/** A row of distractors.jsonl: the options in a seeded order and where the right one is. */
+export interface DistractorRow {
+  key: string;
+  question_id: string;
+  question: string;
+  answer: string;
+  options: string[];
+  answer_index: number;
+  distractors: string[];
+}
+
+export const DISTRACTORS_OUTPUT = {
+  distractors: 'distractors.jsonl',
+  stats: 'stats.json',
+} as const;
+
+/** Calls per question: a first request and retries that name what was rejected. */
+const MAX_ROUNDS = 3;
+
+export async function runDistractors(
+  ctx: StageContext<DistractorsRunParams>,
+  options: LlmStageOptions = {},
+): Promise<Result<StageSummary, StageFailure>> {
+  const input = ctx.inputs.split;
+  if (!input)
+    return fail({ reason: 'invalid-input', message: 'distractors needs its split input' });
+  const lines = await readJsonlLines(join(input.dir, 'test.jsonl'));
+  if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
+  const rows = lines.value.map((l) => l.value as TestQa);
+  const count = ctx.params.eval.distractors ?? 3;
+
+  const settings = resolveLlmSettings(ctx.params.llm);
+  const opened = await openStageClient(ctx, 'distractors', settings, options);
+  if (!opened.ok) return opened;
+  const client = opened.value;
+  let rejectedTotal = 0;
+  try {
+    const outcomes = await runItems(
+      rows,
+      async (row): Promise<ItemOutcome<DistractorRow>> => {
+        const questionId = row.question_id ?? row.question;
+        const item = `${row.key}#${questionId}`;
+        const written = await writeDistractors(client, row, count, ctx.signal);
+        rejectedTotal += written.rejected;
+        if (!written.ok) return { ok: false, failure: { item, ...written.failure } };
+        const random = seededRandom(ctx.params.seed, `distractors:${item}`);
+        const answerIndex = random.below(count + 1);
+        const optionsInOrder = [...written.distractors];
+        optionsInOrder.splice(answerIndex, 0, row.answer);
+        return {
+          ok: true,
+          value: {
+            key: row.key,
+            question_id: questionId,
+            question: row.question,
+            answer: row.answer,
+            options: optionsInOrder,
+            answer_index: answerIndex,
+            distractors: written.distractors,
+          },
+        };
+      },
+      {
+        concurrency: settings.rate_limit.concurrency * 2,
+        signal: ctx.signal,
+        onDone: progressReporter(ctx, rows.length),
+      },
+    );
+    const done = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
+    const stats = {
+      questions: rows.length,
+      with_distractors: done.length,
+      distractors_per_question: count,
+      rejected_near_answer_or_duplicate: rejectedTotal,
+      seed: ctx.params.seed,
+      llm: client.metrics(),
+    };
+    const finished = finishLlmStage('distractors', outcomes, client, ctx.signal, {
+      metrics: { 'distractors/questions': rows.length, 'distractors/rejected': rejectedTotal },
+      stats,
+      artifacts: [DISTRACTORS_OUTPUT.stats],
+    });
+    if (finished.ok) {
+      await writeJsonl(join(ctx.outDir, DISTRACTORS_OUTPUT.distractors), done);
+      await writeFile(
+        join(ctx.outDir, DISTRACTORS_OUTPUT.stats),
+        `${JSON.stringify(stats, null, 2)}\n`,
+      );
+    }
+    return finished;
+  } finally {
+    await client.close();
+  }
+}
+
+type Written =
+  | { ok: true; distractors: string[]; rejected: number }
+  | {
+      ok: false;
+      failure: Omit<ItemFailure, 'item'>;
+      rejected: number;
+    };
+
+/**
+ * Asks for `count` options, keeps those that are neither the answer nor each other in other
+ * words, and asks again for the missing ones (naming the rejects) up to MAX_ROUNDS calls.
+ * Every round is its own memoized call, so a rerun replays the same rounds for free.
+ */
+async function writeDistractors(
+  client: LlmClient,
+  row: TestQa,
+  count: number,
+  signal: AbortSignal,
+): Promise<Written> {
+  const kept: string[] = [];
+  const rejected: string[] = [];
+  for (let round = 1; round <= MAX_ROUNDS && kept.length < count; round++) {
+    const missing = count - kept.length;
+    const answer = await client.generateStructured(
+      distractorRequest(row.question, row.answer, missing, [...kept, ...rejected]),
+      signal,
+    );
+    if (!answer.ok) {
+      return {
+        ok: false,
+        failure: { reason: answer.error.reason, message: answer.error.message },
+        rejected: rejected.length,
+      };
+    }
+    const proposed = (answer.value.value as { distractors: string[] }).distractors;
+    const screened = screenDistractors(row.answer, kept, proposed);
+    kept.push(...screened.accepted.slice(0, missing));
+    rejected.push(...screened.rejected);
+  }
+  if (kept.length < count) {
+    return {
+      ok: false,
+      failure: {
+        reason: 'too-few-distractors',
+        message: `only ${kept.length} of ${count} options differed enough from the answer and each other after ${MAX_ROUNDS} calls`,
+      },
+      rejected: rejected.length,
+    };
+  }
+  return { ok: true, distractors: kept, rejected: rejected.length };
+}

@@ -1,0 +1,155 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { CuratedRecord } from '../curate/curated-record.ts';
+import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import {
+  finishLlmStage,
+  type ItemOutcome,
+  type LlmStageOptions,
+  loadImage,
+  openStageClient,
+  progressReporter,
+  runItems,
+} from '../llm/llm-stage-items.ts';
+import { seededRandom } from '../split/seeded-random.ts';
+import { qaRequest } from './qa-prompt.ts';
+import {
+  type BankQuestion,
+  drawQuestions,
+  QUESTION_BANK,
+  type QuestionKind,
+} from './question-bank.ts';
+
+export interface GenerateQaRunParams {
+  seed: number;
+  llm: Record<string, unknown>;
+  data: { questions_per_image?: number };
+}
+
+/** A row of qa.jsonl. `caption` rides along for the caption supervision types. */
+export interface QaRow {
+  key: string;
+  /** Relative to the folder holding the records (curate's and select's outputs agree). */
+  image: string;
+  article_id: string;
+  question: string;
+  answer: string;
+  kind: QuestionKind;
+  question_id: string;
+  caption: string;
+}
+
+export const GENERATE_QA_OUTPUT = { qa: 'qa.jsonl', stats: 'stats.json' } as const;
+
+interface QaItem {
+  record: CuratedRecord;
+  question: BankQuestion;
+}
+
+/**
+ * For every selected figure, `questions_per_image` questions drawn from the bank with the seed
+ * (both kinds covered), each answered in its own call from the figure's metadata.
+ */
+export async function runGenerateQa(
+  ctx: StageContext<GenerateQaRunParams>,
+  options: LlmStageOptions = {},
+): Promise<Result<StageSummary, StageFailure>> {
+  const input = ctx.inputs.images;
+  if (!input)
+    return fail({ reason: 'invalid-input', message: 'generate-qa needs its images input' });
+  const perImage = ctx.params.data.questions_per_image ?? 3;
+  if (perImage > QUESTION_BANK.length) {
+    return fail({
+      reason: 'invalid-input',
+      message: `data.questions_per_image is ${perImage} but the question bank holds ${QUESTION_BANK.length} questions`,
+    });
+  }
+  const lines = await readJsonlLines(join(input.dir, 'records.jsonl'));
+  if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
+  const records = lines.value.map((l) => l.value as CuratedRecord);
+  const items: QaItem[] = records.flatMap((record) =>
+    drawQuestions(
+      QUESTION_BANK,
+      perImage,
+      seededRandom(ctx.params.seed, `generate-qa:${record.key}`),
+    ).map((question) => ({ record, question })),
+  );
+
+  const settings = resolveLlmSettings(ctx.params.llm);
+  const opened = await openStageClient(ctx, 'generate-qa', settings, options);
+  if (!opened.ok) return opened;
+  const client = opened.value;
+  try {
+    const outcomes = await runItems(
+      items,
+      async ({ record, question }): Promise<ItemOutcome<QaRow>> => {
+        const item = `${record.key}#${question.id}`;
+        const request = qaRequest(record, question);
+        if (settings.send_images) {
+          const image = await loadImage(input.dir, record.image);
+          if (!image) {
+            return {
+              ok: false,
+              failure: { item, reason: 'missing-image', message: `no image at ${record.image}` },
+            };
+          }
+          request.image = image;
+        }
+        const answer = await client.generateStructured(request, ctx.signal);
+        if (!answer.ok) {
+          return {
+            ok: false,
+            failure: { item, reason: answer.error.reason, message: answer.error.message },
+          };
+        }
+        return {
+          ok: true,
+          value: {
+            key: record.key,
+            image: record.image,
+            article_id: record.article_id,
+            question: question.text,
+            answer: (answer.value.value as { answer: string }).answer.trim(),
+            kind: question.kind,
+            question_id: question.id,
+            caption: record.caption,
+          },
+        };
+      },
+      {
+        concurrency: settings.rate_limit.concurrency * 2,
+        signal: ctx.signal,
+        onDone: progressReporter(ctx, items.length),
+      },
+    );
+    const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
+    const byKind: Record<string, number> = {};
+    for (const row of rows) byKind[row.kind] = (byKind[row.kind] ?? 0) + 1;
+    const stats = {
+      images: records.length,
+      questions_per_image: perImage,
+      qa: rows.length,
+      by_kind: byKind,
+      seed: ctx.params.seed,
+      llm: client.metrics(),
+    };
+    const finished = finishLlmStage('generate-qa', outcomes, client, ctx.signal, {
+      metrics: { 'generate-qa/images': records.length, 'generate-qa/qa': rows.length },
+      stats,
+      artifacts: [GENERATE_QA_OUTPUT.stats],
+    });
+    if (finished.ok) {
+      await writeJsonl(join(ctx.outDir, GENERATE_QA_OUTPUT.qa), rows);
+      await writeFile(
+        join(ctx.outDir, GENERATE_QA_OUTPUT.stats),
+        `${JSON.stringify(stats, null, 2)}\n`,
+      );
+    }
+    return finished;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fail, ok, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { LlmFailureReason, LlmImage } from './llm-call.ts';
+import { type LlmClient, openLlmClient } from './llm-client.ts';
+import type { LlmSettings } from './llm-settings.ts';
+import type { BackoffPolicy } from './retry-timing.ts';
+
+/**
+ * The item-by-item loop every LLM stage runs: items go out concurrently (the client's rate
+ * limiter decides the pace), each ends done or failed with its reason, and the stage fails as a
+ * whole when any item failed, so the store commits nothing half done while the memo keeps every
+ * answered call for the rerun.
+ */
+export interface ItemFailure {
+  item: string;
+  reason: LlmFailureReason | 'missing-image' | 'too-few-distractors';
+  message: string;
+}
+
+export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; failure: ItemFailure };
+
+export async function runItems<T, R>(
+  items: readonly T[],
+  worker: (item: T) => Promise<ItemOutcome<R>>,
+  options: { concurrency: number; signal: AbortSignal; onDone?: (done: number) => void },
+): Promise<ItemOutcome<R>[]> {
+  const outcomes: ItemOutcome<R>[] = new Array(items.length);
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < items.length && !options.signal.aborted) {
+      const index = next++;
+      outcomes[index] = await worker(items[index] as T);
+      done++;
+      options.onDone?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, lane));
+  return outcomes;
+}
+
+/**
+ * The summary of an LLM stage, or its failure: cancelled when the run was stopped, otherwise
+ * `items-failed` with every failed item and its reason in `details`.
+ */
+export function finishLlmStage(
+  stage: string,
+  outcomes: readonly (ItemOutcome<unknown> | undefined)[],
+  client: LlmClient,
+  signal: AbortSignal,
+  summary: StageSummary,
+): Result<StageSummary, StageFailure> {
+  const failures = outcomes.flatMap((o) => (o && !o.ok ? [o.failure] : []));
+  const unfinished = outcomes.filter((o) => o === undefined).length;
+  if (signal.aborted || failures.some((f) => f.reason === 'cancelled')) {
+    return fail({
+      reason: 'cancelled',
+      message: `${stage} stopped with ${unfinished + failures.length} of ${outcomes.length} items left; a rerun resumes from the memo`,
+    });
+  }
+  if (failures.length > 0) {
+    const byReason: Record<string, number> = {};
+    for (const f of failures) byReason[f.reason] = (byReason[f.reason] ?? 0) + 1;
+    const counts = Object.entries(byReason)
+      .map(([reason, count]) => `${count} ${reason}`)
+      .join(', ');
+    return fail({
+      reason: 'items-failed',
+      message: `${stage}: ${failures.length} of ${outcomes.length} items failed (${counts}); a rerun retries only those`,
+      details: failures,
+    });
+  }
+  return ok({ ...summary, metrics: { ...summary.metrics, ...client.metrics() } });
+}
+
+/** Reads the image to send with a call; the path is relative to the input folder. */
+export async function loadImage(dir: string, relativePath: string): Promise<LlmImage | undefined> {
+  try {
+    const bytes = await readFile(join(dir, relativePath));
+    const ext = extname(relativePath).toLowerCase();
+    const mimeType = ext === '.png' ? 'image/png' : ext === '.webp' ? 'image/webp' : 'image/jpeg';
+    return { bytes, mimeType };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a stage reports while its items complete. */
+export function progressReporter(
+  ctx: Pick<StageContext<unknown>, 'report'>,
+  total: number,
+): (done: number) => void {
+  return (done) => ctx.report({ type: 'progress', done, total, unit: 'items' });
+}
+
+/** What tests and benches may change about how a stage talks to its LLM; the runner passes none. */
+export interface LlmStageOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  backoff?: BackoffPolicy;
+  rateWindowMs?: number;
+}
+
+/** The stage's client, or the stage failure that says why there is none (no key, no model). */
+export async function openStageClient(
+  ctx: Pick<StageContext<unknown>, 'memo' | 'report'>,
+  stage: string,
+  settings: LlmSettings,
+  options: LlmStageOptions = {},
+): Promise<Result<LlmClient, StageFailure>> {
+  const client = await openLlmClient(
+    {
+      settings,
+      memo: ctx.memo,
+      stage,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.rateWindowMs ? { rateWindowMs: options.rateWindowMs } : {}),
+    },
+    (message) => ctx.report({ type: 'log', level: 'info', message }),
+  );
+  if (client.ok) return client;
+  const reason =
+    client.error.reason === 'missing-credentials'
+      ? 'missing-credentials'
+      : client.error.reason === 'missing-model'
+        ? 'missing-model'
+        : 'external-service';
+  return fail({ reason, message: client.error.message });
+}
