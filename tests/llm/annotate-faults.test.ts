@@ -152,7 +152,8 @@ describe('annotate against a faulty Gemini-protocol server', () => {
     const resumedPatients = new Set(
       server.seen.slice(hitsBeforeResume).map((r) => patientOf(r.prompt)),
     );
-    for (const patient of doneBeforeCrash) expect({ patient, again: resumedPatients.has(patient) }).toEqual({ patient, again: false });
+    for (const patient of doneBeforeCrash)
+      expect({ patient, again: resumedPatients.has(patient) }).toEqual({ patient, again: false });
     expect(doneBeforeCrash.size + resumedPatients.size).toBe(ITEMS);
 
     // Run 3: the provider stops blocking; only the two blocked figures are asked again.
