@@ -1,0 +1,119 @@
+"""Answers to test questions from a base model or a base model plus a LoRA adapter.
+
+Each question goes with its image through the model's chat template, with the generation prompt
+("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
+output_dir): predictions.jsonl (each record as given plus `prediction` and `timing`), job.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from .examples import image_path, messages, read_records
+from .images import load_image
+from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .protocol import EventStream, WorkerError
+
+
+def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
+    import torch
+
+    settings = job["generate"]
+    out = Path(job["output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
+    torch.manual_seed(job["seed"])
+
+    placement = choose_placement(settings["device"], settings["precision"])
+    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    processor = load_processor(model_path, settings["image_size"])
+    processor.tokenizer.padding_side = "left"  # generation continues every row from its last token
+
+    records = read_records(job["data"]["test"])
+    image_root = job["data"]["image_root"] or str(Path(job["data"]["test"]).parent)
+    items = []
+    for index, record in enumerate(records):
+        question = record.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise WorkerError("bad-job", f"test data record {index + 1} has no question")
+        items.append((record, image_path(record, image_root, f"test data record {index + 1}"), question.strip()))
+    # Open every image before loading the model, so a bad one fails in seconds, not mid-run.
+    for _, path, _ in items:
+        load_image(path)
+
+    model = load_model(model_path, torch_dtype(placement.precision))
+    adapter = job["model"]["adapter"]
+    if adapter is not None:
+        model = attach_adapter(model, adapter)
+    model.to(placement.device).eval()
+
+    tokenizer = processor.tokenizer
+    stop_ids = {tokenizer.convert_tokens_to_ids("<end_of_utterance>"), model.generation_config.eos_token_id}
+    stop_ids = sorted(i for s in stop_ids if s is not None for i in (s if isinstance(s, list) else [s]))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
+    options: dict[str, Any] = {
+        "max_new_tokens": settings["max_new_tokens"],
+        "do_sample": settings["do_sample"],
+        "repetition_penalty": settings["repetition_penalty"],
+        "eos_token_id": stop_ids,
+        "pad_token_id": pad_id,
+    }
+    if settings["do_sample"]:
+        options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+
+    events.emit(
+        "started",
+        job_type="generate",
+        device=placement.device,
+        precision=placement.precision,
+        model=job["model"]["base"],
+        model_path=model_path,
+        adapter=adapter,
+        items=len(items),
+    )
+    size = settings["batch_size"]
+    predictions_path = out / "predictions.jsonl"
+    total_new_tokens = 0
+    started = time.perf_counter()
+    with predictions_path.open("w", encoding="utf-8") as predictions:
+        for start in range(0, len(items), size):
+            batch = items[start : start + size]
+            prompts = [processor.apply_chat_template(messages(q, None), add_generation_prompt=True) for _, _, q in batch]
+            images = [[load_image(path)] for _, path, _ in batch]
+            inputs = processor(text=prompts, images=images, padding=True, add_special_tokens=False, return_tensors="pt")
+            inputs = {k: v.to(placement.device) for k, v in inputs.items()}
+            batch_started = time.perf_counter()
+            with torch.inference_mode():
+                generated = model.generate(**inputs, **options)
+            batch_ms = (time.perf_counter() - batch_started) * 1000
+            new_tokens = generated[:, inputs["input_ids"].shape[1] :]
+            texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            for (record, _, _), text, row in zip(batch, texts, new_tokens):
+                count = int(sum(1 for t in row.tolist() if t != pad_id))
+                total_new_tokens += count
+                timing = {"batch_ms": round(batch_ms, 3), "batch_size": len(batch), "per_item_ms": round(batch_ms / len(batch), 3), "new_tokens": count}
+                predictions.write(json.dumps({**record, "prediction": text.strip(), "timing": timing}, ensure_ascii=False) + "\n")
+            predictions.flush()
+            events.emit("progress", phase="generate", done=start + len(batch), total=len(items), unit="item")
+    seconds = time.perf_counter() - started
+    summary = {
+        "items": len(items),
+        "seconds": seconds,
+        "new_tokens": total_new_tokens,
+        "new_tokens_per_second": total_new_tokens / seconds if seconds > 0 else 0.0,
+        "adapter": adapter is not None,
+        "device": placement.device,
+        "precision": placement.precision,
+    }
+    return {"outputs": {"predictions": "predictions.jsonl", "job": "job.json"}, "summary": summary}
+
+
+def attach_adapter(model, adapter: str):
+    from peft import PeftModel
+
+    if not (Path(adapter) / "adapter_config.json").is_file():
+        raise WorkerError("model-not-found", f"no LoRA adapter (adapter_config.json) in {adapter}")
+    return PeftModel.from_pretrained(model, adapter)

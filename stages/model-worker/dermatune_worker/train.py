@@ -1,0 +1,256 @@
+"""LoRA fine-tuning with PEFT: base weights frozen, causal-LM loss on the assistant turn.
+
+A hand-written loop rather than HF Trainer, for two reasons: every optimizer step reports its
+metrics on the protocol the moment it ends (no callback plumbing or logging_steps rounding), and
+everything that decides the result (example order, dropout, loss normalisation) is seeded and
+visible here, so the same job on the same CPU gives the same losses and the same adapter bytes,
+which the runner's crash-and-resume relies on.
+
+Outputs (all inside output_dir): adapter/ (adapter_model.safetensors, adapter_config.json),
+job.json (the resolved job), trainer-log.jsonl (one line per optimizer step), train-summary.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from .examples import ChatExample, EncodedExample, chat_examples, collate, encode, image_layout_ids, read_records
+from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .protocol import EventStream, WorkerError
+
+
+def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
+    import torch
+
+    settings = job["train"]
+    out = Path(job["output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
+
+    seed_everything(job["seed"])
+    placement = choose_placement(settings["device"], settings["precision"])
+    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    processor = load_processor(model_path, settings["image_size"])
+
+    encoded = [item for _, item in training_examples(job, processor, events)]
+
+    model = load_model(model_path, torch.float32)
+    model = add_lora(model, settings["lora"], model_path)
+    if settings["gradient_checkpointing"]:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.to(placement.device)
+    model.train()
+
+    batches_per_epoch = math.ceil(len(encoded) / settings["batch_size"])
+    steps_per_epoch = math.ceil(batches_per_epoch / settings["grad_accum"])
+    total_steps = steps_per_epoch * settings["epochs"]
+    if settings["max_steps"] is not None:
+        total_steps = min(total_steps, settings["max_steps"])
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=settings["learning_rate"], weight_decay=settings["weight_decay"])
+    scheduler = make_scheduler(optimizer, settings, total_steps)
+    scaler = torch.amp.GradScaler("cuda", enabled=placement.precision == "fp16")
+    autocast_on = placement.device == "cuda" and placement.precision != "fp32"
+    pad_id = processor.tokenizer.pad_token_id
+    if pad_id is None:
+        pad_id = processor.tokenizer.eos_token_id
+
+    events.emit(
+        "started",
+        job_type="train",
+        device=placement.device,
+        precision=placement.precision,
+        model=job["model"]["base"],
+        model_path=model_path,
+        examples=len(encoded),
+        total_steps=total_steps,
+        trainable_parameters=sum(p.numel() for p in trainable),
+        parameters=sum(p.numel() for p in model.parameters()),
+    )
+
+    log = (out / "trainer-log.jsonl").open("w", encoding="utf-8")
+    order_rng = torch.Generator().manual_seed(job["seed"])
+    step = 0
+    losses: list[float] = []
+    tokens_seen = 0
+    started = time.perf_counter()
+    try:
+        for epoch in range(settings["epochs"]):
+            order = torch.randperm(len(encoded), generator=order_rng).tolist()
+            batches = [order[i : i + settings["batch_size"]] for i in range(0, len(order), settings["batch_size"])]
+            for group_start in range(0, len(batches), settings["grad_accum"]):
+                if step >= total_steps:
+                    break
+                group = batches[group_start : group_start + settings["grad_accum"]]
+                step_started = time.perf_counter()
+                # Normalise by the group's target tokens, so grad_accum x batch_size equals one big batch.
+                group_tokens = sum(encoded[i].label_tokens for batch in group for i in batch)
+                loss_sum = 0.0
+                step_tokens = 0
+                for batch_ids in group:
+                    batch = {k: v.to(placement.device) for k, v in collate([encoded[i] for i in batch_ids], pad_id).items()}
+                    labels = batch.pop("labels")
+                    step_tokens += int(batch["attention_mask"].sum())
+                    with torch.autocast(placement.device, dtype=torch_dtype(placement.precision), enabled=autocast_on):
+                        logits = model(**batch).logits
+                    loss = token_loss_sum(logits, labels) / max(group_tokens, 1)
+                    scaler.scale(loss).backward()
+                    loss_sum += float(loss.detach())
+                scaler.unscale_(optimizer)
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, settings["max_grad_norm"]))
+                learning_rate = scheduler.get_last_lr()[0]
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                elapsed = time.perf_counter() - step_started
+                tokens_seen += step_tokens
+                losses.append(loss_sum)
+                metric = {
+                    "step": step,
+                    "total_steps": total_steps,
+                    "epoch": round(epoch + (group_start + len(group)) / len(batches), 4),
+                    "loss": loss_sum,
+                    "learning_rate": learning_rate,
+                    "grad_norm": grad_norm,
+                    "tokens": step_tokens,
+                    "tokens_per_second": step_tokens / elapsed if elapsed > 0 else 0.0,
+                }
+                events.emit("metric", **metric)
+                log.write(json.dumps(metric) + "\n")
+                log.flush()
+                if not math.isfinite(loss_sum):
+                    events.warning(f"loss is not finite at step {step}", "loss-not-finite")
+    finally:
+        log.close()
+
+    train_seconds = time.perf_counter() - started
+    model.save_pretrained(out / "adapter", safe_serialization=True)
+    summary = {
+        "steps": step,
+        "examples": len(encoded),
+        "supervision": job["supervision"],
+        "first_loss": losses[0] if losses else None,
+        "final_loss": losses[-1] if losses else None,
+        "train_seconds": train_seconds,
+        "tokens": tokens_seen,
+        "tokens_per_second": tokens_seen / train_seconds if train_seconds > 0 else 0.0,
+        "device": placement.device,
+        "precision": placement.precision,
+    }
+    (out / "train-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return {
+        "outputs": {
+            "adapter": "adapter",
+            "adapter_weights": "adapter/adapter_model.safetensors",
+            "adapter_config": "adapter/adapter_config.json",
+            "job": "job.json",
+            "trainer_log": "trainer-log.jsonl",
+            "summary": "train-summary.json",
+        },
+        "summary": summary,
+    }
+
+
+def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
+    """The training examples exactly as training would see them, written to examples.jsonl."""
+    out = Path(job["output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    processor = load_processor(model_path, job["train"]["image_size"])
+    pairs = training_examples(job, processor, events)
+    tokenizer = processor.tokenizer
+    with (out / "examples.jsonl").open("w", encoding="utf-8") as handle:
+        for example, item in pairs:
+            row = {
+                "source": example.source,
+                "record_index": example.record_index,
+                "image": example.image,
+                "prompt": example.prompt,
+                "target": example.target,
+                "input_ids": item.input_ids,
+                "labels": item.labels,
+                "tokens": tokenizer.convert_ids_to_tokens(item.input_ids),
+                "image_tiles": int(item.pixel_values.shape[0]),
+                "truncated": item.truncated,
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return {"outputs": {"examples": "examples.jsonl"}, "summary": {"examples": len(pairs)}}
+
+
+def training_examples(job: dict[str, Any], processor, events: EventStream) -> list[tuple[ChatExample, EncodedExample]]:
+    settings = job["train"]
+    records = read_records(job["data"]["train"])
+    image_root = job["data"]["image_root"] or str(Path(job["data"]["train"]).parent)
+    examples = chat_examples(records, job["supervision"], job["caption_instruction"], image_root, "train data")
+    layout_ids = image_layout_ids(processor)
+    pairs: list[tuple[ChatExample, EncodedExample]] = []
+    dropped = truncated = 0
+    for number, example in enumerate(examples, start=1):
+        item = encode(processor, example, settings["loss_on"], settings["max_seq_length"], layout_ids)
+        if item is None:
+            dropped += 1
+        else:
+            truncated += item.truncated
+            pairs.append((example, item))
+        events.emit("progress", phase="prepare", done=number, total=len(examples), unit="example")
+    if dropped:
+        events.warning(f"{dropped} examples dropped: image and prompt alone exceed max_seq_length", "examples-dropped")
+    if truncated:
+        events.warning(f"{truncated} examples truncated to max_seq_length {settings['max_seq_length']}", "examples-truncated")
+    if not pairs:
+        raise WorkerError("bad-job", "no training example fits max_seq_length")
+    return pairs
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    # Deterministic kernels where torch has them; warn (not fail) where an op has none on this device.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def add_lora(model, lora: dict[str, Any], base_path: str):
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=lora["rank"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules=list(lora["target_modules"]),
+        bias="none",
+    )
+    try:
+        peft_model = get_peft_model(model, config)
+    except ValueError as error:  # target modules that match nothing
+        raise WorkerError("bad-job", f"train.lora.target_modules: {error}") from error
+    # The resolved folder, not the job's name: PEFT looks the base up by this name when saving,
+    # and a bare name would send it to the hub.
+    peft_model.peft_config["default"].base_model_name_or_path = base_path
+    return peft_model
+
+
+def make_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
+    from transformers import get_scheduler
+
+    warmup = math.ceil(settings["warmup_ratio"] * total_steps)
+    return get_scheduler(settings["lr_scheduler"], optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
+
+
+def token_loss_sum(logits, labels):
+    """Summed next-token cross-entropy over the labelled positions (IGNORE is skipped)."""
+    import torch
+
+    shifted_logits = logits[:, :-1, :].float().reshape(-1, logits.shape[-1])
+    shifted_labels = labels[:, 1:].reshape(-1)
+    return torch.nn.functional.cross_entropy(shifted_logits, shifted_labels, ignore_index=-100, reduction="sum")

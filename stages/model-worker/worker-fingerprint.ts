@@ -1,0 +1,19 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256Hex } from '../../runner/canonical-json.ts';
+import { WORKER_DIR, WORKER_REQUIREMENTS } from './worker-client.ts';
+
+/**
+ * Digest of everything in the worker that decides a train or generate output: its Python code
+ * and its pinned requirements. It enters the keys of the train and generate stages, so editing
+ * the worker reruns them and nothing else.
+ */
+export async function workerFingerprint(): Promise<string> {
+  const packageDir = join(WORKER_DIR, 'dermatune_worker');
+  const files = (await readdir(packageDir)).filter((name) => name.endsWith('.py')).sort();
+  const parts = await Promise.all(
+    files.map(async (name) => `${name}:${sha256Hex(await readFile(join(packageDir, name)))}`),
+  );
+  parts.push(`requirements.txt:${sha256Hex(await readFile(WORKER_REQUIREMENTS))}`);
+  return sha256Hex(parts.join('\n'));
+}
