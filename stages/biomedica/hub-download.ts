@@ -164,7 +164,8 @@ async function attemptTransfer(
   };
   try {
     armStall();
-    const response = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
+    const opened = await openContent(url, headers, controller.signal);
+    const response = opened.response;
     const status = response.status;
     if (status === 401 || status === 403) {
       await response.body?.cancel();
@@ -233,7 +234,14 @@ async function attemptTransfer(
     if (expectedTotal !== undefined && size !== expectedTotal) {
       return { kind: 'retry', resumed, detail: `got ${size} of ${expectedTotal} bytes` };
     }
-    return { kind: 'complete', resumed, detail: `${size} bytes`, sha256: lfsSha256(response) };
+    if (opened.linkedSize !== undefined && size !== opened.linkedSize) {
+      return {
+        kind: 'restart',
+        resumed,
+        detail: `got ${size} bytes, the hub says ${opened.linkedSize}`,
+      };
+    }
+    return { kind: 'complete', resumed, detail: `${size} bytes`, sha256: opened.linkedSha256 };
   } catch (error: unknown) {
     if (request.signal?.aborted) {
       return { kind: 'fatal', resumed: false, reason: 'cancelled', detail: 'cancelled' };
@@ -253,16 +261,43 @@ function expectedSize(response: Response, offset: number): number | undefined {
   return length ? offset + Number(length) : undefined;
 }
 
+interface OpenedContent {
+  response: Response;
+  /** SHA-256 of an LFS file, from the hub's `X-Linked-Etag` on the redirect. */
+  linkedSha256?: string;
+  linkedSize?: number;
+}
+
 /**
- * For LFS files the hub sends the object's SHA-256 as `X-Linked-ETag` (or as the ETag after a
- * redirect); when it looks like one, the finished file is checked against it.
+ * Asks the resolve URL without following its redirect, as huggingface_hub does: for LFS files the
+ * hub answers 302 with the object's SHA-256 (`X-Linked-Etag`) and size (`X-Linked-Size`), and a
+ * Location on its CDN. The content is then fetched from there; the token goes along only to the
+ * hub's own origin, never to the CDN, whose URL is signed.
  */
-function lfsSha256(response: Response): string | undefined {
-  for (const name of ['x-linked-etag', 'etag']) {
-    const value = response.headers.get(name)?.replace(/^W\//, '').replace(/"/g, '');
-    if (value && /^[0-9a-f]{64}$/.test(value)) return value;
-  }
-  return undefined;
+async function openContent(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<OpenedContent> {
+  const first = await fetch(url, { headers, signal, redirect: 'manual' });
+  const location = first.headers.get('location');
+  if (first.status < 300 || first.status >= 400 || !location) return { response: first };
+  await first.body?.cancel();
+  const etag = first.headers.get('x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '');
+  const size = first.headers.get('x-linked-size');
+  const target = new URL(location, url);
+  const sameOrigin = target.origin === new URL(url).origin;
+  const { authorization, ...withoutToken } = headers;
+  const response = await fetch(target, {
+    headers: sameOrigin && authorization ? headers : withoutToken,
+    signal,
+    redirect: 'follow',
+  });
+  return {
+    response,
+    linkedSha256: etag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined,
+    linkedSize: size && /^\d+$/.test(size) ? Number(size) : undefined,
+  };
 }
 
 async function verifyChecksum(file: string, sha256: string | undefined): Promise<boolean> {

@@ -145,6 +145,10 @@ describe('reading BIOMEDICA shards from the hub protocol', () => {
     const resolves = hub.requests.filter((r) => r.url.includes('/resolve/'));
     expect(resolves.every((r) => r.url.includes(`/resolve/${COMMIT}/`))).toBe(true);
     expect(resolves.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    // The token never travels to the CDN origin the hub redirects to.
+    const content = hub.requests.filter((r) => r.url.startsWith('/cdn/'));
+    expect(content.length).toBeGreaterThanOrEqual(4);
+    expect(content.every((r) => r.authorization === undefined)).toBe(true);
     // Cached bytes equal the fixture's.
     const cached = await readFile(
       join(

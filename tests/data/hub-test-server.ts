@@ -7,8 +7,10 @@ import { join } from 'node:path';
 /**
  * A local server speaking the parts of the Hugging Face hub protocol the reader uses: the
  * revision API (`/api/datasets/<repo>/revision/<rev>` -> `{ sha }`) and file resolution
- * (`/datasets/<repo>/resolve/<rev>/<path>`), which for LFS files redirects to a content URL and
- * answers Range requests with 206, as the real hub's CDN does. Faults are injected per path.
+ * (`/datasets/<repo>/resolve/<rev>/<path>`), which for LFS files answers 302 with the object's
+ * SHA-256 and size (`X-Linked-Etag`, `X-Linked-Size`) and a Location on a second origin, the
+ * CDN, which answers Range requests with 206 and refuses a bearer token, as a signed URL does.
+ * Faults are injected per path.
  */
 export interface HubTestServerOptions {
   repo: string;
@@ -47,7 +49,8 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
   const requests: HubRequestLog[] = [];
   const faults = new Map(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
   const blobs = new Map<string, string>(); // sha256 -> repository path
-  const server: Server = createServer((req, res) => {
+  let cdnOrigin = '';
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const log: HubRequestLog = {
       method: req.method ?? 'GET',
       url: req.url ?? '',
@@ -61,10 +64,21 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       res.writeHead(status, headers);
       res.end(body);
     };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith('/cdn/')) {
+      // Like a signed CDN URL: a second credential is an error, not a courtesy.
+      if (req.headers.authorization) return send(400, 'Only one auth mechanism allowed');
+      const sha = url.pathname.slice('/cdn/'.length);
+      const path = blobs.get(sha);
+      const bytes = path ? readRepoFile(options.root, path) : undefined;
+      if (!path || !bytes) return send(404, 'No such blob');
+      const fault = faults.get(path)?.shift();
+      serveContent(req, res, bytes, sha, fault, log);
+      return;
+    }
     const auth = req.headers.authorization;
     if (!auth) return send(401, 'Access to this dataset is restricted.');
     if (auth !== `Bearer ${options.token}`) return send(403, 'Invalid credentials.');
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const prefix = `/api/datasets/${options.repo}/revision/`;
     if (url.pathname.startsWith(prefix)) {
       const revision = decodeURIComponent(url.pathname.slice(prefix.length));
@@ -93,33 +107,25 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       const sha = createHash('sha256').update(bytes).digest('hex');
       blobs.set(sha, path);
       return send(302, undefined, {
-        location: `/cdn/${sha}`,
+        location: `${cdnOrigin}/cdn/${sha}`,
         'x-repo-commit': options.commit,
         'x-linked-etag': `"${sha}"`,
         'x-linked-size': String(bytes.length),
       });
     }
-    if (url.pathname.startsWith('/cdn/')) {
-      const sha = url.pathname.slice('/cdn/'.length);
-      const path = blobs.get(sha);
-      const bytes = path ? readRepoFile(options.root, path) : undefined;
-      if (!path || !bytes) return send(404, 'No such blob');
-      const fault = faults.get(path)?.shift();
-      serveContent(req, res, bytes, sha, fault, log);
-      return;
-    }
     send(404, 'Not found');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  // The hub and its CDN on two origins, so a client that forwards the token is caught.
+  const hub = await listen(createServer(handler));
+  const cdn = await listen(createServer(handler));
+  cdnOrigin = cdn.origin;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: hub.origin,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      await hub.close();
+      await cdn.close();
+    },
   };
 }
 
@@ -169,6 +175,19 @@ function serveContent(
     return;
   }
   res.end(body);
+}
+
+async function listen(server: Server): Promise<{ origin: string; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 function readRepoFile(root: string, path: string): Buffer | undefined {
