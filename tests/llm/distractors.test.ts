@@ -1,0 +1,195 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeJsonl } from '../../stages/curate/jsonl-file.ts';
+import { nearlyEqual, screenDistractors } from '../../stages/distractors/distractor-prompt.ts';
+import { type DistractorRow, runDistractors } from '../../stages/distractors/run-distractors.ts';
+import type { ItemFailure } from '../../stages/llm/llm-stage-items.ts';
+import { type ProtocolServer, startGeminiServer } from './gemini-protocol-server.ts';
+import { stageContext, TempDirs } from './llm-stage-fixtures.ts';
+
+const temp = new TempDirs();
+let server: ProtocolServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await temp.cleanup();
+});
+
+const CORRECT = 'This is impetigo, a superficial bacterial infection with honey-coloured crusts.';
+
+describe('near-equal options', () => {
+  it('treats rewordings of the answer as the answer and distinct diagnoses as distinct', () => {
+    expect(
+      nearlyEqual(
+        CORRECT,
+        'this is Impetigo — a superficial bacterial infection with honey coloured crusts',
+      ),
+    ).toBe(true);
+    expect(
+      nearlyEqual(
+        CORRECT,
+        'This is impetigo, a superficial bacterial infection with honey-colored crusts.',
+      ),
+    ).toBe(true);
+    expect(
+      nearlyEqual(
+        CORRECT,
+        'This is contact dermatitis, an allergic reaction with weeping vesicles.',
+      ),
+    ).toBe(false);
+    const screened = screenDistractors(
+      CORRECT,
+      ['Tinea corporis with an annular scaly edge.'],
+      [
+        'This is impetigo: a superficial bacterial infection with honey-coloured crusts!',
+        'Herpes simplex with grouped vesicles on an erythematous base.',
+        'Tinea corporis, with an annular scaly edge.',
+        '   ',
+      ],
+    );
+    expect(screened.accepted).toEqual([
+      'Herpes simplex with grouped vesicles on an erythematous base.',
+    ]);
+    expect(screened.rejected).toHaveLength(3);
+  });
+});
+
+describe('distractors stage', () => {
+  it('rejects options equal or close to the answer, asks again, and orders the options with the seed', async () => {
+    const work = await temp.make();
+    const splitDir = join(work, 'split');
+    await mkdir(splitDir);
+    const test = [
+      {
+        key: 'PMC1_F1',
+        question_id: 'general-likely-diagnosis',
+        question: 'What is the most likely diagnosis?',
+        answer: CORRECT,
+      },
+      {
+        key: 'PMC2_F1',
+        question_id: 'grounded-morphology',
+        question: 'What does the morphology indicate?',
+        answer: 'Erysipelas: a raised, sharply demarcated plaque.',
+      },
+      {
+        key: 'PMC3_F1',
+        question_id: 'general-follow-up',
+        question: 'What follow-up?',
+        answer: 'Review in two days.',
+      },
+    ];
+    await writeJsonl(join(splitDir, 'test.jsonl'), test);
+    const rounds = new Map<string, number>();
+    const retryPrompts: string[] = [];
+    server = await startGeminiServer((request) => {
+      const key = /Question: (.*)/.exec(request.prompt)?.[1] ?? '';
+      const round = (rounds.get(key) ?? 0) + 1;
+      rounds.set(key, round);
+      const wanted = Number(/Write (\d+) wrong answers/.exec(request.prompt)?.[1]);
+      if (key === 'What follow-up?') {
+        // A model that can only repeat the answer: rejected every time.
+        return {
+          kind: 'answer',
+          text: JSON.stringify({ distractors: Array(wanted).fill('Review in 2 days.') }),
+        };
+      }
+      if (round === 1) {
+        return {
+          kind: 'answer',
+          text: JSON.stringify({
+            distractors: [
+              'This is impetigo, a superficial bacterial infection with honey colored crusts',
+              'Allergic contact dermatitis with weeping vesicles.',
+              'Allergic contact dermatitis, with weeping vesicles',
+            ],
+          }),
+        };
+      }
+      retryPrompts.push(request.prompt);
+      const fresh = [
+        'Herpes simplex with grouped vesicles.',
+        'Tinea faciei with an annular scaly edge.',
+      ];
+      return { kind: 'answer', text: JSON.stringify({ distractors: fresh.slice(0, wanted) }) };
+    });
+    const params = {
+      seed: 3,
+      eval: { distractors: 3 },
+      llm: {
+        provider: 'gemini',
+        model: 'gemini-test',
+        base_url: server.url,
+        rate_limit: { concurrency: 2 },
+      },
+    };
+    const options = { env: { GOOGLE_API_KEY: 'g-key' }, backoff: { baseMs: 5, maxMs: 10 } };
+    const memoRoot = join(work, 'memo');
+    const first = await stageContext({
+      params,
+      inputs: { split: splitDir },
+      memoRoot,
+      workDir: work,
+    });
+    const result = await runDistractors(first.ctx, options);
+    if (result.ok) throw new Error('the follow-up question cannot get distractors');
+    expect(result.error.details as ItemFailure[]).toEqual([
+      expect.objectContaining({ item: 'PMC3_F1#general-follow-up', reason: 'too-few-distractors' }),
+    ]);
+    expect(rounds.get('What follow-up?')).toBe(3);
+    expect(rounds.get('What is the most likely diagnosis?')).toBe(2);
+    const impetigoRetry = retryPrompts.find((p) => p.includes('most likely diagnosis'));
+    expect(impetigoRetry).toContain('Write 2 wrong answers');
+    expect(impetigoRetry).toContain('Do not repeat these options');
+    expect(impetigoRetry).toContain('- Allergic contact dermatitis, with weeping vesicles');
+
+    // Without the impossible question the stage completes from the memo alone.
+    await writeJsonl(join(splitDir, 'test.jsonl'), test.slice(0, 2));
+    const hits = server.seen.length;
+    const second = await stageContext({
+      params,
+      inputs: { split: splitDir },
+      memoRoot,
+      workDir: work,
+    });
+    const done = await runDistractors(second.ctx, options);
+    if (!done.ok) throw new Error(done.error.message);
+    expect(server.seen.length).toBe(hits);
+    const rows = (await readFile(join(second.ctx.outDir, 'distractors.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DistractorRow);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.options).toHaveLength(4);
+      expect(row.options[row.answer_index]).toBe(row.answer);
+      expect(row.distractors).toHaveLength(3);
+      for (const d of row.distractors) expect(nearlyEqual(d, row.answer)).toBe(false);
+    }
+    expect(rows[0]?.distractors).toEqual([
+      'Allergic contact dermatitis with weeping vesicles.',
+      'Herpes simplex with grouped vesicles.',
+      'Tinea faciei with an annular scaly edge.',
+    ]);
+    // The answer's position depends on the seed and the question only.
+    const positions = async (seed: number) => {
+      const run = await stageContext({
+        params: { ...params, seed },
+        inputs: { split: splitDir },
+        memoRoot,
+        workDir: work,
+      });
+      const out = await runDistractors(run.ctx, options);
+      if (!out.ok) throw new Error(out.error.message);
+      return (await readFile(join(run.ctx.outDir, 'distractors.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as DistractorRow).answer_index);
+    };
+    expect(await positions(3)).toEqual(rows.map((r) => r.answer_index));
+    const spread = new Set<number>();
+    for (let seed = 0; seed < 12; seed++) for (const p of await positions(seed)) spread.add(p);
+    expect(spread.size).toBeGreaterThanOrEqual(3);
+  });
+});
