@@ -75,15 +75,21 @@ export async function createTracking(
   );
 
   let ownedServer: Promise<TrackingServer | undefined> = Promise.resolve(undefined);
+  const abandonStart = new AbortController();
   let client: Promise<MlflowClient | undefined>;
   if (target.value.kind === 'remote' || options.server) {
     client = Promise.resolve(clientFor(target.value, options.server));
   } else {
-    ownedServer = startTrackingServer({ storeDir: options.storeDir, log }).then((started) => {
+    ownedServer = startTrackingServer({
+      storeDir: options.storeDir,
+      log,
+      signal: abandonStart.signal,
+    }).then((started) => {
       if (started.ok) return started.value;
-      log(
-        `tracking: embedded MLflow server did not start (${started.error.message}); journalling only`,
-      );
+      if (started.error.reason !== 'aborted')
+        log(
+          `tracking: embedded MLflow server did not start (${started.error.message}); journalling only`,
+        );
       return undefined;
     });
     client = ownedServer.then((server) => server && new MlflowClient({ url: server.url }));
@@ -113,6 +119,8 @@ export async function createTracking(
     close: async () => {
       await observer.flush();
       const report = await pump.finish(options.closeTimeoutMs ?? 60_000);
+      // A server still starting is not waited for: what it would have taken stays journalled.
+      abandonStart.abort();
       await (await ownedServer)?.stop();
       return report;
     },

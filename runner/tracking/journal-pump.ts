@@ -34,6 +34,8 @@ export class JournalPump {
   #lastError: string | undefined;
   #failuresSince = 0;
   #stopped = false;
+  /** Settled to true/false once the server is known to be up or never coming. */
+  #senderUp: boolean | undefined;
 
   constructor(options: {
     writer: JournalSegmentWriter;
@@ -45,6 +47,9 @@ export class JournalPump {
     this.#journalDir = options.journalDir;
     this.#sender = options.sender;
     this.#log = options.log;
+    void options.sender.then((sender) => {
+      this.#senderUp = sender !== undefined;
+    });
   }
 
   /** Journals the call (awaited: it is on disk when this resolves), then sends it eventually. */
@@ -71,19 +76,17 @@ export class JournalPump {
     this.#retryAt = 0;
     while (Date.now() < stopAt) {
       this.kick();
-      if (this.#running) {
-        await Promise.race([this.#running, sleep(Math.max(0, stopAt - Date.now()))]);
-      }
+      if (this.#running) await within(this.#running, stopAt - Date.now());
       if (this.#queue.length === 0 && this.#olderReplayed) break;
       if (this.#failuresSince > failuresBefore) break;
-      if ((await this.#sender) === undefined) break;
-      await sleep(50);
+      if (this.#senderUp === false) break;
+      await within(undefined, Math.min(50, stopAt - Date.now()));
     }
     clearTimeout(this.#retryTimer);
     this.#retryAt = Number.POSITIVE_INFINITY;
     this.#stopped = true;
     // A request in flight may finish; one stuck waiting for a server that never came may not.
-    await Promise.race([this.#running, sleep(5_000)]);
+    if (this.#running) await within(this.#running, 5_000);
     await this.#writer.close(this.#queue.length === 0);
     return {
       acknowledged: this.#acknowledged,
@@ -138,6 +141,15 @@ export class JournalPump {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for the promise (or just the time) but never longer than `ms`; leaves no timer behind. */
+async function within(promise: Promise<void> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms));
+  });
+  try {
+    await Promise.race(promise ? [promise, timeout] : [timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

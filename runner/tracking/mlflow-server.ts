@@ -20,7 +20,7 @@ export interface TrackingServer {
 }
 
 export interface TrackingServerFailure {
-  reason: 'python-env' | 'server-exited' | 'health-timeout';
+  reason: 'python-env' | 'server-exited' | 'health-timeout' | 'aborted';
   message: string;
 }
 
@@ -52,6 +52,8 @@ export interface StartServerOptions {
   host?: string;
   /** How long to wait for `/health`; a first start creates the database and is slow. */
   startTimeoutMs?: number;
+  /** Gives up on a start still waiting for `/health` (a run that ended first). */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -64,6 +66,7 @@ export async function startTrackingServer(
   const layout = serverLayout(options.storeDir);
   await mkdir(layout.artifactsDir, { recursive: true });
   const host = options.host ?? '127.0.0.1';
+  if (options.signal?.aborted) return fail({ reason: 'aborted', message: 'start abandoned' });
   let lastFailure: TrackingServerFailure = { reason: 'server-exited', message: 'not started' };
   // A free port can be taken between probing and binding; a second port usually works.
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -78,7 +81,12 @@ export async function startTrackingServer(
     child.stdout?.pipe(logStream);
     child.stderr?.pipe(logStream);
     const url = `http://${host}:${port}`;
-    const healthy = await waitForHealth(url, child, options.startTimeoutMs ?? 120_000);
+    const healthy = await waitForHealth(
+      url,
+      child,
+      options.startTimeoutMs ?? 120_000,
+      options.signal,
+    );
     if (healthy.ok) {
       return ok({ url, pid: child.pid as number, stop: () => stopProcessGroup(child) });
     }
@@ -166,6 +174,7 @@ async function waitForHealth(
   url: string,
   child: ChildProcess,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Result<void, TrackingServerFailure>> {
   let exitCode: number | null | undefined;
   child.once('exit', (code) => {
@@ -173,6 +182,7 @@ async function waitForHealth(
   });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (signal?.aborted) return fail({ reason: 'aborted', message: 'start abandoned' });
     if (exitCode !== undefined) {
       return fail({ reason: 'server-exited', message: `mlflow server exited with ${exitCode}` });
     }

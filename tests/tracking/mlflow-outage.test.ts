@@ -89,47 +89,51 @@ it('survives the server dying mid-run: the journal is replayed, nothing missing 
   expect(closed.pending).toBeGreaterThan(0);
   expect(closed.acknowledged).toBeGreaterThan(0);
 
-  // The next run replays the journal automatically before its own entries.
-  const second = await startServer();
-  const next = await createTracking({ storeDir, env, server: second, closeTimeoutMs: 20_000 });
+  // The next run, on the embedded default (it starts its own server), replays the journal
+  // automatically before anything of its own.
+  const next = await createTracking({ storeDir, env, closeTimeoutMs: 20_000 });
   if (!next.ok) throw new Error(next.error.message);
-  const nextClosed = await next.value.close();
-  expect(nextClosed.pending).toBe(0);
-  await expectComplete(second.url);
+  const url = await next.value.serverUrl();
+  if (!url) throw new Error('the embedded server did not start');
+  try {
+    const deadline = Date.now() + 30_000;
+    // Only the new session's own (still open) segment may remain pending.
+    while ((await pendingSegmentCount()) > 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await pendingSegmentCount()).toBe(1);
+    const before = await expectComplete(url);
+
+    // Lose every acknowledgement, as if each send's answer had been lost: `sync` must then
+    // dedupe against the server instead of doubling anything.
+    const segments = join(storeDir, 'tracking', 'journal', 'embedded', 'segments');
+    for (const name of await readdir(segments)) {
+      if (name.endsWith('.acks.jsonl') || name.endsWith('.done')) await rm(join(segments, name));
+    }
+    const synced = await syncJournal({ storeDir, env, server: { url } });
+    if (!synced.ok) throw new Error(synced.error.message);
+    expect(synced.value.metricsSent).toBe(0);
+    expect(synced.value.metricsAlreadyPresent).toBeGreaterThan(2 * (trainSteps(4) + trainSteps(8)));
+    const after = await expectComplete(url);
+    expect(after.map((r) => r.info.run_id).sort()).toEqual(before.map((r) => r.info.run_id).sort());
+  } finally {
+    const closed = await next.value.close();
+    expect(closed.pending).toBe(0);
+  }
+  // close() stopped the server it started.
+  await expect(fetch(`${url}/health`)).rejects.toThrow();
   expect(await pendingSegmentCount()).toBe(0);
 });
 
-it('a replay that cannot know what was acknowledged dedupes against the server', async () => {
-  const server = servers.at(-1) as TrackingServer;
-  const before = await expectComplete(server.url);
-  // Lose every acknowledgement, as if each send's answer had been lost.
-  const segments = join(storeDir, 'tracking', 'journal', 'embedded', 'segments');
-  for (const name of await readdir(segments)) {
-    if (name.endsWith('.acks.jsonl') || name.endsWith('.done')) await rm(join(segments, name));
-  }
-  const synced = await syncJournal({ storeDir, env, server });
-  if (!synced.ok) throw new Error(synced.error.message);
-  expect(synced.value.metricsSent).toBe(0);
-  expect(synced.value.metricsAlreadyPresent).toBeGreaterThan(2 * (trainSteps(4) + trainSteps(8)));
-  const after = await expectComplete(server.url);
-  expect(after.map((r) => r.info.run_id).sort()).toEqual(before.map((r) => r.info.run_id).sort());
-});
-
 it('sync reports the server unreachable and keeps the journal', async () => {
-  const tracking = await createTracking({
-    storeDir,
-    env: { ...env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' },
-    closeTimeoutMs: 2_000,
-  });
+  const offline = { ...env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' };
+  const tracking = await createTracking({ storeDir, env: offline, closeTimeoutMs: 2_000 });
   if (!tracking.ok) throw new Error(tracking.error.message);
   await tracking.value.observer.sweepStarted?.(fixture.sweep);
   await tracking.value.observer.sweepFinished?.(fixture.sweep, 'killed');
   const closed = await tracking.value.close();
   expect(closed.pending).toBeGreaterThan(0);
-  const synced = await syncJournal({
-    storeDir,
-    env: { ...env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' },
-  });
+  const synced = await syncJournal({ storeDir, env: offline });
   expect(synced.ok).toBe(false);
   if (!synced.ok) expect(synced.error.reason).toBe('server-unreachable');
 });

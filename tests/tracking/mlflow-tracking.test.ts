@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +15,7 @@ import {
   runArtifacts,
   tag,
 } from './mlflow-read.ts';
+import { startRecordingProxy } from './recording-proxy.ts';
 import {
   buildFixture,
   driveSweep,
@@ -288,39 +287,48 @@ describe('the REST client against the same server', () => {
   });
 
   it('retries 5xx with backoff and reports an unreachable server as such', async () => {
-    // A fault injector in front of the real server: the first two requests fail with 503.
-    let failuresLeft = 2;
-    let requests = 0;
-    const proxy = createServer(async (req, res) => {
-      requests += 1;
-      if (failuresLeft > 0) {
-        failuresLeft -= 1;
-        res.writeHead(503).end('busy');
-        return;
-      }
-      const upstream = await fetch(server.url + (req.url ?? '/'), { method: req.method });
-      res
-        .writeHead(upstream.status, { 'content-type': 'application/json' })
-        .end(await upstream.text());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as AddressInfo).port;
+    const proxy = await startRecordingProxy(server.url);
+    proxy.failNext = 2;
     try {
-      const client = new MlflowClient({ url: `http://127.0.0.1:${port}`, backoffMs: 20 });
+      const client = new MlflowClient({ url: proxy.url, backoffMs: 20 });
       const found = await client.getExperimentByName('client-checks');
       expect(found.ok && found.value?.name).toBe('client-checks');
-      expect(requests).toBe(3);
+      expect(proxy.requests).toHaveLength(3);
     } finally {
-      proxy.close();
+      await proxy.close();
     }
-    const dead = new MlflowClient({
-      url: `http://127.0.0.1:${port}`,
-      backoffMs: 10,
-      maxAttempts: 3,
-    });
+    const dead = new MlflowClient({ url: proxy.url, backoffMs: 10, maxAttempts: 3 });
     const res = await dead.getRun('x');
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error.reason).toBe('unreachable');
+  });
+
+  it('logs to MLFLOW_TRACKING_URI with its credentials instead of starting a server', async () => {
+    const proxy = await startRecordingProxy(server.url);
+    try {
+      const remote = await buildFixture(root, 'remote-study', [
+        { name: 'rank-4', rank: 4, steps: trainSteps(4) },
+      ]);
+      const remoteEnv = {
+        ...env,
+        MLFLOW_TRACKING_URI: proxy.url,
+        MLFLOW_TRACKING_USERNAME: 'alice',
+        MLFLOW_TRACKING_PASSWORD: 'correct-horse-battery',
+      };
+      const tracking = await createTracking({ storeDir, env: remoteEnv, metricFlushMs: 100 });
+      if (!tracking.ok) throw new Error(tracking.error.message);
+      expect(tracking.value.target).toEqual({ url: proxy.url });
+      await driveSweep(tracking.value.observer, remote);
+      expect((await tracking.value.close()).pending).toBe(0);
+      const basic = `Basic ${Buffer.from('alice:correct-horse-battery').toString('base64')}`;
+      expect(proxy.requests.length).toBeGreaterThan(10);
+      expect(proxy.requests.every((r) => r.headers.authorization === basic)).toBe(true);
+      expect(await experimentRuns(server.url, 'remote-study')).toHaveLength(2);
+      const journal = join(storeDir, 'tracking', 'journal');
+      expect((await readdir(journal)).some((name) => name.startsWith('remote-'))).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
