@@ -116,9 +116,14 @@ export class ArtifactStore {
     return { dir, outputDir, logFile };
   }
 
+  /**
+   * Moves a finished staging folder into place. With `replace` (a forced rerun), an existing
+   * entry is swapped out only once the new one is complete, so a failed rerun loses nothing.
+   */
   async commit(
     staging: StagingArea,
     manifest: Omit<StageManifest, 'files' | 'formatVersion'>,
+    options: { replace?: boolean } = {},
   ): Promise<string> {
     const files = await listFiles(staging.outputDir);
     const full: StageManifest = { formatVersion: 1, ...manifest, files };
@@ -129,9 +134,20 @@ export class ArtifactStore {
       await rename(staging.dir, target);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      // Someone committed the same key first; theirs is as good as ours.
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-      await rm(staging.dir, { recursive: true, force: true });
+      if (options.replace) {
+        const old = join(
+          this.root,
+          'staging',
+          `${manifest.key}.replaced.${randomBytes(4).toString('hex')}`,
+        );
+        await rename(target, old);
+        await rename(staging.dir, target);
+        await rm(old, { recursive: true, force: true });
+      } else {
+        // Someone committed the same key first; theirs is as good as ours.
+        await rm(staging.dir, { recursive: true, force: true });
+      }
     }
     return join(target, 'output');
   }

@@ -36,8 +36,16 @@ export async function runStageGraph(
   const { store, observer } = options;
   const outcomes = new Map<string, NodeOutcome>();
   const outputDirs = new Map<string, string>();
-  const pending = new Set(graph.nodes.map((n) => n.key as string));
+  const byKey = new Map(graph.nodes.map((n) => [n.key as string, n]));
+  const dependents = new Map<string, StageNode[]>();
+  const waiting = new Map<string, number>();
+  for (const node of graph.nodes) {
+    const inputKeys = new Set(Object.values(node.inputs));
+    waiting.set(node.key, inputKeys.size);
+    for (const key of inputKeys) dependents.set(key, [...(dependents.get(key) ?? []), node]);
+  }
   const running = new Map<string, Promise<void>>();
+  const ready: StageNode[] = [];
   const abortAll = new AbortController();
   const onAbort = () => abortAll.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
@@ -49,24 +57,40 @@ export async function runStageGraph(
   let failed = false;
 
   try {
-    while (pending.size > 0 || running.size > 0) {
+    // Store look-ups first, all at once: on a re-run most nodes are hits and need no slot.
+    const entries = await Promise.all(
+      graph.nodes.map((n) => (options.force.has(n.key) ? undefined : store.lookup(n.key))),
+    );
+    for (const [index, node] of graph.nodes.entries()) {
+      const entry = entries[index];
+      if (entry?.state === 'present') {
+        outputDirs.set(node.key, entry.outputDir);
+        await finish(node, {
+          state: 'cached',
+          durationMs: entry.manifest.durationMs,
+          outputDir: entry.outputDir,
+          summary: entry.manifest.summary,
+        });
+      }
+    }
+    for (const node of graph.nodes) {
+      if (!outcomes.has(node.key) && waiting.get(node.key) === 0 && !ready.includes(node)) {
+        ready.push(node);
+      }
+    }
+    for (;;) {
       if (!abortAll.signal.aborted) {
-        for (const node of graph.nodes) {
-          if (!pending.has(node.key)) continue;
-          const blocked = Object.values(node.inputs).some((k) => {
-            const outcome = outcomes.get(k);
-            return outcome !== undefined && outcome.state !== 'done' && outcome.state !== 'cached';
-          });
-          if (blocked) {
-            pending.delete(node.key);
-            const outcome: NodeOutcome = { state: 'skipped', reason: 'an input failed' };
-            outcomes.set(node.key, outcome);
-            await observer.nodeFinished?.(info(node), outcome);
+        for (let i = 0; i < ready.length; ) {
+          const node = ready[i] as StageNode;
+          if (outcomes.has(node.key) || running.has(node.key)) {
+            ready.splice(i, 1);
             continue;
           }
-          const ready = Object.values(node.inputs).every((k) => outputDirs.has(k));
-          if (!ready || !take(node)) continue;
-          pending.delete(node.key);
+          if (!take(node)) {
+            i++;
+            continue;
+          }
+          ready.splice(i, 1);
           const task = execute(node).finally(() => {
             give(node);
             running.delete(node.key);
@@ -74,27 +98,41 @@ export async function runStageGraph(
           running.set(node.key, task);
         }
       }
-      if (running.size === 0) {
-        // Nothing can start: aborted, or everything left depends on a failure.
-        for (const key of pending) {
-          const node = graph.nodes.find((n) => n.key === key);
-          const outcome: NodeOutcome = {
-            state: 'skipped',
-            reason: abortAll.signal.aborted ? 'the run was stopped' : 'an input failed',
-          };
-          outcomes.set(key, outcome);
-          if (node) await observer.nodeFinished?.(info(node), outcome);
-        }
-        pending.clear();
-        break;
-      }
+      if (running.size === 0) break;
       await Promise.race(running.values());
+    }
+    // Whatever never started: stopped by the user, or downstream of a failure.
+    for (const node of graph.nodes) {
+      if (outcomes.has(node.key)) continue;
+      await finish(node, {
+        state: 'skipped',
+        reason: abortAll.signal.aborted ? 'the run was stopped' : 'an input failed',
+      });
     }
   } finally {
     options.signal.removeEventListener('abort', onAbort);
   }
   const status = options.signal.aborted ? 'killed' : failed ? 'failed' : 'finished';
   return { status, outcomes };
+
+  async function finish(node: StageNode, outcome: NodeOutcome): Promise<void> {
+    outcomes.set(node.key, outcome);
+    await observer.nodeFinished?.(info(node), outcome);
+    const success = outcome.state === 'done' || outcome.state === 'cached';
+    for (const dependent of dependents.get(node.key) ?? []) {
+      if (outcomes.has(dependent.key)) continue;
+      if (success) {
+        const left = (waiting.get(dependent.key) ?? 1) - 1;
+        waiting.set(dependent.key, left);
+        if (left === 0) ready.push(dependent);
+      } else if (outcome.state !== 'cancelled') {
+        await finish(dependent, {
+          state: 'skipped',
+          reason: `its input ${node.id} did not finish`,
+        });
+      }
+    }
+  }
 
   function take(node: StageNode): boolean {
     const cpu = Math.min(node.resources.cpu ?? 1, Math.max(1, options.jobs));
@@ -118,28 +156,14 @@ export async function runStageGraph(
   async function execute(node: StageNode): Promise<void> {
     const started = Date.now();
     const nodeInfo = info(node);
-    if (!options.force.has(node.key)) {
-      const entry = await store.lookup(node.key);
-      if (entry.state === 'present') {
-        outputDirs.set(node.key, entry.outputDir);
-        const outcome: NodeOutcome = {
-          state: 'cached',
-          durationMs: entry.manifest.durationMs,
-          outputDir: entry.outputDir,
-          summary: entry.manifest.summary,
-        };
-        outcomes.set(node.key, outcome);
-        await observer.nodeFinished?.(nodeInfo, outcome);
-        return;
-      }
-      if (entry.state === 'corrupt') {
-        const where = await store.quarantine(node.key);
-        observer.nodeReport?.(nodeInfo, {
-          type: 'log',
-          level: 'warn',
-          message: `stored output was corrupt (${entry.why}); moved to ${where} and running again`,
-        });
-      }
+    const entry = await store.lookup(node.key);
+    if (entry.state === 'corrupt') {
+      const where = await store.quarantine(node.key);
+      observer.nodeReport?.(nodeInfo, {
+        type: 'log',
+        level: 'warn',
+        message: `stored output was corrupt (${entry.why}); moved to ${where} and running again`,
+      });
     }
     if (!node.kind.run) {
       // Refused up front by the CLI; reaching here is a bug in the caller.
@@ -152,7 +176,7 @@ export async function runStageGraph(
     abortAll.signal.addEventListener('abort', relay, { once: true });
     const inputs: Record<string, StageInputOutput> = {};
     for (const [name, key] of Object.entries(node.inputs)) {
-      const provider = graph.nodes.find((n) => n.key === key);
+      const provider = byKey.get(key);
       inputs[name] = { dir: outputDirs.get(key) ?? '', key, kind: provider?.kind.name ?? '' };
     }
     let outcome: NodeOutcome;
@@ -169,15 +193,19 @@ export async function runStageGraph(
       });
       const durationMs = Date.now() - started;
       if (result.ok && !nodeAbort.signal.aborted) {
-        const outputDir = await store.commit(staging, {
-          key: node.key,
-          nodeId: node.id,
-          record: node.record,
-          startedAt: new Date(started).toISOString(),
-          finishedAt: new Date().toISOString(),
-          durationMs,
-          summary: result.value,
-        });
+        const outputDir = await store.commit(
+          staging,
+          {
+            key: node.key,
+            nodeId: node.id,
+            record: node.record,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date().toISOString(),
+            durationMs,
+            summary: result.value,
+          },
+          { replace: options.force.has(node.key) },
+        );
         outputDirs.set(node.key, outputDir);
         outcome = { state: 'done', durationMs, outputDir, summary: result.value };
       } else if (nodeAbort.signal.aborted) {
@@ -207,12 +235,11 @@ export async function runStageGraph(
     } finally {
       abortAll.signal.removeEventListener('abort', relay);
     }
-    outcomes.set(node.key, outcome);
     if (outcome.state === 'failed') {
       failed = true;
       if (!options.keepGoing) abortAll.abort();
     }
-    await observer.nodeFinished?.(nodeInfo, outcome);
+    await finish(node, outcome);
   }
 }
 

@@ -68,18 +68,23 @@ export async function buildStageGraph(
         inputs[name] = key;
       }
       const params = pickBySchema(variant.spec, kind.paramsSchema);
-      const cacheKey = `${kind.name}\0${canonicalJson(params)}`;
-      let fingerprints = fingerprintCache.get(cacheKey);
-      if (!fingerprints) {
-        fingerprints = Promise.resolve(kind.fingerprints?.(params) ?? {});
-        fingerprintCache.set(cacheKey, fingerprints);
+      let fingerprints: Record<string, string> = {};
+      if (kind.fingerprints) {
+        // Fingerprints may hash files; compute them once per distinct params.
+        const cacheKey = `${kind.name}\0${canonicalJson(params)}`;
+        let pending = fingerprintCache.get(cacheKey);
+        if (!pending) {
+          pending = Promise.resolve(kind.fingerprints(params));
+          fingerprintCache.set(cacheKey, pending);
+        }
+        fingerprints = await pending;
       }
       const record: StageKeyRecord = {
         kind: kind.name,
         version: kind.version,
         params,
         inputs,
-        fingerprints: await fingerprints,
+        fingerprints,
       };
       const key = stageKey(record);
       keysById.set(stage.id, key);
@@ -161,7 +166,11 @@ export function topologicalStages(
  */
 function nameNodes(nodes: StageNode[], variantCount: number): void {
   const byStage = new Map<string, StageNode[]>();
-  for (const node of nodes) byStage.set(node.stageId, [...(byStage.get(node.stageId) ?? []), node]);
+  for (const node of nodes) {
+    const group = byStage.get(node.stageId);
+    if (group) group.push(node);
+    else byStage.set(node.stageId, [node]);
+  }
   for (const [stageId, group] of byStage) {
     if (group.length === 1) continue;
     for (const node of group) {

@@ -65,10 +65,11 @@ export async function writeSweepHistory(store: ArtifactStore, plan: SweepPlan): 
       plan.allVariantNames.includes(name),
     ),
   );
+  const byKey = new Map(plan.graph.nodes.map((n) => [n.key as string, n]));
   for (const variant of plan.graph.variants) {
     const stages: Record<string, string> = {};
     for (const key of variant.nodeKeys) {
-      const node = plan.graph.nodes.find((n) => n.key === key);
+      const node = byKey.get(key);
       if (node) stages[node.stageId] = key;
     }
     variants[variant.name] = stages;
@@ -93,12 +94,16 @@ export async function nodeStates(
   forced: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, NodeState>> {
   const states = new Map<string, NodeState>();
+  // One directory listing instead of a failed open per node: most nodes of a big plan are new.
+  const stored = new Set(await store.storedKeys());
   for (const node of graph.nodes) {
     if (forced.has(node.key)) {
       states.set(node.key, { state: 'to-run', why: 'forced' });
       continue;
     }
-    const entry = await store.lookup(node.key);
+    const entry = stored.has(node.key)
+      ? await store.lookup(node.key)
+      : { state: 'absent' as const };
     if (entry.state === 'present') {
       states.set(node.key, { state: 'cached' });
       continue;

@@ -1,6 +1,6 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Pipeline } from '../../runner/pipeline.ts';
+import type { Pipeline, PipelineStage } from '../../runner/pipeline.ts';
 import { fail, ok } from '../../runner/result.ts';
 import { defineStageKind } from '../../runner/stage-kind.ts';
 
@@ -188,7 +188,7 @@ export const testPipeline: Pipeline = {
       },
     },
   },
-  stagesFor(spec) {
+  stagesFor(spec): PipelineStage[] {
     return [
       { id: 'source', kind: 'source', inputs: {} },
       { id: 'scale', kind: 'scale', inputs: { items: 'source' } },

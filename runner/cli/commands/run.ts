@@ -63,8 +63,9 @@ export const runCommand: Command = {
       return EXIT_USAGE;
     }
     const store = openStore(args, ctx);
-    const states = await nodeStates(store, plan.graph, undefined, forced.value);
-    const toRun = plan.graph.nodes.filter((n) => states.get(n.key)?.state !== 'cached');
+    // A cheap listing decides what may run; the scheduler verifies each stored entry.
+    const stored = new Set(await store.storedKeys());
+    const toRun = plan.graph.nodes.filter((n) => forced.value.has(n.key) || !stored.has(n.key));
 
     // Refuse up front, before anything runs or is paid for.
     const unimplemented = [...new Set(toRun.filter((n) => !n.kind.run).map((n) => n.kind.name))];
@@ -137,6 +138,7 @@ function reporterFor(json: boolean, ctx: CliContext): RunObserver {
 }
 
 export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
+  const idOf = new Map(plan.graph.nodes.map((n) => [n.key as string, n.id]));
   return {
     specName: plan.specName,
     specPath: plan.specPath,
@@ -148,7 +150,7 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       axes: v.axes,
       spec: v.spec,
       nodeIds: (plan.graph.variants.find((gv) => gv.name === v.name)?.nodeKeys ?? []).map(
-        (key) => plan.graph.nodes.find((n) => n.key === key)?.id ?? key,
+        (key) => idOf.get(key) ?? key,
       ),
     })),
     nodes: plan.graph.nodes.map((n) => ({
