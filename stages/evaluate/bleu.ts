@@ -1,4 +1,4 @@
-import { countNgramsUpTo, maxCountsOver, ngramOrder } from './ngrams.ts';
+import { NgramCounter } from './ngrams.ts';
 import { asReferenceList, type ReferenceInput } from './references.ts';
 import { tokenize13a } from './tokenizer-13a.ts';
 
@@ -45,22 +45,24 @@ export function computeBleu(
   let referenceLength = 0;
   let translationLength = 0;
 
+  const counter = new NgramCounter();
   for (let i = 0; i < predictions.length; i++) {
     const refs = asReferenceList(references[i] as ReferenceInput);
-    const refTokens = refs.map(tokenize13a);
-    const translation = tokenize13a(predictions[i] as string);
-    referenceLength += Math.min(...refTokens.map((r) => r.length));
+    const refTokens = refs.map((r) => counter.tokenIds(tokenize13a(r)));
+    const translation = counter.tokenIds(tokenize13a(predictions[i] as string));
+    let shortest = Number.POSITIVE_INFINITY;
+    for (const r of refTokens) shortest = Math.min(shortest, r.length);
+    referenceLength += shortest;
     translationLength += translation.length;
 
-    const merged = maxCountsOver(refTokens.map((r) => countNgramsUpTo(r, maxOrder)));
-    for (const [ngram, count] of countNgramsUpTo(translation, maxOrder)) {
-      const overlap = Math.min(count, merged.get(ngram) ?? 0);
-      const order = ngramOrder(ngram);
-      if (overlap > 0) matchesByOrder[order - 1] = (matchesByOrder[order - 1] ?? 0) + overlap;
-    }
-    for (let order = 1; order <= maxOrder; order++) {
-      const possible = translation.length - order + 1;
-      if (possible > 0) possibleByOrder[order - 1] = (possibleByOrder[order - 1] ?? 0) + possible;
+    const matches = counter.clippedMatches(
+      counter.ngramIds(translation, maxOrder),
+      refTokens.map((r) => counter.ngramIds(r, maxOrder)),
+    );
+    for (let o = 0; o < maxOrder; o++) {
+      matchesByOrder[o] = (matchesByOrder[o] ?? 0) + (matches[o] ?? 0);
+      const possible = translation.length - o;
+      if (possible > 0) possibleByOrder[o] = (possibleByOrder[o] ?? 0) + possible;
     }
   }
 

@@ -1,3 +1,4 @@
+import { NgramCounter } from './ngrams.ts';
 import { porterStem } from './porter-stemmer.ts';
 import { asReferenceList, type ReferenceInput } from './references.ts';
 
@@ -55,19 +56,7 @@ export function scoreRouge(
   prediction: string,
   options: RougeOptions = {},
 ): RougeScores {
-  const stem = options.useStemmer ?? false;
-  const ids = new TokenIds();
-  const target = ids.of(rougeTokenize(reference, stem));
-  const candidate = ids.of(rougeTokenize(prediction, stem));
-  return {
-    rouge1: scoreNgrams(target, candidate, 1),
-    rouge2: scoreNgrams(target, candidate, 2),
-    rougeL: scoreLcs(target, candidate),
-    rougeLsum: scoreSummaryLcs(
-      sentences(reference).map((s) => ids.of(rougeTokenize(s, stem))),
-      sentences(prediction).map((s) => ids.of(rougeTokenize(s, stem))),
-    ),
-  };
+  return scorePair(new NgramCounter(), reference, prediction, options.useStemmer ?? false);
 }
 
 /** `RougeScorer.score_multi`: per type, the reference with the highest F-measure (first on ties). */
@@ -76,7 +65,11 @@ export function scoreRougeMulti(
   prediction: string,
   options: RougeOptions = {},
 ): RougeScores {
-  const all = references.map((reference) => scoreRouge(reference, prediction, options));
+  return bestOf(references.map((reference) => scoreRouge(reference, prediction, options)));
+}
+
+/** Per type, the scores with the highest F-measure (the first on ties, as `np.argmax`). */
+function bestOf(all: readonly RougeScores[]): RougeScores {
   const best = {} as RougeScores;
   for (const type of ROUGE_TYPES) {
     let bestIndex = 0;
@@ -98,6 +91,8 @@ export function computeRouge(
   if (predictions.length !== references.length) {
     throw new Error(`rouge: ${predictions.length} predictions but ${references.length} references`);
   }
+  const counter = new NgramCounter();
+  const stem = options.useStemmer ?? false;
   const perExample: Record<RougeType, number[]> = {
     rouge1: [],
     rouge2: [],
@@ -109,8 +104,8 @@ export function computeRouge(
     const prediction = predictions[i] as string;
     const scores =
       refs.length === 1
-        ? scoreRouge(refs[0] as string, prediction, options)
-        : scoreRougeMulti(refs, prediction, options);
+        ? scorePair(counter, refs[0] as string, prediction, stem)
+        : bestOf(refs.map((ref) => scorePair(counter, ref, prediction, stem)));
     for (const type of ROUGE_TYPES) perExample[type].push(scores[type].fmeasure);
   }
   const mean = {} as Record<RougeType, number>;
@@ -125,22 +120,35 @@ function plainMean(values: readonly number[]): number {
   return sum / values.length;
 }
 
-/** Tokens as small integers, so n-gram keys and LCS comparisons are cheap. */
-class TokenIds {
-  private readonly ids = new Map<string, number>();
-  of(tokens: readonly string[]): Int32Array {
-    const out = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i] as string;
-      let id = this.ids.get(token);
-      if (id === undefined) {
-        id = this.ids.size;
-        this.ids.set(token, id);
-      }
-      out[i] = id;
-    }
-    return out;
-  }
+function scorePair(
+  counter: NgramCounter,
+  reference: string,
+  prediction: string,
+  stem: boolean,
+): RougeScores {
+  const target = counter.tokenIds(rougeTokenize(reference, stem));
+  const candidate = counter.tokenIds(rougeTokenize(prediction, stem));
+  const targetNgrams = counter.ngramIds(target, 2);
+  const [unigrams, bigrams] = counter.clippedMatches(counter.ngramIds(candidate, 2), [
+    targetNgrams,
+  ]);
+  const rougeL = scoreLcs(target, candidate);
+  const targetSentences = sentences(reference);
+  const candidateSentences = sentences(prediction);
+  return {
+    rouge1: scoreOverlap(unigrams ?? 0, candidate.length, target.length),
+    rouge2: scoreOverlap(bigrams ?? 0, candidate.length - 1, target.length - 1),
+    rougeL,
+    // With at most one sentence a side, the union LCS is the LCS and Lsum equals L exactly
+    // (same counts, same divisions), so the common single-line answer skips the second pass.
+    rougeLsum:
+      targetSentences.length <= 1 && candidateSentences.length <= 1
+        ? rougeL
+        : scoreSummaryLcs(
+            targetSentences.map((s) => counter.tokenIds(rougeTokenize(s, stem))),
+            candidateSentences.map((s) => counter.tokenIds(rougeTokenize(s, stem))),
+          ),
+  };
 }
 
 /** Lsum sentences: split on `\n` only, empty strings dropped (a line of punctuation stays). */
@@ -156,25 +164,9 @@ function score(precision: number, recall: number): RougeScore {
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
-function ngramCounts(tokens: Int32Array, n: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i + n <= tokens.length; i++) {
-    const key = n === 1 ? String(tokens[i]) : tokens.subarray(i, i + n).join(',');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
-function scoreNgrams(target: Int32Array, prediction: Int32Array, n: number): RougeScore {
-  const targetCounts = ngramCounts(target, n);
-  const predictionCounts = ngramCounts(prediction, n);
-  let overlap = 0;
-  for (const [ngram, count] of targetCounts) {
-    overlap += Math.min(count, predictionCounts.get(ngram) ?? 0);
-  }
-  const targetTotal = Math.max(0, target.length - n + 1);
-  const predictionTotal = Math.max(0, prediction.length - n + 1);
-  return score(overlap / Math.max(predictionTotal, 1), overlap / Math.max(targetTotal, 1));
+/** ROUGE-N from the clipped overlap and the n-gram counts (at least 1 as the divisor). */
+function scoreOverlap(overlap: number, predictionNgrams: number, targetNgrams: number): RougeScore {
+  return score(overlap / Math.max(predictionNgrams, 1), overlap / Math.max(targetNgrams, 1));
 }
 
 function scoreLcs(target: Int32Array, prediction: Int32Array): RougeScore {
@@ -209,9 +201,14 @@ function lcsLength(a: Int32Array, b: Int32Array): number {
  */
 function lcsIndices(ref: Int32Array, can: Int32Array): number[] {
   const cols = can.length + 1;
-  const table = new Int32Array((ref.length + 1) * cols);
+  const size = (ref.length + 1) * cols;
+  if (lcsTable.length < size) lcsTable = new Int32Array(Math.max(size, lcsTable.length * 2));
+  const table = lcsTable;
+  // Row 0 and column 0 are the DP's zeros; every other cell is written before it is read.
+  table.fill(0, 0, cols);
   for (let i = 1; i <= ref.length; i++) {
     const ri = ref[i - 1];
+    table[i * cols] = 0;
     for (let j = 1; j <= can.length; j++) {
       if (ri === can[j - 1]) table[i * cols + j] = (table[(i - 1) * cols + j - 1] as number) + 1;
       else {
@@ -234,6 +231,9 @@ function lcsIndices(ref: Int32Array, can: Int32Array): number[] {
   }
   return indices.reverse();
 }
+
+/** Scratch table reused by `lcsIndices` (Lsum compares every sentence pair). */
+let lcsTable = new Int32Array(1 << 12);
 
 /** Summary-level LCS (ROUGE paper 3.2) with ROUGE-1.5.5's guard against double counting. */
 function scoreSummaryLcs(refSentences: Int32Array[], canSentences: Int32Array[]): RougeScore {

@@ -1,4 +1,4 @@
-import { countNgramsUpTo, maxCountsOver, ngramOrder } from './ngrams.ts';
+import { NgramCounter } from './ngrams.ts';
 import { pythonRstrip } from './python-text.ts';
 import { asReferenceList, type ReferenceInput } from './references.ts';
 import { tokenize13a } from './tokenizer-13a.ts';
@@ -51,21 +51,24 @@ export function computeSacreBleu(
   let sysLen = 0;
   let refLen = 0;
 
+  const counter = new NgramCounter();
   for (let i = 0; i < predictions.length; i++) {
-    const refTokens = asReferenceList(references[i] as ReferenceInput).map(preprocess);
-    const hypothesis = preprocess(predictions[i] as string);
+    const refTokens = asReferenceList(references[i] as ReferenceInput).map((r) =>
+      counter.tokenIds(preprocess(r)),
+    );
+    const hypothesis = counter.tokenIds(preprocess(predictions[i] as string));
     sysLen += hypothesis.length;
     refLen += closestReferenceLength(
       hypothesis.length,
       refTokens.map((r) => r.length),
     );
-    const refNgrams = maxCountsOver(refTokens.map((r) => countNgramsUpTo(r, maxOrder)));
-    for (const [ngram, count] of countNgramsUpTo(hypothesis, maxOrder)) {
-      const order = ngramOrder(ngram) - 1;
-      total[order] = (total[order] ?? 0) + count;
-      const refCount = refNgrams.get(ngram);
-      if (refCount !== undefined)
-        correct[order] = (correct[order] ?? 0) + Math.min(count, refCount);
+    const matches = counter.clippedMatches(
+      counter.ngramIds(hypothesis, maxOrder),
+      refTokens.map((r) => counter.ngramIds(r, maxOrder)),
+    );
+    for (let o = 0; o < maxOrder; o++) {
+      correct[o] = (correct[o] ?? 0) + (matches[o] ?? 0);
+      total[o] = (total[o] ?? 0) + Math.max(hypothesis.length - o, 0);
     }
   }
   return sacreBleuFromStatistics(correct, total, sysLen, refLen, options);
@@ -151,7 +154,7 @@ function flooredLog(x: number): number {
   return x === 0 ? -9999999999 : Math.log(x);
 }
 
-function preprocess(segment: string): string[] {
+function preprocess(segment: string): readonly string[] {
   return tokenize13a(pythonRstrip(segment));
 }
 
