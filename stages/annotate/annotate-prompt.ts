@@ -25,7 +25,7 @@ export const ANNOTATION_SCHEMA = {
   properties: {
     category_number: { type: 'integer' },
     category_name: { type: 'string' },
-    reasoning: { type: 'string', maxLength: 600 },
+    reasoning: { type: 'string', maxLength: 400 },
   },
   required: ['category_number', 'category_name', 'reasoning'],
   additionalProperties: false,
