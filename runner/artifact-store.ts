@@ -13,6 +13,7 @@ import type { ItemMemo, StageSummary } from './stage-kind.ts';
  *   <root>/stages/<key>/stage.log       the stage's log
  *   <root>/staging/<key>.<nonce>/       where a running stage writes
  *   <root>/memo/<namespace>/...         per-item results that survive a crash (LLM calls)
+ *   <root>/cache/<kind>/...             long-lived caches of a kind (downloaded shards)
  *   <root>/failed/<key>.log             the log of the last failed attempt
  *   <root>/corrupt/                     entries that failed verification, kept for inspection
  *
@@ -53,6 +54,11 @@ export class ArtifactStore {
 
   entryDir(key: string): string {
     return join(this.root, 'stages', key);
+  }
+
+  /** Long-lived per-kind cache (downloads); created on demand, never part of an output. */
+  cacheDir(kind: string): string {
+    return join(this.root, 'cache', kind);
   }
 
   get lockPath(): string {

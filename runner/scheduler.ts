@@ -189,6 +189,7 @@ export async function runStageGraph(
         signal: nodeAbort.signal,
         memo: store.memo(),
         logFile: staging.logFile,
+        cacheDir: store.cacheDir(node.kind.name),
         report: (event) => observer.nodeReport?.(nodeInfo, event),
       });
       const durationMs = Date.now() - started;

@@ -40,7 +40,11 @@ export type GraphFailure =
 
 export async function buildStageGraph(
   pipeline: Pipeline,
-  variants: readonly { name: string; spec: Record<string, unknown> }[],
+  variants: readonly {
+    name: string;
+    spec: Record<string, unknown>;
+    axes?: Record<string, unknown>;
+  }[],
 ): Promise<Result<StageGraph, GraphFailure>> {
   const kinds = new Map(pipeline.kinds.map((k) => [k.name, k]));
   const nodes = new Map<StageKey, StageNode>();
@@ -109,7 +113,7 @@ export async function buildStageGraph(
     graphVariants.push({ name: variant.name, nodeKeys: variantKeys });
   }
   const ordered = [...nodes.values()];
-  nameNodes(ordered, graphVariants.length);
+  nameNodes(ordered, new Map(variants.map((v) => [v.name, v.axes ?? {}])));
   return ok({ nodes: ordered, variants: graphVariants });
 }
 
@@ -161,10 +165,11 @@ export function topologicalStages(
 }
 
 /**
- * Gives nodes readable unique ids: a stage id alone when one node carries it, otherwise the
- * stage id qualified by the first variant that uses the node (`train[qa-500]`).
+ * Gives nodes readable unique ids: a stage id alone when one node carries it; otherwise the
+ * stage id qualified by what its variants have in common (`subset[500]` for the subset that
+ * the three supervision types of train size 500 share), or by its one variant (`train[qa-500]`).
  */
-function nameNodes(nodes: StageNode[], variantCount: number): void {
+function nameNodes(nodes: StageNode[], axesOf: Map<string, Record<string, unknown>>): void {
   const byStage = new Map<string, StageNode[]>();
   for (const node of nodes) {
     const group = byStage.get(node.stageId);
@@ -173,9 +178,23 @@ function nameNodes(nodes: StageNode[], variantCount: number): void {
   }
   for (const [stageId, group] of byStage) {
     if (group.length === 1) continue;
-    for (const node of group) {
-      const label = node.variants.length === variantCount ? 'all' : node.variants[0];
-      node.id = `${stageId}[${label}]`;
-    }
+    const labels = group.map((node) => label(node));
+    const unique = new Set(labels).size === labels.length;
+    group.forEach((node, i) => {
+      node.id = `${stageId}[${unique ? labels[i] : node.variants[0]}]`;
+    });
+  }
+
+  function label(node: StageNode): string {
+    if (node.variants.length === 1) return node.variants[0] ?? '';
+    const first = axesOf.get(node.variants[0] ?? '') ?? {};
+    const shared = Object.entries(first).filter(([axis, value]) =>
+      node.variants.every(
+        (v) => canonicalJson(axesOf.get(v)?.[axis] ?? null) === canonicalJson(value ?? null),
+      ),
+    );
+    return shared.length > 0
+      ? shared.map(([, value]) => String(value)).join('-')
+      : (node.variants[0] ?? '');
   }
 }

@@ -73,6 +73,11 @@ export interface StageContext<P> {
   readonly memo: ItemMemo;
   /** Where a stage keeps its log (stdout of workers, tracebacks); kept with the output. */
   readonly logFile: string;
+  /**
+   * A folder of this stage kind's that lasts between runs and is not part of any output
+   * (downloaded shards, exported models); shared by all keys of the kind.
+   */
+  readonly cacheDir: string;
   report(event: StageReport): void;
 }
 

@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
 import type {
@@ -28,22 +28,13 @@ export interface CurateRunParams {
   };
 }
 
-/**
- * Downloaded hub shards are kept under the store (`<store>/downloads/`), next to the stage
- * outputs, so they survive between runs and are shared by every curate key of one revision.
- * The stage contract has no cache folder yet; the staging layout `<store>/staging/<id>/output`
- * tells where the store is.
- */
-export function downloadsDirFor(outDir: string): string {
-  return join(resolve(dirname(outDir), '..', '..'), 'downloads');
-}
-
 export async function runCurate(
   ctx: StageContext<CurateRunParams>,
 ): Promise<Result<StageSummary, StageFailure>> {
   const { source, filter, limit } = ctx.params.data;
   const options: SourceOptions = {
-    cacheDir: downloadsDirFor(ctx.outDir),
+    // Downloaded shards outlive the run and are shared by every curate key of one revision.
+    cacheDir: ctx.cacheDir,
     baseDir: projectRoot(),
     signal: ctx.signal,
     log: (line) => ctx.report({ type: 'log', level: 'info', message: line }),

@@ -43,6 +43,7 @@ async function context<P>(
       key: id,
       signal: new AbortController().signal,
       logFile: join(store, 'staging', id, 'stage.log'),
+      cacheDir: join(store, 'cache', id),
       memo: {
         get: async <T>(ns: string, key: string) => memo.get(`${ns}/${key}`) as T | undefined,
         put: async <T>(ns: string, key: string, value: T) => {
@@ -221,7 +222,8 @@ describe('the data stage kinds run through the stage contract', () => {
       expect(result?.ok && result.value.metrics?.['curate/read']).toBe(14);
       const cached = join(
         store,
-        'downloads',
+        'cache',
+        'curate-hub',
         'datasets--BIOMEDICA--biomedica_webdataset_24M',
         commit,
         'noncommercial',
