@@ -23,7 +23,9 @@ async function predictions(dir: string): Promise<Array<Record<string, unknown>>>
 }
 
 describe('model worker, training and generation with the tiny stand-in', () => {
-  it('trains a LoRA adapter whose loss falls, and the adapter changes the answers', async () => {
+  it('trains a LoRA adapter whose loss falls, and the adapter changes the answers', {
+    timeout: 300_000,
+  }, async () => {
     const out = join(fixture.dir, 'train');
     const events: WorkerEvent[] = [];
     const trained = await runWorker(

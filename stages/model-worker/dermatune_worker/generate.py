@@ -19,18 +19,15 @@ from .protocol import EventStream, WorkerError
 
 
 def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
-    import torch
-
     settings = job["generate"]
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
     (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
-    torch.manual_seed(job["seed"])
 
-    placement = choose_placement(settings["device"], settings["precision"])
     model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
-    processor = load_processor(model_path, settings["image_size"])
-    processor.tokenizer.padding_side = "left"  # generation continues every row from its last token
+    adapter = job["model"]["adapter"]
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
+        raise WorkerError("model-not-found", f"no LoRA adapter (adapter_config.json) in {adapter}")
 
     records = read_records(job["data"]["test"])
     image_root = job["data"]["image_root"] or str(Path(job["data"]["test"]).parent)
@@ -44,15 +41,23 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     for _, path, _ in items:
         load_image(path)
 
+    placement = choose_placement(settings["device"], settings["precision"])
+    processor = load_processor(model_path, settings["image_size"])
+    processor.tokenizer.padding_side = "left"  # generation continues every row from its last token
+
+    import torch
+
+    torch.manual_seed(job["seed"])
     model = load_model(model_path, torch_dtype(placement.precision))
-    adapter = job["model"]["adapter"]
     if adapter is not None:
         model = attach_adapter(model, adapter)
     model.to(placement.device).eval()
 
     tokenizer = processor.tokenizer
-    stop_ids = {tokenizer.convert_tokens_to_ids("<end_of_utterance>"), model.generation_config.eos_token_id}
-    stop_ids = sorted(i for s in stop_ids if s is not None for i in (s if isinstance(s, list) else [s]))
+    # Stop at the end of the assistant's utterance as well as at the model's own end token.
+    eos = model.generation_config.eos_token_id
+    candidates = [tokenizer.convert_tokens_to_ids("<end_of_utterance>"), *(eos if isinstance(eos, list) else [eos])]
+    stop_ids = sorted({i for i in candidates if i is not None})
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
     options: dict[str, Any] = {
         "max_new_tokens": settings["max_new_tokens"],
@@ -114,6 +119,4 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
 def attach_adapter(model, adapter: str):
     from peft import PeftModel
 
-    if not (Path(adapter) / "adapter_config.json").is_file():
-        raise WorkerError("model-not-found", f"no LoRA adapter (adapter_config.json) in {adapter}")
     return PeftModel.from_pretrained(model, adapter)

@@ -19,22 +19,34 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .examples import ChatExample, EncodedExample, chat_examples, collate, encode, image_layout_ids, read_records
+from .examples import (
+    ChatExample,
+    EncodedExample,
+    chat_examples,
+    collate,
+    encode,
+    image_layout_ids,
+    image_path,
+    read_records,
+)
+from .images import load_image
 from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
 
 def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
-    import torch
-
     settings = job["train"]
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
     (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
+    # Cheap checks first: a missing model or a bad image fails before torch is even imported.
+    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    check_images(job)
+    import torch
+
     seed_everything(job["seed"])
     placement = choose_placement(settings["device"], settings["precision"])
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     processor = load_processor(model_path, settings["image_size"])
 
     encoded = [item for _, item in training_examples(job, processor, events)]
@@ -182,6 +194,17 @@ def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return {"outputs": {"examples": "examples.jsonl"}, "summary": {"examples": len(pairs)}}
+
+
+def check_images(job: dict[str, Any]) -> None:
+    records = read_records(job["data"]["train"])
+    image_root = job["data"]["image_root"] or str(Path(job["data"]["train"]).parent)
+    seen = set()
+    for index, record in enumerate(records):
+        path = image_path(record, image_root, f"train data record {index + 1}")
+        if path not in seen:
+            seen.add(path)
+            load_image(path)
 
 
 def training_examples(job: dict[str, Any], processor, events: EventStream) -> list[tuple[ChatExample, EncodedExample]]:

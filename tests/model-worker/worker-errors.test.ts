@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runWorker, toStageFailure } from '../../stages/model-worker/worker-client.ts';
+import type { TrainJob, WorkerEvent } from '../../stages/model-worker/worker-job.ts';
+import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
+
+let fixture: WorkerFixture;
+let python: string;
+let models: string;
+
+beforeAll(async () => {
+  ({ python, modelsDir: models } = await workerReady());
+  fixture = await makeWorkerFixture();
+});
+
+function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
+  return {
+    type: 'train',
+    output_dir: join(fixture.dir, name),
+    models_dir: models,
+    model: { base: 'tiny-smolvlm' },
+    data: { train: fixture.trainFile },
+    train: { epochs: 1, image_size: 64 },
+    ...overrides,
+  };
+}
+
+describe('model worker errors arrive as typed events, tracebacks stay in the log', () => {
+  it('a model that is nowhere: model-not-found, and a missing-model stage failure', async () => {
+    const logFile = join(fixture.dir, 'missing-model.log');
+    const events: WorkerEvent[] = [];
+    const result = await runWorker(
+      trainJob('missing-model', {
+        model: { base: 'HuggingFaceTB/SmolVLM-Base' },
+        allow_download: false,
+      }),
+      { python, logFile, onEvent: (e) => events.push(e) },
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.reason).toBe('model-not-found');
+    expect(result.error.message).toContain('HuggingFaceTB/SmolVLM-Base');
+    expect(toStageFailure(result.error).reason).toBe('missing-model');
+    expect(events.at(-1)).toMatchObject({ event: 'error', kind: 'model-not-found' });
+    // The traceback went to the log, not into the event stream.
+    expect(await readFile(logFile, 'utf8')).toContain('Traceback (most recent call last)');
+
+    const path = await runWorker(trainJob('missing-path', { model: { base: '/nowhere/model' } }), {
+      python,
+      logFile,
+    });
+    expect(path.ok ? 'ok' : path.error.reason).toBe('model-not-found');
+  });
+
+  it('an unreadable image: bad-image naming the file', async () => {
+    const broken = join(fixture.dir, 'images', 'broken.jpg');
+    await writeFile(broken, Buffer.from('this is not a JPEG'));
+    const data = join(fixture.dir, 'broken.jsonl');
+    await writeFile(
+      data,
+      `${JSON.stringify({ image: 'images/broken.jpg', question: 'What is this?', answer: 'Nothing.' })}\n`,
+    );
+    const result = await runWorker(trainJob('bad-image', { data: { train: data } }), {
+      python,
+      logFile: join(fixture.dir, 'bad-image.log'),
+    });
+    expect(result.ok ? 'ok' : result.error.reason).toBe('bad-image');
+    if (!result.ok) expect(result.error.message).toContain('broken.jpg');
+  });
+
+  it('invalid jobs: bad-job with the offending setting named', async () => {
+    const cases: Array<[unknown, string]> = [
+      [trainJob('neg-rank', { train: { lora: { rank: -1 } } }), 'train.lora.rank'],
+      [trainJob('no-data', { data: { train: join(fixture.dir, 'nope.jsonl') } }), 'data.train'],
+      [{ ...trainJob('unknown'), train: { epocs: 2 } }, 'epocs'],
+      [{ ...trainJob('kind'), type: 'fine-tune' }, 'type'],
+      [trainJob('supervision', { supervision: 'captions' as never }), 'supervision'],
+    ];
+    for (const [job, mention] of cases) {
+      const result = await runWorker(job as TrainJob, {
+        python,
+        logFile: join(fixture.dir, 'bad-job.log'),
+      });
+      expect(result.ok ? 'ok' : result.error.reason, mention).toBe('bad-job');
+      if (!result.ok) expect(result.error.message).toContain(mention);
+    }
+  });
+
+  it('an abort stops training with SIGTERM: cancelled, no adapter written', async () => {
+    const controller = new AbortController();
+    const job = trainJob('cancelled', { train: { epochs: 50, image_size: 64 } });
+    const result = await runWorker(job, {
+      python,
+      logFile: join(fixture.dir, 'cancelled.log'),
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.event === 'metric') controller.abort();
+      },
+    });
+    expect(result.ok ? 'ok' : result.error.reason).toBe('cancelled');
+    expect(existsSync(join(job.output_dir, 'adapter'))).toBe(false);
+  });
+
+  it('doctor reports Python, torch, CUDA and the local stand-in model', async () => {
+    const result = await runWorker(
+      { type: 'doctor', models_dir: models },
+      { python, logFile: join(fixture.dir, 'doctor.log') },
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const report = result.value.summary as {
+      python: { version: string };
+      packages: Record<string, string>;
+      cuda: { available: boolean };
+      models: Array<{ name: string; stand_in_for?: string }>;
+    };
+    expect(report.python.version).toMatch(/^3\.\d+\.\d+$/);
+    expect(report.packages.torch).toMatch(/^2\.13\.0/);
+    expect(report.packages.peft).toBe('0.21.2');
+    expect(typeof report.cuda.available).toBe('boolean');
+    expect(report.models).toContainEqual(
+      expect.objectContaining({ name: 'tiny-smolvlm', stand_in_for: 'HuggingFaceTB/SmolVLM-Base' }),
+    );
+  });
+});
