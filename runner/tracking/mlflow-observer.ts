@@ -318,7 +318,8 @@ export class MlflowObserver implements RunObserver {
         metrics.push({ key: this.#metricKey(node.kind, name), value, timestamp: now, step: 0 });
       }
     }
-    if (outcome.state === 'done' || outcome.state === 'failed') {
+    if (outcome.state !== 'skipped') {
+      // For a cached node this is the duration of the run that produced it (kept in the store).
       const seconds = outcome.durationMs / 1000;
       metrics.push({ key: `duration_s/${node.kind}`, value: seconds, timestamp: now, step: 0 });
     }

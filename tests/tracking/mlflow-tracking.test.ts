@@ -7,6 +7,7 @@ import type { NodeInfo } from '../../runner/run-events.ts';
 import { createTracking } from '../../runner/tracking/create-tracking.ts';
 import { MlflowClient } from '../../runner/tracking/mlflow-client.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
+import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
 import {
   experimentRuns,
   metricHistory,
@@ -414,5 +415,37 @@ describe('run status follows the sweep', () => {
     expect(attempts).toEqual(['FAILED', 'KILLED']);
     expect(runs.filter((r) => r.info.run_name === 'rank-8')).toHaveLength(1);
     expect(runs.find((r) => r.info.run_name === 'status-study')?.info.status).toBe('KILLED');
+  });
+});
+
+describe('trackingForRun, the session `dermatune run` opens', () => {
+  it('logs to the configured server and says where the runs are', async () => {
+    const cli = await buildFixture(root, 'cli-study', [
+      { name: 'rank-4', rank: 4, steps: trainSteps(4) },
+    ]);
+    const lines: string[] = [];
+    const io = {
+      env: { ...env, MLFLOW_TRACKING_URI: server.url },
+      stderr: (t: string) => lines.push(t),
+    };
+    const session = await trackingForRun({ ...cli.sweep, storeDir }, io);
+    expect(session.where).toBe(server.url);
+    await driveSweep(session.observer, cli);
+    await session.close();
+    expect(lines).toEqual([]);
+    expect(await experimentRuns(server.url, 'cli-study')).toHaveLength(2);
+  });
+
+  it('reports an unusable tracking URI and leaves the run untracked', async () => {
+    const lines: string[] = [];
+    const io = { env: { MLFLOW_TRACKING_URI: 'databricks' }, stderr: (t: string) => lines.push(t) };
+    const session = await trackingForRun(fixture.sweep, io);
+    expect(session.where).toBe('not tracked');
+    expect(lines.join('')).toContain('over http(s) only');
+    const off = await trackingForRun(fixture.sweep, {
+      env: { DERMATUNE_TRACKING: 'off' },
+      stderr: () => {},
+    });
+    expect(off.where).toContain('not tracked');
   });
 });
