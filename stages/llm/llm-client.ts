@@ -116,7 +116,7 @@ class ProviderClient implements LlmClient {
         tokensPerWindow: settings.rate_limit.tokens_per_minute,
         concurrency: settings.rate_limit.concurrency,
         windowMs,
-        marginMs: Math.min(250, Math.round(windowMs / 100)),
+        marginMs: Math.min(1000, Math.round(windowMs / 50)),
       },
     );
   }

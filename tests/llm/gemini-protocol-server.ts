@@ -19,7 +19,7 @@ export interface GeminiRequestSeen {
 }
 
 export type ServerBehaviour =
-  | { kind: 'answer'; text: string }
+  | { kind: 'answer'; text: string; delayMs?: number }
   | { kind: 'rate-limit'; retryAfterSeconds?: number; retryInfoSeconds?: number }
   | { kind: 'server-error'; status?: number }
   | { kind: 'hang' }
@@ -67,6 +67,8 @@ export async function startGeminiServer(
     const behaviour = decide(request);
     switch (behaviour.kind) {
       case 'answer':
+        if (behaviour.delayMs)
+          await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
         sendJson(res, 200, candidateResponse(behaviour.text, 'STOP'));
         return;
       case 'malformed':

@@ -43,6 +43,7 @@ export async function stageContext<P>(options: {
       inputs,
       outDir,
       key: 'stage-key',
+      cacheDir: join(options.workDir, 'cache'),
       signal: options.signal ?? new AbortController().signal,
       memo: new ArtifactStore(options.memoRoot).memo(),
       logFile: join(outDir, 'stage.log'),
