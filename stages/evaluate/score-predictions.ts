@@ -1,0 +1,174 @@
+import { ok, type Result } from '../../runner/result.ts';
+import { type AnswerLengthStats, answerLengthStats } from './answer-length.ts';
+import { type BleuResult, computeBleu } from './bleu.ts';
+import {
+  type CaptionLeakKind,
+  type CaptionLeakStats,
+  captionLeakStats,
+  captionLeaks,
+} from './caption-leak.ts';
+import {
+  type PredictionLine,
+  type PredictionsFailure,
+  readPredictionLines,
+} from './prediction-lines.ts';
+import { type RepetitionStats, repetitionStats } from './repetition.ts';
+import { computeRouge, ROUGE_TYPES, type RougeType } from './rouge.ts';
+import { computeSacreBleu, type SacreBleuResult } from './sacrebleu.ts';
+import { type AccuracyTally, type EmbedFunction, semanticAccuracy } from './semantic-accuracy.ts';
+
+/**
+ * The core of `dermatune score` and of the evaluate stage: every metric of a predictions
+ * file in one report. BLEU and ROUGE are in 0..1 as `evaluate` returns them, sacreBLEU in
+ * 0..100 as sacreBLEU does; the table turns them into percentages.
+ */
+export interface ScoreSettings {
+  /** `evaluate`'s bleu `smooth` (Lin & Och add-one). */
+  bleuSmooth?: boolean;
+  /** `rouge_score`'s `use_stemmer`. */
+  rougeStemmer?: boolean;
+  /** Seeds the option order of the accuracy. */
+  seed?: number;
+  /** The sentence encoder; without it the accuracy is skipped, and the report says so. */
+  embed?: EmbedFunction;
+  /** Recorded with the accuracy so a number always says which encoder made it. */
+  encoderName?: string;
+}
+
+export interface ScoreReport {
+  count: number;
+  bleu: BleuResult;
+  sacrebleu: SacreBleuResult;
+  /** Plain mean of per-example F-measures (see rouge.ts for why not the bootstrap). */
+  rouge: Record<RougeType, number>;
+  length: AnswerLengthStats;
+  repetition: RepetitionStats;
+  caption_leak: CaptionLeakStats;
+  /** The same artefacts in the references: what the model could have learned them from. */
+  reference_caption_leak: CaptionLeakStats;
+  accuracy?: {
+    encoder?: string;
+    overall: AccuracyTally;
+    by_kind: Record<string, AccuracyTally>;
+  };
+  /** Why there is no accuracy: no line had options, or no encoder was given. */
+  accuracy_skipped?: 'no-options' | 'no-encoder';
+  examples: ExampleScore[];
+}
+
+/** Per-line figures, for the report's sample cases and for finding the worst answers. */
+export interface ExampleScore {
+  id: string;
+  rouge1: number;
+  rougeL: number;
+  caption_leaks: CaptionLeakKind[];
+  predicted_option?: number;
+  correct?: boolean;
+}
+
+export async function scorePredictionsFile(
+  file: string,
+  settings: ScoreSettings = {},
+): Promise<Result<ScoreReport, PredictionsFailure>> {
+  const lines = await readPredictionLines(file);
+  if (!lines.ok) return lines;
+  return ok(await scorePredictions(lines.value, settings));
+}
+
+export async function scorePredictions(
+  lines: readonly PredictionLine[],
+  settings: ScoreSettings = {},
+): Promise<ScoreReport> {
+  const predictions = lines.map((l) => l.prediction);
+  const references = lines.map((l) => l.reference);
+  const firstReferences = lines.map((l) =>
+    typeof l.reference === 'string' ? l.reference : (l.reference[0] ?? ''),
+  );
+  const rouge = computeRouge(predictions, references, {
+    useStemmer: settings.rougeStemmer ?? false,
+  });
+  const examples: ExampleScore[] = lines.map((l, i) => ({
+    id: l.id,
+    rouge1: rouge.perExample.rouge1[i] as number,
+    rougeL: rouge.perExample.rougeL[i] as number,
+    caption_leaks: captionLeaks(l.prediction),
+  }));
+
+  const report: ScoreReport = {
+    count: lines.length,
+    bleu: computeBleu(predictions, references, { smooth: settings.bleuSmooth ?? false }),
+    sacrebleu: computeSacreBleu(predictions, references),
+    rouge: rouge.mean,
+    length: answerLengthStats(predictions, firstReferences),
+    repetition: repetitionStats(predictions),
+    caption_leak: captionLeakStats(predictions),
+    reference_caption_leak: captionLeakStats(firstReferences),
+    examples,
+  };
+
+  const withOptions = lines.flatMap((l, i) =>
+    l.options !== undefined && l.answer_index !== undefined
+      ? [
+          {
+            index: i,
+            item: {
+              id: l.id,
+              answer: l.prediction,
+              options: l.options,
+              answerIndex: l.answer_index,
+              kind: l.kind,
+            },
+          },
+        ]
+      : [],
+  );
+  if (withOptions.length === 0) report.accuracy_skipped = 'no-options';
+  else if (settings.embed === undefined) report.accuracy_skipped = 'no-encoder';
+  else {
+    const accuracy = await semanticAccuracy(
+      withOptions.map((w) => w.item),
+      settings.embed,
+      { seed: settings.seed ?? 0 },
+    );
+    report.accuracy = {
+      encoder: settings.encoderName,
+      overall: accuracy.overall,
+      by_kind: accuracy.byKind,
+    };
+    accuracy.items.forEach((match, k) => {
+      const example = examples[(withOptions[k] as { index: number }).index] as ExampleScore;
+      example.predicted_option = match.predictedIndex;
+      example.correct = match.correct;
+    });
+  }
+  return report;
+}
+
+/**
+ * The report as flat scalar metrics (for tracking and `--json` summaries): names without a
+ * prefix; the caller adds `eval/`.
+ */
+export function scoreMetrics(report: ScoreReport): Record<string, number> {
+  const metrics: Record<string, number> = {
+    count: report.count,
+    bleu: report.bleu.bleu,
+    bleu_brevity_penalty: report.bleu.brevity_penalty,
+    sacrebleu: report.sacrebleu.score,
+  };
+  for (const type of ROUGE_TYPES) metrics[type] = report.rouge[type];
+  for (const [name, value] of Object.entries(report.length)) metrics[`length_${name}`] = value;
+  for (const [name, value] of Object.entries(report.repetition.rep)) metrics[name] = value;
+  metrics.distinct_1 = report.repetition.distinct_1;
+  metrics.distinct_2 = report.repetition.distinct_2;
+  metrics.caption_leak_rate = report.caption_leak.rate;
+  metrics.reference_caption_leak_rate = report.reference_caption_leak.rate;
+  if (report.accuracy) {
+    const { overall, by_kind } = report.accuracy;
+    metrics.accuracy = overall.accuracy;
+    metrics.accuracy_ci_low = overall.low;
+    metrics.accuracy_ci_high = overall.high;
+    for (const [kind, tally] of Object.entries(by_kind))
+      metrics[`accuracy_${kind}`] = tally.accuracy;
+  }
+  return metrics;
+}
