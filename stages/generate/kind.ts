@@ -1,5 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
 import { modelBaseSchema, modelRevisionSchema } from '../shared/spec-fragments.ts';
+import { runGenerate } from './run-generate.ts';
 
 export interface GenerateParams {
   model: { base: string; revision: string };
@@ -22,6 +24,9 @@ export const generateKind = defineStageKind<GenerateParams>({
   optionalInputs: ['adapter'],
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
+  // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
+  fingerprints: (params) => modelWorkerFingerprints(params.model),
+  run: runGenerate,
   paramsSchema: {
     type: 'object',
     properties: {

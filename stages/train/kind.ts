@@ -1,10 +1,12 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
 import {
   modelBaseSchema,
   modelRevisionSchema,
   seedSchema,
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
+import { runTrain } from './run-train.ts';
 
 export interface TrainParams {
   seed: number;
@@ -39,6 +41,9 @@ export const trainKind = defineStageKind<TrainParams>({
   inputs: ['train_set', 'images'],
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
+  // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
+  fingerprints: (params) => modelWorkerFingerprints(params.model),
+  run: runTrain,
   paramsSchema: {
     type: 'object',
     properties: {

@@ -39,7 +39,7 @@ async function examples(
       output_dir: out,
       models_dir: models,
       model: { base: 'tiny-smolvlm' },
-      data: { train: fixture.trainFile },
+      data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision,
       caption_instruction: 'Describe this clinical image.',
       train: { loss_on: lossOn, image_size: 64 },
@@ -102,7 +102,7 @@ describe('training examples per supervision type', () => {
       const record = fixture.records[i];
       expect(example.prompt).toBe(record?.question);
       expect(example.target).toBe(record?.answer);
-      expect(example.image).toBe(join(fixture.dir, record?.image ?? ''));
+      expect(example.image).toBe(join(fixture.imageRoot, record?.image ?? ''));
       expectChatShape(example);
       expectAssistantOnlyLabels(example);
     }

@@ -24,7 +24,7 @@ async function train(name: string, seed: number): Promise<{ losses: number[]; ad
       output_dir: out,
       models_dir: models,
       model: { base: 'tiny-smolvlm' },
-      data: { train: fixture.trainFile },
+      data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision: 'qa_caption',
       seed,
       train: { batch_size: 2, grad_accum: 2, learning_rate: 0.01, image_size: 64, max_steps: 4 },

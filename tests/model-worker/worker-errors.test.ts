@@ -21,7 +21,7 @@ function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
     output_dir: join(fixture.dir, name),
     models_dir: models,
     model: { base: 'tiny-smolvlm' },
-    data: { train: fixture.trainFile },
+    data: { train: fixture.trainFile, image_root: fixture.imageRoot },
     train: { epochs: 1, image_size: 64 },
     ...overrides,
   };
@@ -55,17 +55,20 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
   });
 
   it('an unreadable image: bad-image naming the file', async () => {
-    const broken = join(fixture.dir, 'images', 'broken.jpg');
+    const broken = join(fixture.imageRoot, 'images', 'broken.jpg');
     await writeFile(broken, Buffer.from('this is not a JPEG'));
     const data = join(fixture.dir, 'broken.jsonl');
     await writeFile(
       data,
       `${JSON.stringify({ image: 'images/broken.jpg', question: 'What is this?', answer: 'Nothing.' })}\n`,
     );
-    const result = await runWorker(trainJob('bad-image', { data: { train: data } }), {
-      python,
-      logFile: join(fixture.dir, 'bad-image.log'),
-    });
+    const result = await runWorker(
+      trainJob('bad-image', { data: { train: data, image_root: fixture.imageRoot } }),
+      {
+        python,
+        logFile: join(fixture.dir, 'bad-image.log'),
+      },
+    );
     expect(result.ok ? 'ok' : result.error.reason).toBe('bad-image');
     if (!result.ok) expect(result.error.message).toContain('broken.jpg');
   });

@@ -6,23 +6,30 @@ import { ensureStandInModel, modelsDir } from '../../stages/model-worker/stand-i
 import { ensureWorkerEnv } from '../../stages/model-worker/worker-client.ts';
 
 /**
- * Fixture-like training data made on the spot: four small PNG "lesion" images (a disc on a
- * skin-toned field, one colour per condition) and twelve QA pairs with captions, in the record
- * shape the split/subset stages write.
+ * Fixture-like training data made on the spot, laid out as the stages leave it: four small PNG
+ * "lesion" images (a disc on a skin-toned field, one colour per condition) under `curate/images`,
+ * twelve QA rows with captions in `subset/train.jsonl` and four in `split/test.jsonl`, with
+ * image paths relative to the curate folder.
  */
 
 export interface WorkerFixture {
   dir: string;
+  /** Where the rows' relative image paths resolve (curate's output folder). */
+  imageRoot: string;
   trainFile: string;
   testFile: string;
   records: FixtureRecord[];
 }
 
+/** The shape of generate-qa's rows, which split and subset pass on. */
 export interface FixtureRecord {
-  id: string;
+  key: string;
   image: string;
+  article_id: string;
   question: string;
   answer: string;
+  kind: 'general' | 'grounded';
+  question_id: string;
   caption: string;
 }
 
@@ -41,27 +48,33 @@ const QUESTIONS = [
 
 export async function makeWorkerFixture(): Promise<WorkerFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'dermatune-worker-'));
-  await mkdir(join(dir, 'images'));
+  const imageRoot = join(dir, 'curate');
+  await mkdir(join(imageRoot, 'images'), { recursive: true });
+  await mkdir(join(dir, 'subset'));
+  await mkdir(join(dir, 'split'));
   const records: FixtureRecord[] = [];
   for (const [index, condition] of CONDITIONS.entries()) {
     const image = `images/${condition.name}.png`;
-    await writeFile(join(dir, image), discPng(72, 56, condition.disc, 10 + index * 4));
+    await writeFile(join(imageRoot, image), discPng(72, 56, condition.disc, 10 + index * 4));
     for (const [q, question] of QUESTIONS.entries()) {
       records.push({
-        id: `${condition.name}-${q}`,
+        key: `PMC00${index}_F1`,
         image,
+        article_id: `PMC00${index}`,
         question,
         answer: condition.answer,
+        kind: q === 0 ? 'grounded' : 'general',
+        question_id: `q${q}`,
         caption: `Figure ${index + 1}. Clinical photograph of ${condition.name} on the forearm.`,
       });
     }
   }
-  const trainFile = join(dir, 'train.jsonl');
-  const testFile = join(dir, 'test.jsonl');
+  const trainFile = join(dir, 'subset', 'train.jsonl');
+  const testFile = join(dir, 'split', 'test.jsonl');
   await writeFile(trainFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const tests = CONDITIONS.map((_, i) => records[i * QUESTIONS.length]);
   await writeFile(testFile, tests.map((r) => `${JSON.stringify(r)}\n`).join(''));
-  return { dir, trainFile, testFile, records };
+  return { dir, imageRoot, trainFile, testFile, records };
 }
 
 /** The venv interpreter and the stand-in model, created on first use (minutes), reused after. */

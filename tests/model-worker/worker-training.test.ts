@@ -1,18 +1,96 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runWorker } from '../../stages/model-worker/worker-client.ts';
-import type { TrainMetric, WorkerEvent } from '../../stages/model-worker/worker-job.ts';
+import type {
+  ItemMemo,
+  StageContext,
+  StageInputOutput,
+  StageReport,
+} from '../../runner/stage-kind.ts';
+import type { GenerateParams } from '../../stages/generate/kind.ts';
+import { runGenerate } from '../../stages/generate/run-generate.ts';
+import type { TrainParams } from '../../stages/train/kind.ts';
+import { runTrain } from '../../stages/train/run-train.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 
+/**
+ * The train and generate stages, run as the runner runs them (a stage context over upstream
+ * output folders), through the real worker on the tiny stand-in model.
+ */
+
 let fixture: WorkerFixture;
-let python: string;
-let models: string;
 
 beforeAll(async () => {
-  ({ python, modelsDir: models } = await workerReady());
+  await workerReady();
   fixture = await makeWorkerFixture();
 });
+
+/** Stage memo: unused by these stages, required by the context. */
+const noMemo: ItemMemo = {
+  get: async () => undefined,
+  put: async () => {},
+};
+
+function input(dir: string, kind: string): StageInputOutput {
+  return { dir, key: `${kind}-key`, kind };
+}
+
+async function context<P>(
+  name: string,
+  params: P,
+  inputs: Record<string, StageInputOutput>,
+): Promise<{ ctx: StageContext<P>; reports: StageReport[] }> {
+  const outDir = join(fixture.dir, name);
+  await mkdir(outDir, { recursive: true });
+  const reports: StageReport[] = [];
+  const ctx: StageContext<P> = {
+    params,
+    inputs,
+    outDir,
+    key: `${name}-key`,
+    signal: new AbortController().signal,
+    memo: noMemo,
+    logFile: join(fixture.dir, `${name}.log`),
+    cacheDir: join(fixture.dir, 'cache'),
+    report: (event) => reports.push(event),
+  };
+  return { ctx, reports };
+}
+
+const trainParams: TrainParams = {
+  seed: 7,
+  model: { base: 'tiny-smolvlm', revision: '' },
+  data: { supervision: 'qa' },
+  train: {
+    method: 'lora',
+    lora: { rank: 8, alpha: 32, dropout: 0.1, target_modules: ['q_proj', 'v_proj'] },
+    epochs: 3,
+    batch_size: 2,
+    grad_accum: 1,
+    learning_rate: 0.01,
+    lr_scheduler: 'linear',
+    warmup_ratio: 0,
+    weight_decay: 0,
+    max_seq_length: 512,
+    image_size: 64,
+    gradient_checkpointing: false,
+    loss_on: 'assistant',
+    device: 'auto',
+    precision: 'auto',
+  },
+};
+
+const generateParams: GenerateParams = {
+  model: { base: 'tiny-smolvlm', revision: '' },
+  generate: {
+    max_new_tokens: 8,
+    batch_size: 3,
+    repetition_penalty: 1,
+    do_sample: false,
+    temperature: 1,
+    top_p: 1,
+  },
+};
 
 async function predictions(dir: string): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(join(dir, 'predictions.jsonl'), 'utf8');
@@ -22,93 +100,87 @@ async function predictions(dir: string): Promise<Array<Record<string, unknown>>>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('model worker, training and generation with the tiny stand-in', () => {
-  it('trains a LoRA adapter whose loss falls, and the adapter changes the answers', {
+describe('train and generate stages on the tiny stand-in', () => {
+  it('train: the loss falls step by step and a LoRA adapter is written', {
     timeout: 300_000,
   }, async () => {
-    const out = join(fixture.dir, 'train');
-    const events: WorkerEvent[] = [];
-    const trained = await runWorker(
-      {
-        type: 'train',
-        output_dir: out,
-        models_dir: models,
-        model: { base: 'tiny-smolvlm' },
-        data: { train: fixture.trainFile },
-        supervision: 'qa',
-        seed: 7,
-        train: { epochs: 3, batch_size: 2, grad_accum: 1, learning_rate: 0.01, image_size: 64 },
-      },
-      { python, logFile: join(fixture.dir, 'train.log'), onEvent: (e) => events.push(e) },
-    );
+    const { ctx, reports } = await context('train', trainParams, {
+      train_set: input(dirname(fixture.trainFile), 'subset'),
+      images: input(fixture.imageRoot, 'curate'),
+    });
+    const trained = await runTrain(ctx);
     expect(trained.ok, JSON.stringify(trained)).toBe(true);
 
-    const started = events.find((e) => e.event === 'started');
-    expect(started).toMatchObject({
-      device: 'cpu',
-      precision: 'fp32',
-      examples: 12,
-      total_steps: 18,
-    });
-    const metrics = events.filter((e): e is TrainMetric => e.event === 'metric');
-    expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
-    for (const m of metrics) {
-      expect(Number.isFinite(m.loss)).toBe(true);
-      expect(m.grad_norm).toBeGreaterThan(0);
-      expect(m.tokens_per_second).toBeGreaterThan(0);
+    const losses = reports.filter(
+      (r): r is Extract<StageReport, { type: 'metric' }> =>
+        r.type === 'metric' && r.name === 'train/loss',
+    );
+    // 12 QA pairs, batch 2, no accumulation, 3 epochs: 18 optimizer steps, one loss each.
+    expect(losses.map((r) => r.step)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    const mean = (xs: typeof losses) => xs.reduce((s, r) => s + r.value, 0) / xs.length;
+    expect(mean(losses.slice(-3))).toBeLessThan(mean(losses.slice(0, 3)) - 0.5);
+    const rates = reports.filter((r) => r.type === 'metric' && r.name === 'train/learning_rate');
+    expect(rates[0]).toMatchObject({ value: 0.01, step: 1 });
+    expect((rates[17] as { value: number }).value).toBeCloseTo(0.01 / 18, 8);
+    for (const name of ['train/grad_norm', 'train/tokens_per_second']) {
+      const values = reports.filter((r) => r.type === 'metric' && r.name === name);
+      expect(values, name).toHaveLength(18);
+      for (const v of values) expect((v as { value: number }).value, name).toBeGreaterThan(0);
     }
-    // Linear decay from the base rate, one value per optimizer step.
-    expect(metrics[0]?.learning_rate).toBeCloseTo(0.01, 8);
-    expect(metrics[17]?.learning_rate).toBeCloseTo(0.01 / 18, 8);
-    const mean = (xs: TrainMetric[]) => xs.reduce((s, m) => s + (m.loss ?? 0), 0) / xs.length;
-    const first = mean(metrics.slice(0, 3));
-    const last = mean(metrics.slice(-3));
-    expect(last).toBeLessThan(first - 0.5);
+    expect(reports.filter((r) => r.type === 'progress' && r.unit === 'step').at(-1)).toMatchObject({
+      done: 18,
+      total: 18,
+    });
 
-    const adapterConfig = JSON.parse(
-      await readFile(join(out, 'adapter', 'adapter_config.json'), 'utf8'),
+    const config = JSON.parse(
+      await readFile(join(ctx.outDir, 'adapter', 'adapter_config.json'), 'utf8'),
     ) as Record<string, unknown>;
-    expect(adapterConfig).toMatchObject({ r: 8, lora_alpha: 32, lora_dropout: 0.1 });
-    expect([...(adapterConfig.target_modules as string[])].sort()).toEqual(['q_proj', 'v_proj']);
-    expect((await stat(join(out, 'adapter', 'adapter_model.safetensors'))).size).toBeGreaterThan(0);
-    const log = (await readFile(join(out, 'trainer-log.jsonl'), 'utf8')).trim().split('\n');
-    expect(log).toHaveLength(18);
-    const job = JSON.parse(await readFile(join(out, 'job.json'), 'utf8')) as { train: unknown };
+    expect(config).toMatchObject({ r: 8, lora_alpha: 32, lora_dropout: 0.1 });
+    expect([...(config.target_modules as string[])].sort()).toEqual(['q_proj', 'v_proj']);
+    const weights = await stat(join(ctx.outDir, 'adapter', 'adapter_model.safetensors'));
+    expect(weights.size).toBeGreaterThan(0);
+    expect(
+      (await readFile(join(ctx.outDir, 'trainer-log.jsonl'), 'utf8')).trim().split('\n'),
+    ).toHaveLength(18);
+    const job = JSON.parse(await readFile(join(ctx.outDir, 'job.json'), 'utf8')) as {
+      train: unknown;
+    };
     expect(job.train).toMatchObject({ loss_on: 'assistant', lora: { rank: 8, alpha: 32 } });
 
-    const generateJob = (outputDir: string, adapter: string | null) => ({
-      type: 'generate' as const,
-      output_dir: outputDir,
-      models_dir: models,
-      model: { base: 'tiny-smolvlm', adapter },
-      data: { test: fixture.testFile },
-      generate: { max_new_tokens: 8, batch_size: 3, image_size: 64 },
+    // generate: the same questions with and without the adapter; the adapter loads and changes answers.
+    const tuned = await context('generate-tuned', generateParams, {
+      test_set: input(dirname(fixture.testFile), 'split'),
+      images: input(fixture.imageRoot, 'curate'),
+      adapter: input(ctx.outDir, 'train'),
     });
-    const baseDir = join(fixture.dir, 'generate-base');
-    const tunedDir = join(fixture.dir, 'generate-tuned');
-    const base = await runWorker(generateJob(baseDir, null), {
-      python,
-      logFile: join(fixture.dir, 'generate.log'),
+    const base = await context('generate-base', generateParams, {
+      test_set: input(dirname(fixture.testFile), 'split'),
+      images: input(fixture.imageRoot, 'curate'),
     });
-    const tuned = await runWorker(generateJob(tunedDir, join(out, 'adapter')), {
-      python,
-      logFile: join(fixture.dir, 'generate.log'),
-    });
-    expect(base.ok && tuned.ok, JSON.stringify([base, tuned])).toBe(true);
-    const basePredictions = await predictions(baseDir);
-    const tunedPredictions = await predictions(tunedDir);
-    expect(basePredictions).toHaveLength(4);
-    expect(tunedPredictions.map((p) => p.id)).toEqual(basePredictions.map((p) => p.id));
-    for (const p of tunedPredictions) {
-      expect(typeof p.prediction).toBe('string');
-      expect(p.timing).toMatchObject({
+    const tunedRun = await runGenerate(tuned.ctx);
+    const baseRun = await runGenerate(base.ctx);
+    expect(tunedRun.ok && baseRun.ok, JSON.stringify([tunedRun, baseRun])).toBe(true);
+    const tunedLines = await predictions(tuned.ctx.outDir);
+    const baseLines = await predictions(base.ctx.outDir);
+    expect(baseLines.map((p) => p.id)).toEqual([
+      'PMC000_F1:q0',
+      'PMC001_F1:q0',
+      'PMC002_F1:q0',
+      'PMC003_F1:q0',
+    ]);
+    expect(tunedLines.map((p) => p.id)).toEqual(baseLines.map((p) => p.id));
+    for (const line of tunedLines) {
+      expect(line.prediction).toBeTypeOf('string');
+      expect(line.reference).toBe(line.answer);
+      expect(line.timing).toMatchObject({
         batch_size: expect.any(Number),
         new_tokens: expect.any(Number),
       });
-      expect(p.question).toBeTypeOf('string'); // the record travels through with its fields
     }
-    expect(tunedPredictions.map((p) => p.prediction)).not.toEqual(
-      basePredictions.map((p) => p.prediction),
-    );
+    expect(tunedLines.map((p) => p.prediction)).not.toEqual(baseLines.map((p) => p.prediction));
+    expect(tuned.reports.filter((r) => r.type === 'progress').at(-1)).toMatchObject({
+      done: 4,
+      total: 4,
+    });
   });
 });

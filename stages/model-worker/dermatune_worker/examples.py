@@ -3,7 +3,7 @@
 Supervision types (the paper's three training sets):
 - qa: user turn = image + question, assistant turn = answer; one example per QA record.
 - caption: user turn = image + a fixed instruction, assistant turn = the figure caption; one
-  example per distinct image.
+  example per distinct image (QA rows repeat their image's caption; it is used once).
 - qa_caption: both sets together.
 Every example goes through the model's own chat template and processor, so the stand-in and the
 real SmolVLM build their inputs by the same code.
@@ -78,9 +78,8 @@ def chat_examples(
     for index, record in enumerate(records):
         where = f"{source_name} record {index + 1}"
         image = image_path(record, image_root, where)
-        kind = record.get("kind", "qa")
         question, answer, caption = record.get("question"), record.get("answer"), record.get("caption")
-        if kind == "qa" and _text(question) and _text(answer):
+        if _text(question) and _text(answer):
             qa.append(ChatExample(image, question.strip(), answer.strip(), "qa", index))
         if _text(caption) and image not in captions:
             captions[image] = ChatExample(image, caption_instruction, caption.strip(), "caption", index)

@@ -2,7 +2,8 @@
 
 Each question goes with its image through the model's chat template, with the generation prompt
 ("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
-output_dir): predictions.jsonl (each record as given plus `prediction` and `timing`), job.json.
+output_dir): predictions.jsonl (each record as given plus `id`, `prediction`, `reference` (the
+record's answer) and `timing`), job.json.
 """
 
 from __future__ import annotations
@@ -96,11 +97,14 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
             batch_ms = (time.perf_counter() - batch_started) * 1000
             new_tokens = generated[:, inputs["input_ids"].shape[1] :]
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            for (record, _, _), text, row in zip(batch, texts, new_tokens):
+            for index, (record, _, _), text, row in zip(range(start, start + len(batch)), batch, texts, new_tokens):
                 count = int(sum(1 for t in row.tolist() if t != pad_id))
                 total_new_tokens += count
                 timing = {"batch_ms": round(batch_ms, 3), "batch_size": len(batch), "per_item_ms": round(batch_ms / len(batch), 3), "new_tokens": count}
-                predictions.write(json.dumps({**record, "prediction": text.strip(), "timing": timing}, ensure_ascii=False) + "\n")
+                line = {**record, "id": item_id(record, index), "prediction": text.strip(), "timing": timing}
+                if isinstance(record.get("answer"), str):
+                    line["reference"] = record["answer"]
+                predictions.write(json.dumps(line, ensure_ascii=False) + "\n")
             predictions.flush()
             events.emit("progress", phase="generate", done=start + len(batch), total=len(items), unit="item")
     seconds = time.perf_counter() - started
@@ -114,6 +118,15 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "precision": placement.precision,
     }
     return {"outputs": {"predictions": "predictions.jsonl", "job": "job.json"}, "summary": summary}
+
+
+def item_id(record: dict[str, Any], index: int) -> str:
+    """The record's own id, else image key and question id (split's QA rows), else its line."""
+    if isinstance(record.get("id"), str):
+        return record["id"]
+    if isinstance(record.get("key"), str) and isinstance(record.get("question_id"), str):
+        return f"{record['key']}:{record['question_id']}"
+    return f"line-{index + 1}"
 
 
 def attach_adapter(model, adapter: str):

@@ -123,7 +123,11 @@ def _train_settings(raw: Any) -> dict[str, Any]:
         isinstance(modules, list) and modules and all(isinstance(m, str) and m for m in modules),
         "train.lora.target_modules must be a non-empty list of module names",
     )
-    for key in ("epochs", "batch_size", "grad_accum", "max_seq_length"):
+    if "epochs" in raw:
+        out["epochs"] = raw["epochs"]
+    # Fractional epochs are allowed (as in HF Trainer): the last epoch stops part-way.
+    _check(_number(out["epochs"]) and out["epochs"] > 0, "train.epochs must be a positive number")
+    for key in ("batch_size", "grad_accum", "max_seq_length"):
         if key in raw:
             out[key] = raw[key]
         _check(isinstance(out[key], int) and not isinstance(out[key], bool) and out[key] > 0, f"train.{key} must be a positive integer")

@@ -60,7 +60,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
 
     batches_per_epoch = math.ceil(len(encoded) / settings["batch_size"])
     steps_per_epoch = math.ceil(batches_per_epoch / settings["grad_accum"])
-    total_steps = steps_per_epoch * settings["epochs"]
+    total_steps = math.ceil(steps_per_epoch * settings["epochs"])
     if settings["max_steps"] is not None:
         total_steps = min(total_steps, settings["max_steps"])
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -92,7 +92,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     tokens_seen = 0
     started = time.perf_counter()
     try:
-        for epoch in range(settings["epochs"]):
+        for epoch in range(math.ceil(settings["epochs"])):
             order = torch.randperm(len(encoded), generator=order_rng).tolist()
             batches = [order[i : i + settings["batch_size"]] for i in range(0, len(order), settings["batch_size"])]
             for group_start in range(0, len(batches), settings["grad_accum"]):

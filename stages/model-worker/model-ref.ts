@@ -1,0 +1,43 @@
+import { fail, ok, type Result } from '../../runner/result.ts';
+import type { StageFailure } from '../../runner/stage-kind.ts';
+import { ensureStandInModel, STAND_IN_NAME, standInBuilderDigest } from './stand-in-model.ts';
+import { ensureWorkerEnv } from './worker-client.ts';
+import { workerFingerprint } from './worker-fingerprint.ts';
+
+/**
+ * What the train and generate stages share about the worker: getting an interpreter (and the
+ * stand-in model when a spec names it), and the fingerprints that enter their keys.
+ */
+
+export interface ReadyWorker {
+  python: string;
+}
+
+export async function prepareWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
+  const python = await ensureWorkerEnv();
+  if (!python.ok) return fail({ reason: 'worker-error', message: python.error.message });
+  if (base === STAND_IN_NAME) {
+    const model = await ensureStandInModel(python.value);
+    if (!model.ok) {
+      return fail({ reason: 'missing-model', message: `stand-in model: ${model.error.message}` });
+    }
+  }
+  return ok({ python: python.value });
+}
+
+export async function modelWorkerFingerprints(model: {
+  base: string;
+  revision?: string | null;
+}): Promise<Record<string, string>> {
+  const prints: Record<string, string> = {
+    worker: await workerFingerprint(),
+    model: model.revision ? `${model.base}@${model.revision}` : model.base,
+  };
+  if (model.base === STAND_IN_NAME) prints.stand_in_builder = await standInBuilderDigest();
+  return prints;
+}
+
+/** Downloads from the hub are on unless the environment says the machine is offline. */
+export function downloadsAllowed(): boolean {
+  return process.env.HF_HUB_OFFLINE !== '1' && process.env.DERMATUNE_OFFLINE !== '1';
+}
