@@ -1,5 +1,8 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
+import { ANNOTATE_PROMPT_DIGEST } from './annotate-prompt.ts';
+import { runAnnotate } from './run-annotate.ts';
 
 export interface AnnotateParams {
   llm: Record<string, unknown>;
@@ -13,5 +16,8 @@ export const annotateKind = defineStageKind<AnnotateParams>({
   inputs: ['records'],
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),
+  preflight: (params) => llmPreflight(params.llm),
+  run: (ctx) => runAnnotate(ctx),
   paramsSchema: { type: 'object', properties: { llm: llmSchema } },
 });

@@ -1,5 +1,8 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import { DISTRACTOR_PROMPT_DIGEST } from './distractor-prompt.ts';
+import { runDistractors } from './run-distractors.ts';
 
 export interface DistractorsParams {
   seed: number;
@@ -15,6 +18,9 @@ export const distractorsKind = defineStageKind<DistractorsParams>({
   inputs: ['split'],
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),
+  preflight: (params) => llmPreflight(params.llm),
+  run: (ctx) => runDistractors(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

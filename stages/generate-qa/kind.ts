@@ -1,5 +1,9 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import { QA_PROMPT_DIGEST } from './qa-prompt.ts';
+import { QUESTION_BANK, QUESTION_BANK_DIGEST } from './question-bank.ts';
+import { runGenerateQa } from './run-generate-qa.ts';
 
 export interface GenerateQaParams {
   seed: number;
@@ -15,6 +19,23 @@ export const generateQaKind = defineStageKind<GenerateQaParams>({
   inputs: ['images'],
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  fingerprints: (params) => ({
+    ...llmFingerprints(params.llm),
+    prompt: QA_PROMPT_DIGEST,
+    question_bank: QUESTION_BANK_DIGEST,
+  }),
+  preflight: (params) => [
+    ...llmPreflight(params.llm),
+    ...((params.data?.questions_per_image ?? 3) > QUESTION_BANK.length
+      ? [
+          {
+            path: 'data.questions_per_image',
+            message: `the question bank holds ${QUESTION_BANK.length} questions; ask for at most that many per image`,
+          },
+        ]
+      : []),
+  ],
+  run: (ctx) => runGenerateQa(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -41,6 +41,11 @@ export function modelsDir(): string {
   return join(projectRoot(), '.dermatune', 'models');
 }
 
+/** A name this module can install, or a path to a .gguf file (whose existence is checked at run). */
+export function isKnownLocalModel(model: string): boolean {
+  return model.endsWith('.gguf') || KNOWN_MODELS[model] !== undefined;
+}
+
 /** The digest that identifies a local model in stage keys: the file's sha256 when known. */
 export function localModelFingerprint(model: string): string {
   const known = KNOWN_MODELS[model];

@@ -38,7 +38,8 @@ interface LoadedModel {
 /**
  * A GGUF model run in-process by node-llama-cpp's prebuilt CPU binary (no build, no download:
  * `build: 'never'`). The answer is constrained by a grammar made from the JSON Schema. Each call
- * starts from an empty history, so calls stay independent like the remote providers' calls.
+ * is a new chat (system prompt and one user turn), so calls stay independent like the remote
+ * providers' calls. Input tokens count what was evaluated, so a reused prefix counts once.
  */
 export function localProvider(options: LocalProviderOptions): LlmProvider {
   let loading: Promise<LoadedModel> | undefined;
@@ -108,8 +109,11 @@ async function generate(
     return { ok: false, failure: { reason: 'cancelled', message: 'aborted' } };
   const { LlamaChatSession } = await import('node-llama-cpp');
   const grammar = await grammarFor(loaded, request.schema);
-  await loaded.sequence.clearHistory();
   const before = loaded.sequence.tokenMeter.getState();
+  // The history is not cleared: a new session re-sends system + prompt, and the sequence keeps
+  // only the tokens that match its start (the system prompt, shared by every call of a stage)
+  // and evaluates the rest. Calls stay independent; the shared prefix is not paid again
+  // (measured: 6.8 s CPU for the first annotate call, 1.6-3 s for the next ones).
   const session = new LlamaChatSession({
     contextSequence: loaded.sequence,
     systemPrompt: request.system,
