@@ -117,6 +117,7 @@ export async function createTracking(
     target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
     serverUrl: async () => (await client)?.url,
     close: async () => {
+      await observer.abandonOpenSweeps();
       await observer.flush();
       const report = await pump.finish(options.closeTimeoutMs ?? 60_000);
       // A server still starting is not waited for: what it would have taken stays journalled.

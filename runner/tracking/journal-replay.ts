@@ -1,3 +1,4 @@
+import type { JournalEntry } from './journal-entry.ts';
 import type { JournalSender } from './journal-sender.ts';
 import {
   appendAck,
@@ -63,10 +64,45 @@ export async function replaySegments(
         });
       }
       result.pendingEntries += pending.length - index;
-      if (index === pending.length) await markDone(path);
+      if (index < pending.length) continue;
+      const closed = await closeAbandonedRuns(segment.entries, sender);
+      if (closed.ok) await markDone(path);
+      else {
+        result.complete = false;
+        result.lastError = closed.error;
+      }
     } finally {
       await release();
     }
   }
   return result;
+}
+
+/**
+ * A segment whose runs were left RUNNING was written by a process that died before it could
+ * close them (a hard kill, a second Ctrl-C, a crash): its runs are ended as KILLED, at the time
+ * of the segment's last entry, so the UI does not show them running forever.
+ */
+async function closeAbandonedRuns(
+  entries: JournalEntry[],
+  sender: JournalSender,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const open = new Set<string>();
+  let lastAt = 0;
+  for (const entry of entries) {
+    lastAt = Math.max(lastAt, entry.at);
+    if (entry.op === 'create-run') open.add(entry.ref);
+    if (entry.op === 'update-run') {
+      if (entry.status === 'RUNNING') open.add(entry.ref);
+      else open.delete(entry.ref);
+    }
+  }
+  for (const ref of open) {
+    const sent = await sender.send(
+      { op: 'update-run', ref, status: 'KILLED', endTime: lastAt, seq: 0, at: lastAt },
+      true,
+    );
+    if (sent.outcome === 'unreachable') return { ok: false, error: sent.message };
+  }
+  return { ok: true };
 }

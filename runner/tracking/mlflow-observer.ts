@@ -175,6 +175,25 @@ export class MlflowObserver implements RunObserver {
     });
   }
 
+  /**
+   * Ends as KILLED whatever a sweep left open because sweepFinished never came (the runner
+   * threw); a no-op after a normal sweep. Used when tracking closes.
+   */
+  abandonOpenSweeps(): Promise<void> {
+    return this.#queue(async () => {
+      for (const state of this.#sweeps.values()) {
+        for (const variant of state.variants.values()) await this.#finishRun(variant, 'KILLED');
+        await this.#options.record({
+          op: 'update-run',
+          ref: state.parentRef,
+          status: 'KILLED',
+          endTime: Date.now(),
+        });
+      }
+      this.#sweeps.clear();
+    });
+  }
+
   /** Writes buffered step metrics and waits for every queued hook; used before closing. */
   flush(): Promise<void> {
     clearTimeout(this.#flushTimer);

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../runner/run-events.ts';
-import { createTracking } from '../../runner/tracking/create-tracking.ts';
+import { createTracking, syncJournal } from '../../runner/tracking/create-tracking.ts';
 import { MlflowClient } from '../../runner/tracking/mlflow-client.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
 import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
@@ -447,5 +448,44 @@ describe('trackingForRun, the session `dermatune run` opens', () => {
       stderr: () => {},
     });
     expect(off.where).toContain('not tracked');
+  });
+});
+
+describe('a run that dies hard', () => {
+  it('is ended as KILLED by the next replay, with every journalled step once', async () => {
+    const crashRoot = join(root, 'crash');
+    await mkdir(crashRoot, { recursive: true });
+    const child = spawn(
+      process.execPath,
+      ['tests/tracking/crashing-run.ts', crashRoot, storeDir, server.url],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const signal = await new Promise((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal, stderr).toBe('SIGKILL');
+
+    // The dead process's journal lock goes stale after ~10 s; until then sync leaves it alone.
+    const deadline = Date.now() + 30_000;
+    let synced = await syncJournal({ storeDir, env, server });
+    while (synced.ok && synced.value.busySegments > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      synced = await syncJournal({ storeDir, env, server });
+    }
+    if (!synced.ok) throw new Error(synced.error.message);
+    expect(synced.value.busySegments).toBe(0);
+
+    const runs = await experimentRuns(server.url, 'crash-study');
+    expect(Object.fromEntries(runs.map((r) => [r.info.run_name, r.info.status]))).toEqual({
+      'crash-study': 'KILLED',
+      'rank-4': 'KILLED',
+    });
+    const child4 = runs.find((r) => r.info.run_name === 'rank-4') as ReadRun;
+    const loss = await metricHistory(server.url, child4.info.run_id, 'train/loss');
+    expect(loss.map((m) => m.step)).toEqual([0, 1, 2, 3, 4]);
   });
 });
