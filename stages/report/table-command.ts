@@ -1,0 +1,66 @@
+import { join, resolve } from 'node:path';
+import { type Command, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
+import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
+import { collectSweepResults } from './sweep-results.ts';
+import { buildTable1 } from './table-1.ts';
+import { renderTable1Text } from './table-render.ts';
+import { REPORT_FILE, writeSweepReport } from './write-report.ts';
+
+/**
+ * `dermatune table <spec>`: the paper's Table 1 for a sweep from what the store holds, in the
+ * terminal, and written with the plots and the HTML report into `<store>/reports/<spec name>/`.
+ * Variants not evaluated yet show "—" with a note; the command never runs a stage.
+ */
+export const tableCommand: Command = {
+  name: 'table',
+  summary:
+    "print the paper's Table 1 for a sweep and write it (Markdown, CSV), its plots and an HTML report",
+  usage:
+    'dermatune table <spec.yaml> [--set key=value]... [--only variant]... [--compare-paper] [--out dir] [--json]',
+  options: {
+    ...specOptions,
+    'compare-paper': {
+      type: 'boolean',
+      description: "show the paper's published Table 1 values beside ours",
+    },
+    out: {
+      type: 'string',
+      description: 'folder for the report files (default: <store>/reports/<spec name>)',
+    },
+    json: {
+      type: 'boolean',
+      description:
+        'print the table (rows, values, best marks, notes) and the written files as JSON',
+    },
+  },
+  positionals: [{ name: 'spec', required: true }],
+  async run(args, ctx) {
+    const plan = await loadPlan(args, ctx);
+    if (!plan) return EXIT_USAGE;
+    const store = openStore(args, ctx);
+    const results = await collectSweepResults(plan, store);
+    const table = buildTable1(plan.specName, results, {
+      comparePaper: args.values['compare-paper'] === true,
+    });
+    const out = args.values.out;
+    const dir =
+      typeof out === 'string'
+        ? resolve(ctx.io.cwd, out)
+        : join(store.root, 'reports', plan.specName);
+    const evaluateDirs = new Map(
+      results.flatMap((r) => (r.evaluateDir ? [[r.variant, r.evaluateDir] as const] : [])),
+    );
+    const written = await writeSweepReport(table, { dir, sweepId: plan.sweepId, evaluateDirs });
+    if (args.values.json) {
+      ctx.io.stdout(`${JSON.stringify({ table, report: written }, null, 2)}\n`);
+      return EXIT_OK;
+    }
+    ctx.io.stdout(renderTable1Text(table));
+    const plots = written.files.filter((f) => f.startsWith('plots/'));
+    ctx.io.stdout(
+      `\nWritten to ${dir}: table.md, table.csv, table.json, ${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
+    );
+    if (written.pngSkipped) ctx.io.stderr(`${written.pngSkipped}\n`);
+    return EXIT_OK;
+  },
+};
