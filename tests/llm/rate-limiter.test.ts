@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../stages/llm/rate-limiter.ts';
+import { parseRetryAfter, retryDelayMs, retryInfoDelayMs } from '../../stages/llm/retry-timing.ts';
+
+const never = new AbortController().signal;
+
+async function startTimes(
+  limiter: RateLimiter,
+  count: number,
+  tokens = 1,
+  holdMs = 0,
+): Promise<number[]> {
+  const t0 = Date.now();
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const permit = await limiter.acquire(tokens, never);
+      const at = Date.now() - t0;
+      if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
+      permit.release();
+      return at;
+    }),
+  );
+}
+
+describe('rate limiter', () => {
+  it('lets no window of 300 ms see more than 3 requests', async () => {
+    // Observed resolution times lag the limiter's own stamps by a few ms, hence 270.
+    const limiter = new RateLimiter({ requestsPerWindow: 3, concurrency: 10, windowMs: 300 });
+    const times = (await startTimes(limiter, 7)).sort((a, b) => a - b);
+    for (let i = 3; i < times.length; i++)
+      expect((times[i] as number) - (times[i - 3] as number)).toBeGreaterThanOrEqual(270);
+    expect(times[6]).toBeLessThan(900);
+  });
+
+  it('holds the tokens per window, settling the estimate to the real count', async () => {
+    const limiter = new RateLimiter({ tokensPerWindow: 100, concurrency: 10, windowMs: 300 });
+    const first = await limiter.acquire(80, never);
+    first.settleTokens(20);
+    first.release();
+    const t0 = Date.now();
+    // 20 used + 70 fits; the next 70 must wait for the window to pass.
+    (await limiter.acquire(70, never)).release();
+    expect(Date.now() - t0).toBeLessThan(50);
+    (await limiter.acquire(70, never)).release();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('never runs more than the concurrency at once', async () => {
+    const limiter = new RateLimiter({ concurrency: 2, windowMs: 1000 });
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const permit = await limiter.acquire(1, never);
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        permit.release();
+      }),
+    );
+    expect(peak).toBe(2);
+  });
+
+  it('pauses every caller after a Retry-After, and lets an abort end the wait', async () => {
+    const limiter = new RateLimiter({ concurrency: 5, windowMs: 1000 });
+    limiter.pauseFor(200);
+    const t0 = Date.now();
+    (await limiter.acquire(1, never)).release();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    limiter.pauseFor(10_000);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('stop')), 20);
+    await expect(limiter.acquire(1, abort.signal)).rejects.toThrow('stop');
+  });
+});
+
+describe('retry timing', () => {
+  it('honours what the server said, else backs off exponentially with jitter under a cap', () => {
+    expect(retryDelayMs(3, 1500, { baseMs: 100, maxMs: 1000 })).toBe(1500);
+    expect(retryDelayMs(1, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(100);
+    expect(retryDelayMs(3, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(400);
+    expect(retryDelayMs(9, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(999);
+    expect(retryDelayMs(9, undefined, { baseMs: 100, maxMs: 1000 }, () => 0)).toBe(0);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date, and Gemini RetryInfo', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    const now = Date.parse('Sun, 29 Nov 2026 10:00:00 GMT');
+    expect(parseRetryAfter('Sun, 29 Nov 2026 10:00:03 GMT', now)).toBe(3000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(
+      retryInfoDelayMs({
+        error: {
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' }],
+        },
+      }),
+    ).toBe(17_000);
+  });
+});
