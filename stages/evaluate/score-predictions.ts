@@ -7,6 +7,7 @@ import {
   captionLeakStats,
   captionLeaks,
 } from './caption-leak.ts';
+import type { BertScoreResult } from './encoders/bert-score.ts';
 import {
   type PredictionLine,
   type PredictionsFailure,
@@ -16,6 +17,12 @@ import { type RepetitionStats, repetitionStats } from './repetition.ts';
 import { computeRouge, ROUGE_TYPES, type RougeType } from './rouge.ts';
 import { computeSacreBleu, type SacreBleuResult } from './sacrebleu.ts';
 import { type AccuracyTally, type EmbedFunction, semanticAccuracy } from './semantic-accuracy.ts';
+
+/** Scores pair k as (candidates[k], references[k]): a `BertScorer`'s `score`, or a stand-in. */
+export type BertScoreFunction = (
+  candidates: readonly string[],
+  references: readonly string[],
+) => Promise<BertScoreResult>;
 
 /**
  * The core of `dermatune score` and of the evaluate stage: every metric of a predictions
@@ -33,6 +40,8 @@ export interface ScoreSettings {
   embed?: EmbedFunction;
   /** Recorded with the accuracy so a number always says which encoder made it. */
   encoderName?: string;
+  /** BERTScore against each line's first reference; skipped when absent. */
+  bertScore?: BertScoreFunction;
 }
 
 export interface ScoreReport {
@@ -46,6 +55,16 @@ export interface ScoreReport {
   caption_leak: CaptionLeakStats;
   /** The same artefacts in the references: what the model could have learned them from. */
   reference_caption_leak: CaptionLeakStats;
+  /** Means over lines, with the model and layer that produced them (bert_score's P, R, F1). */
+  bertscore?: {
+    model: string;
+    layer: number;
+    idf: boolean;
+    rescaled: boolean;
+    precision: number;
+    recall: number;
+    f1: number;
+  };
   accuracy?: {
     encoder?: string;
     overall: AccuracyTally;
@@ -61,6 +80,7 @@ export interface ExampleScore {
   id: string;
   rouge1: number;
   rougeL: number;
+  bertscore_f1?: number;
   caption_leaks: CaptionLeakKind[];
   predicted_option?: number;
   correct?: boolean;
@@ -105,6 +125,15 @@ export async function scorePredictions(
     reference_caption_leak: captionLeakStats(firstReferences),
     examples,
   };
+
+  if (settings.bertScore !== undefined) {
+    const scored = await settings.bertScore(predictions, firstReferences);
+    const { model, layer, idf, rescaled, mean } = scored;
+    report.bertscore = { model, layer, idf, rescaled, ...mean };
+    scored.f1.forEach((f1, i) => {
+      (examples[i] as ExampleScore).bertscore_f1 = f1;
+    });
+  }
 
   const withOptions = lines.flatMap((l, i) =>
     l.options !== undefined && l.answer_index !== undefined
@@ -156,6 +185,11 @@ export function scoreMetrics(report: ScoreReport): Record<string, number> {
     sacrebleu: report.sacrebleu.score,
   };
   for (const type of ROUGE_TYPES) metrics[type] = report.rouge[type];
+  if (report.bertscore) {
+    metrics.bertscore_precision = report.bertscore.precision;
+    metrics.bertscore_recall = report.bertscore.recall;
+    metrics.bertscore_f1 = report.bertscore.f1;
+  }
   for (const [name, value] of Object.entries(report.length)) metrics[`length_${name}`] = value;
   for (const [name, value] of Object.entries(report.repetition.rep)) metrics[name] = value;
   metrics.distinct_1 = report.repetition.distinct_1;

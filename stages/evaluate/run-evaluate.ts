@@ -1,0 +1,160 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, ok, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { type BertScorer, createBertScorer } from './encoders/bert-score.ts';
+import { createSentenceEncoder, type SentenceEncoder } from './encoders/sentence-encoder.ts';
+import type { EvaluateParams } from './kind.ts';
+import { type PredictionLine, toPredictionLine } from './prediction-lines.ts';
+import { type ScoreReport, scoreMetrics, scorePredictions } from './score-predictions.ts';
+
+/** What the evaluate stage writes into its output folder. */
+export const EVALUATE_OUTPUT = {
+  /** The score report without the per-line figures. */
+  metrics: 'metrics.json',
+  /** One line per prediction: ROUGE, BERTScore F1, leaks, the option picked. */
+  examples: 'examples.jsonl',
+} as const;
+
+/** Where the encoders come from; tests and the CLI may hand in their own. */
+export interface EvaluateEncoders {
+  sentenceEncoder(
+    model: string,
+  ): Promise<Result<SentenceEncoder, { reason: string; message: string }>>;
+  bertScorer(
+    settings: EvaluateParams['eval']['bertscore'],
+  ): Promise<Result<BertScorer, { reason: string; message: string }>>;
+}
+
+export const defaultEvaluateEncoders: EvaluateEncoders = {
+  sentenceEncoder: (model) => createSentenceEncoder({ model }),
+  bertScorer: (settings) =>
+    createBertScorer({ model: settings.model, layer: settings.layer, idf: settings.idf }),
+};
+
+/**
+ * Scores a generate stage's predictions.jsonl: BLEU, ROUGE, BERTScore, the answer-quality
+ * figures, and the semantic-matching accuracy against the distractors stage's options
+ * (joined on the test question: image key + question id).
+ */
+export async function runEvaluate(
+  ctx: StageContext<EvaluateParams>,
+  encoders: EvaluateEncoders = defaultEvaluateEncoders,
+): Promise<Result<StageSummary, StageFailure>> {
+  const settings = ctx.params.eval;
+  if (settings.bertscore.rescale_with_baseline) {
+    return fail({
+      reason: 'invalid-input',
+      message:
+        'eval.bertscore.rescale_with_baseline: no baseline file ships for the packaged encoders; set it to false',
+    });
+  }
+  const predictionsInput = ctx.inputs.predictions;
+  if (!predictionsInput) {
+    return fail({ reason: 'invalid-input', message: 'evaluate needs its predictions input' });
+  }
+  const lines = await joinedLines(
+    join(predictionsInput.dir, 'predictions.jsonl'),
+    ctx.inputs.distractors && join(ctx.inputs.distractors.dir, 'distractors.jsonl'),
+  );
+  if (!lines.ok) return lines;
+  const withOptions = lines.value.lines.filter((l) => l.options !== undefined).length;
+
+  ctx.report({ type: 'progress', done: 0, total: 3, unit: 'phase', note: 'loading encoders' });
+  const scorer = await encoders.bertScorer(settings.bertscore);
+  if (!scorer.ok) return fail({ reason: 'missing-model', message: scorer.error.message });
+  let encoder: SentenceEncoder | undefined;
+  try {
+    if (withOptions > 0) {
+      const created = await encoders.sentenceEncoder(settings.encoder.model);
+      if (!created.ok) return fail({ reason: 'missing-model', message: created.error.message });
+      encoder = created.value;
+    }
+    if (ctx.signal.aborted) return fail({ reason: 'cancelled', message: 'evaluate cancelled' });
+    ctx.report({ type: 'progress', done: 1, total: 3, unit: 'phase', note: 'scoring' });
+    const sentenceEncoder = encoder;
+    const report = await scorePredictions(lines.value.lines, {
+      bleuSmooth: settings.bleu.smooth,
+      rougeStemmer: settings.rouge.use_stemmer,
+      seed: ctx.params.seed,
+      bertScore: (candidates, references) => scorer.value.score(candidates, references),
+      ...(sentenceEncoder && {
+        embed: (texts: readonly string[]) => sentenceEncoder.embed(texts),
+        encoderName: sentenceEncoder.modelId,
+      }),
+    });
+    ctx.report({ type: 'progress', done: 2, total: 3, unit: 'phase', note: 'writing' });
+    const { examples, ...summary } = report;
+    await writeFile(
+      join(ctx.outDir, EVALUATE_OUTPUT.metrics),
+      `${JSON.stringify(summary, null, 2)}\n`,
+    );
+    await writeJsonl(join(ctx.outDir, EVALUATE_OUTPUT.examples), examples);
+    ctx.report({ type: 'progress', done: 3, total: 3, unit: 'phase' });
+    return ok(summaryOf(report, lines.value.withoutOptions));
+  } finally {
+    await scorer.value.release();
+    await encoder?.release();
+  }
+}
+
+function summaryOf(report: ScoreReport, withoutOptions: number): StageSummary {
+  return {
+    metrics: scoreMetrics(report),
+    artifacts: [EVALUATE_OUTPUT.metrics, EVALUATE_OUTPUT.examples],
+    stats: {
+      lines: report.count,
+      lines_without_options: withoutOptions,
+      accuracy_skipped: report.accuracy_skipped ?? null,
+      bertscore_model: report.bertscore?.model ?? null,
+      bertscore_layer: report.bertscore?.layer ?? null,
+      encoder: report.accuracy?.encoder ?? null,
+    },
+  };
+}
+
+/**
+ * The prediction lines, each with its question's options and answer index from
+ * distractors.jsonl when there is a row for it.
+ */
+async function joinedLines(
+  predictionsFile: string,
+  distractorsFile: string | undefined,
+): Promise<Result<{ lines: PredictionLine[]; withoutOptions: number }, StageFailure>> {
+  const read = await readJsonlLines(predictionsFile);
+  if (!read.ok) return fail({ reason: 'invalid-input', message: read.error.message });
+  const options = new Map<string, { options: unknown; answer_index: unknown }>();
+  if (distractorsFile !== undefined) {
+    const rows = await readJsonlLines(distractorsFile);
+    if (!rows.ok) return fail({ reason: 'invalid-input', message: rows.error.message });
+    for (const { value } of rows.value) {
+      const row = value as Record<string, unknown>;
+      options.set(questionKey(row), { options: row.options, answer_index: row.answer_index });
+    }
+  }
+  const lines: PredictionLine[] = [];
+  let withoutOptions = 0;
+  for (const { line, value } of read.value) {
+    const record = value as Record<string, unknown> | undefined;
+    const joined =
+      record && typeof record === 'object' && record.options === undefined
+        ? { ...record, ...options.get(questionKey(record)) }
+        : record;
+    const parsed = toPredictionLine(joined, line);
+    if (typeof parsed === 'string') {
+      return fail({ reason: 'invalid-input', message: `${predictionsFile}:${line}: ${parsed}` });
+    }
+    if (parsed.options === undefined) withoutOptions++;
+    lines.push(parsed);
+  }
+  if (lines.length === 0) {
+    return fail({ reason: 'invalid-input', message: `${predictionsFile}: no predictions` });
+  }
+  return ok({ lines, withoutOptions });
+}
+
+/** A test question's identity as the distractors stage writes it: image key # question id. */
+function questionKey(row: Record<string, unknown>): string {
+  return `${String(row.key)}#${String(row.question_id ?? row.question)}`;
+}
