@@ -150,7 +150,7 @@ td.missing { color: #999; }
 .notes p { margin: 0.15rem 0; font-size: 0.85rem; color: #444; }
 .notes p.note { padding-left: 1.2rem; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; }
+figure { margin: 0; flex: 1 1 520px; max-width: 640px; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
 .sample { display: flex; gap: 1.2rem; border-top: 1px solid #ccc; padding: 1rem 0; }

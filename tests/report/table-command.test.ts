@@ -48,7 +48,9 @@ describe('dermatune table over a half-run sweep', () => {
       'QaCaption-10',
       'baseline-untuned',
     ]);
-    expect(stdout.split('\n')[2]).toMatch(/^Model-Data\s+Accuracy\s+BLEU\s+ROUGE-1\s+ROUGE-L\s+BERTScore$/);
+    expect(stdout.split('\n')[2]).toMatch(
+      /^Model-Data\s+Accuracy\s+BLEU\s+ROUGE-1\s+ROUGE-L\s+BERTScore$/,
+    );
   });
 
   it('shows percentages with two decimals and marks the best value of each column', () => {
@@ -59,9 +61,13 @@ describe('dermatune table over a half-run sweep', () => {
       '35.80',
       '87.40',
     ]);
-    expect(lineOf(stdout, 'QApairs-10')).toMatch(/70\.00\s+11\.00\*\s+42\.00\*\s+37\.00\*\s+87\.40$/);
+    expect(lineOf(stdout, 'QApairs-10')).toMatch(
+      /70\.00\s+11\.00\*\s+42\.00\*\s+37\.00\*\s+87\.40$/,
+    );
     expect(lineOf(stdout, 'QaCaption-10')).toMatch(/71\.00\*/);
-    expect(lineOf(stdout, 'baseline-untuned')).toMatch(/62\.00\s+3\.59\s+22\.93\s+19\.10\s+95\.00\*$/);
+    expect(lineOf(stdout, 'baseline-untuned')).toMatch(
+      /62\.00\s+3\.59\s+22\.93\s+19\.10\s+95\.00\*$/,
+    );
     expect(stdout.match(/\*/g)?.length).toBe(5 + 1); // five marks and the legend's
   });
 
@@ -82,9 +88,7 @@ describe('dermatune table over a half-run sweep', () => {
 
   it('writes Markdown with the best values in bold, CSV with plain numbers, and JSON', async () => {
     const md = await readFile(join(ws.reportDir, 'table.md'), 'utf8');
-    expect(md).toContain(
-      '| QApairs-10 | 70.00 | **11.00** | **42.00** | **37.00** | 87.40 |',
-    );
+    expect(md).toContain('| QApairs-10 | 70.00 | **11.00** | **42.00** | **37.00** | 87.40 |');
     expect(md).toContain('| Caption-8 | — | — | — | — | — |');
     expect(md).toContain('| baseline-untuned | 62.00 | 3.59 | 22.93 | 19.10 | **95.00** |');
     expect(md).toContain('### Beyond the paper');
@@ -110,7 +114,9 @@ describe('dermatune table over a half-run sweep', () => {
 
   it('draws each metric against train size, a line per supervision and the baseline as a reference line', async () => {
     const svg = await readFile(join(ws.reportDir, 'plots', 'plot-accuracy.svg'), 'utf8');
-    const series = [...svg.matchAll(/<polyline class="series" data-series="([^"]+)" points="([^"]+)"/g)];
+    const series = [
+      ...svg.matchAll(/<polyline class="series" data-series="([^"]+)" points="([^"]+)"/g),
+    ];
     expect(series.map((m) => m[1])).toEqual(['QApairs', 'Caption', 'QaCaption']);
     expect(series.map((m) => (m[2] as string).split(' ').length)).toEqual([3, 1, 2]);
     expect(svg.match(/class="baseline"/g)).toHaveLength(1);
@@ -118,7 +124,9 @@ describe('dermatune table over a half-run sweep', () => {
     expect(svg).toContain('<title>qa-all: 70.00 at 10 images</title>');
     // The baseline is drawn at its value: lower than every QApairs point (SVG y grows downwards).
     const baselineY = Number(svg.match(/class="baseline" x1="[\d.]+" y1="([\d.]+)"/)?.[1]);
-    const qaYs = (series[0]?.[2] as string).split(' ').map((p) => Number(p.split(',')[1]));
+    const qaYs = String(series[0]?.[2])
+      .split(' ')
+      .map((p) => Number(p.split(',')[1]));
     for (const y of qaYs) expect(baselineY).toBeGreaterThan(y);
 
     for (const metric of ['accuracy', 'bleu', 'rouge1', 'rougeL', 'bertscore']) {
@@ -141,12 +149,15 @@ describe('dermatune table over a half-run sweep', () => {
     expect(html).not.toContain('<script>');
     // Each sample shows every evaluated variant's answer (7 variants ran).
     const firstSample = html.slice(html.indexOf('<article class="sample"'));
-    const answers = firstSample.slice(0, firstSample.indexOf('</article>')).match(/<tr><th scope="row">/g);
+    const answers = firstSample
+      .slice(0, firstSample.indexOf('</article>'))
+      .match(/<tr><th scope="row">/g);
     expect(answers).toHaveLength(7);
   });
 
   it('picks the same sample cases on every run, covering both question kinds', async () => {
-    const ids = (html: string) => [...html.matchAll(/<article class="sample" data-id="([^"]+)"/g)].map((m) => m[1]);
+    const ids = (html: string) =>
+      [...html.matchAll(/<article class="sample" data-id="([^"]+)"/g)].map((m) => m[1]);
     const before = ids(await readFile(join(ws.reportDir, 'report.html'), 'utf8'));
     const again = await ws.cli(['table', ws.spec]);
     expect(again.code).toBe(0);
@@ -164,21 +175,35 @@ describe('dermatune table over a half-run sweep', () => {
     expect(lineOf(run.stdout, 'QApairs-4')).toMatch(
       /^QApairs-4\s+QApairs-500\s+64\.00\s+61\.96\s+10\.40\s+11\.46\s+40\.80\s+40\.78\s+35\.80\s+35\.12\s+87\.40\s+90\.19$/,
     );
-    expect(lineOf(run.stdout, 'QApairs-10')).toMatch(/^QApairs-10\s+QApairs-2286\s+70\.00\s+68\.63/);
+    expect(lineOf(run.stdout, 'QApairs-10')).toMatch(
+      /^QApairs-10\s+QApairs-2286\s+70\.00\s+68\.63/,
+    );
     expect(lineOf(run.stdout, 'baseline-untuned')).toMatch(
       /^baseline-untuned\s+SmolVLM-Instruct\s+62\.00\s+68\.24/,
     );
     expect(run.stdout).toContain('Paper: Zhang, Yilmaz, Gencoglan, Temelkuran. Diagnostics 2026');
     const csv = await readFile(join(out, 'table.csv'), 'utf8');
-    expect(csv.split('\r\n')[0]).toMatch(/,paper_row,paper_accuracy,paper_bleu,paper_rouge1,paper_rougeL,paper_bertscore$/);
-    expect(csv).toContain('QaCaption-10,qa_caption-all,qa_caption,all,10,false,71.00,9.50,36.00,31.00,87.34,QaCaption-2286,70.20,7.87,34.45,28.56,88.79');
+    expect(csv.split('\r\n')[0]).toMatch(
+      /,paper_row,paper_accuracy,paper_bleu,paper_rouge1,paper_rougeL,paper_bertscore$/,
+    );
+    expect(csv).toContain(
+      'QaCaption-10,qa_caption-all,qa_caption,all,10,false,71.00,9.50,36.00,31.00,87.34,QaCaption-2286,70.20,7.87,34.45,28.56,88.79',
+    );
     const md = await readFile(join(out, 'table.md'), 'utf8');
     expect(md).toContain('| Model-Data | Paper row | Accuracy | Accuracy (paper) |');
     expect((await stat(join(out, 'report.html'))).size).toBeGreaterThan(0);
   });
 
   it('narrows to --only variants and names the published rows left without a counterpart', async () => {
-    const run = await ws.cli(['table', ws.spec, '--only', 'qa-4,baseline-untuned', '--compare-paper', '--out', 'narrow']);
+    const run = await ws.cli([
+      'table',
+      ws.spec,
+      '--only',
+      'qa-4,baseline-untuned',
+      '--compare-paper',
+      '--out',
+      'narrow',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('QApairs-4 ');
     expect(run.stdout).not.toContain('QApairs-8 ');
@@ -194,7 +219,13 @@ describe('dermatune table over a half-run sweep', () => {
     expect(parsed.table.rows.map((r: { label: string }) => r.label)).toContain('QaCaption-10');
     expect(parsed.table.rows[4].values).toEqual({});
     expect(parsed.table.scoring).toEqual([
-      { bertscoreModel: 'all-MiniLM-L6-v2', bertscoreRescaled: false, bertscoreIdf: false, encoderModel: 'all-MiniLM-L6-v2', bertscoreLayer: 6 },
+      {
+        bertscoreModel: 'all-MiniLM-L6-v2',
+        bertscoreRescaled: false,
+        bertscoreIdf: false,
+        encoderModel: 'all-MiniLM-L6-v2',
+        bertscoreLayer: 6,
+      },
     ]);
     expect(parsed.report.files).toEqual([
       'table.md',
@@ -240,12 +271,21 @@ describe('dermatune table over a half-run sweep', () => {
     if (!planned.ok) throw new Error('plan failed');
     const evaluate = planned.value.graph.nodes.find((n) => n.kind.name === 'evaluate');
     const entry = await new ArtifactStore(ws.store).lookup(evaluate?.key ?? '');
-    if (entry.state !== 'present') throw new Error(`expected a stored evaluation, got ${entry.state}`);
+    if (entry.state !== 'present')
+      throw new Error(`expected a stored evaluation, got ${entry.state}`);
     await truncate(join(entry.outputDir, 'scored.jsonl'), 3);
     const run = await ws.cli(['table', ws.spec, '--only', 'qa-4', '--out', 'corrupt']);
     expect(run.code).toBe(0);
-    expect(lineOf(run.stdout, 'QApairs-4').split(/\s+/).slice(1)).toEqual(['—', '—', '—', '—', '—']);
-    expect(run.stdout).toContain('QApairs-4: its stored evaluation is corrupt (scored.jsonl is 3 bytes, expected');
+    expect(lineOf(run.stdout, 'QApairs-4').split(/\s+/).slice(1)).toEqual([
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
+    expect(run.stdout).toContain(
+      'QApairs-4: its stored evaluation is corrupt (scored.jsonl is 3 bytes, expected',
+    );
   });
 });
 
@@ -254,8 +294,20 @@ describe('dermatune table before anything ran', () => {
     const ws = await makeReportWorkspace();
     const run = await ws.cli(['table', ws.spec]);
     expect(run.code, run.stderr).toBe(0);
-    expect(lineOf(run.stdout, 'QApairs-4').split(/\s+/).slice(1)).toEqual(['—', '—', '—', '—', '—']);
-    expect(lineOf(run.stdout, 'QApairs-all').split(/\s+/).slice(1)).toEqual(['—', '—', '—', '—', '—']);
+    expect(lineOf(run.stdout, 'QApairs-4').split(/\s+/).slice(1)).toEqual([
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
+    expect(lineOf(run.stdout, 'QApairs-all').split(/\s+/).slice(1)).toEqual([
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
     expect(run.stdout).toContain('Scored with: nothing evaluated yet.');
     const html = await readFile(join(ws.reportDir, 'report.html'), 'utf8');
     expect(html).toContain('No evaluated variant yet');
