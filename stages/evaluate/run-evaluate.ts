@@ -42,14 +42,6 @@ export async function runEvaluate(
   ctx: StageContext<EvaluateParams>,
   encoders: EvaluateEncoders = defaultEvaluateEncoders,
 ): Promise<Result<StageSummary, StageFailure>> {
-  const settings = ctx.params.eval;
-  if (settings.bertscore.rescale_with_baseline) {
-    return fail({
-      reason: 'invalid-input',
-      message:
-        'eval.bertscore.rescale_with_baseline: no baseline file ships for the packaged encoders; set it to false',
-    });
-  }
   const predictionsInput = ctx.inputs.predictions;
   if (!predictionsInput) {
     return fail({ reason: 'invalid-input', message: 'evaluate needs its predictions input' });
@@ -59,40 +51,63 @@ export async function runEvaluate(
     ctx.inputs.distractors && join(ctx.inputs.distractors.dir, 'distractors.jsonl'),
   );
   if (!lines.ok) return lines;
-  const withOptions = lines.value.lines.filter((l) => l.options !== undefined).length;
 
-  ctx.report({ type: 'progress', done: 0, total: 3, unit: 'phase', note: 'loading encoders' });
+  ctx.report({ type: 'progress', done: 0, total: 2, unit: 'phase', note: 'scoring' });
+  const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal);
+  if (!report.ok) return report;
+  ctx.report({ type: 'progress', done: 1, total: 2, unit: 'phase', note: 'writing' });
+  const { examples, ...summary } = report.value;
+  await writeFile(
+    join(ctx.outDir, EVALUATE_OUTPUT.metrics),
+    `${JSON.stringify(summary, null, 2)}\n`,
+  );
+  await writeJsonl(join(ctx.outDir, EVALUATE_OUTPUT.examples), examples);
+  ctx.report({ type: 'progress', done: 2, total: 2, unit: 'phase' });
+  return ok(summaryOf(report.value, lines.value.withoutOptions));
+}
+
+/**
+ * Every metric of the lines with the spec's encoders: what the stage runs, and what
+ * `dermatune score` runs on a file (`readPredictionLines` first). Encoders are loaded here and
+ * released before returning; the sentence encoder only when some line has options.
+ */
+export async function scoreWithEncoders(
+  lines: readonly PredictionLine[],
+  params: EvaluateParams,
+  encoders: EvaluateEncoders = defaultEvaluateEncoders,
+  signal?: AbortSignal,
+): Promise<Result<ScoreReport, StageFailure>> {
+  const settings = params.eval;
+  if (settings.bertscore.rescale_with_baseline) {
+    return fail({
+      reason: 'invalid-input',
+      message:
+        'eval.bertscore.rescale_with_baseline: no baseline file ships for the packaged encoders; set it to false',
+    });
+  }
   const scorer = await encoders.bertScorer(settings.bertscore);
   if (!scorer.ok) return fail({ reason: 'missing-model', message: scorer.error.message });
   let encoder: SentenceEncoder | undefined;
   try {
-    if (withOptions > 0) {
+    if (lines.some((l) => l.options !== undefined)) {
       const created = await encoders.sentenceEncoder(settings.encoder.model);
       if (!created.ok) return fail({ reason: 'missing-model', message: created.error.message });
       encoder = created.value;
     }
-    if (ctx.signal.aborted) return fail({ reason: 'cancelled', message: 'evaluate cancelled' });
-    ctx.report({ type: 'progress', done: 1, total: 3, unit: 'phase', note: 'scoring' });
+    if (signal?.aborted) return fail({ reason: 'cancelled', message: 'evaluate cancelled' });
     const sentenceEncoder = encoder;
-    const report = await scorePredictions(lines.value.lines, {
-      bleuSmooth: settings.bleu.smooth,
-      rougeStemmer: settings.rouge.use_stemmer,
-      seed: ctx.params.seed,
-      bertScore: (candidates, references) => scorer.value.score(candidates, references),
-      ...(sentenceEncoder && {
-        embed: (texts: readonly string[]) => sentenceEncoder.embed(texts),
-        encoderName: sentenceEncoder.modelId,
+    return ok(
+      await scorePredictions(lines, {
+        bleuSmooth: settings.bleu.smooth,
+        rougeStemmer: settings.rouge.use_stemmer,
+        seed: params.seed,
+        bertScore: (candidates, references) => scorer.value.score(candidates, references),
+        ...(sentenceEncoder && {
+          embed: (texts: readonly string[]) => sentenceEncoder.embed(texts),
+          encoderName: sentenceEncoder.modelId,
+        }),
       }),
-    });
-    ctx.report({ type: 'progress', done: 2, total: 3, unit: 'phase', note: 'writing' });
-    const { examples, ...summary } = report;
-    await writeFile(
-      join(ctx.outDir, EVALUATE_OUTPUT.metrics),
-      `${JSON.stringify(summary, null, 2)}\n`,
     );
-    await writeJsonl(join(ctx.outDir, EVALUATE_OUTPUT.examples), examples);
-    ctx.report({ type: 'progress', done: 3, total: 3, unit: 'phase' });
-    return ok(summaryOf(report, lines.value.withoutOptions));
   } finally {
     await scorer.value.release();
     await encoder?.release();
