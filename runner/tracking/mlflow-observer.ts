@@ -404,13 +404,17 @@ export class MlflowObserver implements RunObserver {
     const status = variantStatus(outcomes);
     if (!variant.ref) {
       const allCached = outcomes.every((o) => o.state === 'cached');
-      if (allCached && this.#options.links.variantRef(variant.identity)) {
+      // Skipped without anything of its own having run: the sweep stopped before it began.
+      const neverBegan = outcomes.some((o) => o.state === 'skipped');
+      if (neverBegan || (allCached && this.#options.links.variantRef(variant.identity))) {
         variant.closed = true;
         return;
       }
       // Stored outputs without a run (tracking was off, or its journal was lost): rebuild it.
       await this.#ensureRun(sweep, variant, allCached);
     }
+    // Stopped before its own stages ran: KILLED or FAILED as the sweep ends (see sweepFinished).
+    if (status === undefined) return;
     await this.#finishRun(variant, status);
     if (status === 'FINISHED' && variant.ref) {
       await this.#options.links.record({
@@ -502,9 +506,11 @@ const SWEEP_STATUS: Record<SweepStatus, MlflowRunStatus> = {
   killed: 'KILLED',
 };
 
-function variantStatus(outcomes: NodeOutcome[]): MlflowRunStatus {
+/** Undefined when stages were only skipped: whether that was a stop or a failure is the sweep's. */
+function variantStatus(outcomes: NodeOutcome[]): MlflowRunStatus | undefined {
   if (outcomes.some((o) => o.state === 'cancelled')) return 'KILLED';
-  if (outcomes.some((o) => o.state === 'failed' || o.state === 'skipped')) return 'FAILED';
+  if (outcomes.some((o) => o.state === 'failed')) return 'FAILED';
+  if (outcomes.some((o) => o.state === 'skipped')) return undefined;
   return 'FINISHED';
 }
 

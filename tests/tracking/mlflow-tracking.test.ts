@@ -339,8 +339,18 @@ describe('run status follows the sweep', () => {
     const failing = await buildFixture(root, 'status-study', [
       { name: 'rank-4', rank: 4, steps: trainSteps(4) },
       { name: 'rank-8', rank: 8, steps: trainSteps(8) },
+      { name: 'rank-16', rank: 16, steps: trainSteps(16) },
     ]);
     const { sweep } = failing;
+    // rank-16's own stages never begin: the scheduler stops before they start.
+    const neverBegins = async (observer: Parameters<typeof driveSweep>[0]) => {
+      for (const id of ['train-rank-16', 'evaluate-rank-16']) {
+        await observer.nodeFinished?.(node(id), {
+          state: 'skipped',
+          reason: 'the run was stopped',
+        });
+      }
+    };
     const outcome = (id: string) => {
       const produced = failing.outputs.get(id);
       if (!produced) throw new Error(id);
@@ -374,6 +384,7 @@ describe('run status follows the sweep', () => {
         state: 'skipped',
         reason: 'upstream-failed',
       });
+      await neverBegins(observer);
       await observer.sweepFinished?.(sweep, 'failed');
     });
     let runs = await experimentRuns(server.url, 'status-study');
@@ -382,6 +393,8 @@ describe('run status follows the sweep', () => {
       'status-study': 'FAILED',
       'rank-4': 'FAILED',
       'rank-8': 'FINISHED',
+      // Its shared stages ran for it, then fail-fast stopped it: it ends with the sweep.
+      'rank-16': 'FAILED',
     });
     const failed = runs.find((r) => r.info.run_name === 'rank-4') as ReadRun;
     expect(tag(failed, 'dermatune.stage.train.failure')).toBe('out-of-memory: CUDA out of memory');
@@ -406,6 +419,7 @@ describe('run status follows the sweep', () => {
         step: 0,
       });
       await observer.nodeFinished?.(node('train-rank-4'), { state: 'cancelled', durationMs: 3 });
+      await neverBegins(observer);
       await observer.sweepFinished?.(sweep, 'killed');
     });
     runs = await experimentRuns(server.url, 'status-study');
@@ -415,6 +429,8 @@ describe('run status follows the sweep', () => {
       .sort();
     expect(attempts).toEqual(['FAILED', 'KILLED']);
     expect(runs.filter((r) => r.info.run_name === 'rank-8')).toHaveLength(1);
+    // With its shared stages cached and its own never begun, the rerun made no run for it.
+    expect(runs.filter((r) => r.info.run_name === 'rank-16')).toHaveLength(1);
     expect(runs.find((r) => r.info.run_name === 'status-study')?.info.status).toBe('KILLED');
   });
 });
