@@ -57,10 +57,13 @@ function worstDifference(
   return worst;
 }
 
+/** On a fresh clone the first call installs the Python venv and exports the model. */
+const FIRST_USE_TIMEOUT = 20 * 60_000;
+
 beforeAll(async () => {
   // The setup step exports the model on first use (CI builds it here).
   await scorer();
-});
+}, FIRST_USE_TIMEOUT);
 
 afterAll(async () => {
   await Promise.all(scorers.map((s) => s.release()));

