@@ -2,13 +2,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageContext, StageInputOutput, StageReport } from '../../runner/stage-kind.ts';
+import { ensureEncoderModel } from '../../stages/evaluate/encoders/ensure-encoder-model.ts';
 import type { EvaluateParams } from '../../stages/evaluate/kind.ts';
 import { EVALUATE_OUTPUT, runEvaluate } from '../../stages/evaluate/run-evaluate.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'dermatune-evaluate-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** On a fresh clone the first use installs the Python venv and exports the encoder. */
+beforeAll(async () => {
+  const files = await ensureEncoderModel('all-MiniLM-L6-v2');
+  if (!files.ok) throw new Error(files.error.message);
+}, 20 * 60_000);
 
 const PARAMS: EvaluateParams = {
   seed: 3,

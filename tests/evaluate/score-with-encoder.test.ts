@@ -14,7 +14,8 @@ beforeAll(async () => {
   const created = await createSentenceEncoder();
   if (!created.ok) throw new Error(`${created.error.reason}: ${created.error.message}`);
   encoder = created.value;
-});
+  // On a fresh clone the first use installs the Python venv and exports the encoder.
+}, 20 * 60_000);
 afterAll(async () => {
   await encoder?.release();
 });
