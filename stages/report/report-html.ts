@@ -66,7 +66,7 @@ ${page.samples.length === 0 ? '<p>No evaluated variant yet, so no answers to sho
 function tableHtml(table: Table1): string {
   const head = [
     '<th scope="col">Model-Data</th>',
-    ...(table.paper ? ['<th scope="col">Paper row</th>'] : []),
+    ...(table.paper ? ['<th scope="col" class="label">Paper row</th>'] : []),
     ...table.columns.flatMap((c) => [
       `<th scope="col">${escapeHtml(c.title)}</th>`,
       ...(table.paper ? [`<th scope="col" class="paper">${escapeHtml(c.title)} (paper)</th>`] : []),
@@ -143,6 +143,7 @@ table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.92rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: right; }
 thead th { border-bottom: 2px solid #333; }
 tbody th, td.label { text-align: left; font-weight: normal; }
+thead th:first-child, thead th.label { text-align: left; }
 tr.baseline th { font-style: italic; }
 td.best { background: #eef6ee; }
 td.paper { color: #666; }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { sha256Hex } from '../../runner/canonical-json.ts';
+import type { SampleSources } from './sweep-results.ts';
 import type { Table1Row } from './table-1.ts';
 
 /**
@@ -26,7 +27,7 @@ export interface SampleAnswer {
   correct?: boolean;
 }
 
-/** One line of the evaluate stage's `scored.jsonl`. */
+/** One test item as the report needs it, assembled from the evaluate and generate outputs. */
 export interface ScoredLine {
   id: string;
   question: string;
@@ -38,18 +39,23 @@ export interface ScoredLine {
   correct?: boolean;
 }
 
-export const SCORED_FILE = 'scored.jsonl';
+/**
+ * The evaluate stage's per-item file: `scored.jsonl` (everything in one line) or
+ * `examples.jsonl` (scores only; question, answer and image then come from the generate
+ * stage's predictions.jsonl, joined on `id`).
+ */
+export const PER_ITEM_FILES = ['scored.jsonl', 'examples.jsonl'] as const;
 
 export async function pickSampleCases(
   rows: readonly Table1Row[],
-  evaluateDirs: ReadonlyMap<string, string>,
+  sources: ReadonlyMap<string, SampleSources>,
   count = 3,
 ): Promise<SampleCase[]> {
   const answered: { row: Table1Row; lines: Map<string, ScoredLine> }[] = [];
   for (const row of rows) {
-    const dir = evaluateDirs.get(row.variant);
-    if (!dir) continue;
-    answered.push({ row, lines: await readScored(join(dir, SCORED_FILE)) });
+    const source = sources.get(row.variant);
+    if (!source) continue;
+    answered.push({ row, lines: await readItems(source) });
   }
   const first = answered[0];
   if (!first) return [];
@@ -94,32 +100,68 @@ export async function pickSampleCases(
 }
 
 /** Lines that are not the expected shape are left out: a sample is an illustration, not a score. */
-async function readScored(file: string): Promise<Map<string, ScoredLine>> {
-  const lines = new Map<string, ScoredLine>();
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return lines;
+async function readItems(source: SampleSources): Promise<Map<string, ScoredLine>> {
+  let scores: Record<string, unknown>[] = [];
+  for (const name of PER_ITEM_FILES) {
+    scores = await readObjects(join(source.evaluateDir, name));
+    if (scores.length > 0) break;
   }
-  for (const raw of text.split('\n')) {
-    if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      continue;
+  const predictions = new Map<string, Record<string, unknown>>();
+  if (source.predictionsDir) {
+    for (const line of await readObjects(join(source.predictionsDir, 'predictions.jsonl'))) {
+      if (typeof line.id === 'string') predictions.set(line.id, line);
     }
-    const line = value as Partial<ScoredLine>;
+  }
+  const items = new Map<string, ScoredLine>();
+  for (const score of scores) {
+    if (typeof score.id !== 'string') continue;
+    const line = { ...predictions.get(score.id), ...score };
+    const reference = Array.isArray(line.reference) ? line.reference[0] : line.reference;
     if (
-      typeof line.id !== 'string' ||
       typeof line.question !== 'string' ||
-      typeof line.reference !== 'string' ||
+      typeof reference !== 'string' ||
       typeof line.prediction !== 'string'
     ) {
       continue;
     }
-    lines.set(line.id, line as ScoredLine);
+    const image =
+      typeof line.image !== 'string'
+        ? undefined
+        : isAbsolute(line.image) || !source.imageRoot
+          ? line.image
+          : join(source.imageRoot, line.image);
+    items.set(score.id, {
+      id: score.id,
+      question: line.question,
+      reference,
+      prediction: line.prediction,
+      ...(image !== undefined ? { image } : {}),
+      ...(typeof line.kind === 'string' ? { kind: line.kind } : {}),
+      ...(typeof line.rougeL === 'number' ? { rougeL: line.rougeL } : {}),
+      ...(typeof line.correct === 'boolean' ? { correct: line.correct } : {}),
+    });
   }
-  return lines;
+  return items;
+}
+
+async function readObjects(file: string): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const objects: Record<string, unknown>[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    try {
+      const value: unknown = JSON.parse(raw);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        objects.push(value as Record<string, unknown>);
+      }
+    } catch {
+      // A broken line only costs the report one candidate sample.
+    }
+  }
+  return objects;
 }

@@ -22,9 +22,18 @@ export interface VariantResult {
   state: VariantState;
   /** The evaluate stage's `summary.metrics` (`eval/...`); empty unless evaluated. */
   metrics: Record<string, number>;
-  /** The evaluate stage's output folder (metrics.json, scored.jsonl) when evaluated. */
-  evaluateDir?: string;
+  /** Where the sample cases come from, when evaluated. */
+  sources?: SampleSources;
   scoring: ScoringSetup;
+}
+
+export interface SampleSources {
+  /** The evaluate stage's output: metrics.json and its per-item lines. */
+  evaluateDir: string;
+  /** The generate stage's output it scored: predictions.jsonl with question, answer, image. */
+  predictionsDir?: string;
+  /** The folder relative image paths of the predictions are inside (generate's `images` input). */
+  imageRoot?: string;
 }
 
 export type VariantState =
@@ -85,8 +94,8 @@ export async function collectSweepResults(
       else if (entry.state === 'corrupt') result.state = { state: 'corrupt', why: entry.why };
       else {
         result.state = { state: 'evaluated' };
-        result.metrics = { ...(entry.manifest.summary.metrics ?? {}) };
-        result.evaluateDir = entry.outputDir;
+        result.metrics = evalMetrics(entry.manifest.summary.metrics ?? {});
+        result.sources = await sampleSources(store, entry.outputDir, entry.manifest.record.inputs);
         result.scoring = {
           ...result.scoring,
           ...(await scoringFromReport(join(entry.outputDir, 'metrics.json'))),
@@ -96,6 +105,38 @@ export async function collectSweepResults(
     results.push(result);
   }
   return results;
+}
+
+/**
+ * The evaluate stage may name its metrics with or without the `eval/` prefix that tracking
+ * shows (the stage leaves the prefix to tracking); the table reads them by the tracked name.
+ */
+function evalMetrics(metrics: Record<string, number>): Record<string, number> {
+  const named: Record<string, number> = {};
+  for (const [name, value] of Object.entries(metrics)) {
+    named[name.startsWith(`${EVAL_PREFIX}/`) ? name : `${EVAL_PREFIX}/${name}`] = value;
+  }
+  return named;
+}
+
+const EVAL_PREFIX = 'eval';
+
+/** Follows the stored key records back: evaluate's predictions input, and that one's images input. */
+async function sampleSources(
+  store: ArtifactStore,
+  evaluateDir: string,
+  inputs: Record<string, string>,
+): Promise<SampleSources> {
+  const sources: SampleSources = { evaluateDir };
+  if (!inputs.predictions) return sources;
+  const generate = await store.lookup(inputs.predictions);
+  if (generate.state !== 'present') return sources;
+  sources.predictionsDir = generate.outputDir;
+  const imagesKey = generate.manifest.record.inputs.images;
+  if (!imagesKey) return sources;
+  const images = await store.lookup(imagesKey);
+  if (images.state === 'present') sources.imageRoot = images.outputDir;
+  return sources;
 }
 
 /** The evaluate node's params say what was asked for (`eval.bertscore`, `eval.encoder`). */

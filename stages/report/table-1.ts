@@ -45,51 +45,57 @@ export const TABLE_1_COLUMNS: readonly Table1Column[] = [
 export interface ExtraColumn {
   id: string;
   title: string;
-  metric: string;
+  /** The evaluate stage's metric; where names differ between versions, the first present wins. */
+  metrics: readonly string[];
   /** How a raw metric becomes the shown number. */
   unit: 'percent' | 'as-is';
 }
 
 export const EXTRA_COLUMNS: readonly ExtraColumn[] = [
-  { id: 'accuracy_ci_low', title: 'Acc. 95% low', metric: 'eval/accuracy_ci_low', unit: 'percent' },
+  {
+    id: 'accuracy_ci_low',
+    title: 'Acc. 95% low',
+    metrics: ['eval/accuracy_ci_low'],
+    unit: 'percent',
+  },
   {
     id: 'accuracy_ci_high',
     title: 'Acc. 95% high',
-    metric: 'eval/accuracy_ci_high',
+    metrics: ['eval/accuracy_ci_high'],
     unit: 'percent',
   },
-  { id: 'sacrebleu', title: 'sacreBLEU', metric: 'eval/sacrebleu', unit: 'as-is' },
-  { id: 'rouge2', title: 'ROUGE-2', metric: 'eval/rouge2', unit: 'percent' },
-  { id: 'rougeLsum', title: 'ROUGE-Lsum', metric: 'eval/rougeLsum', unit: 'percent' },
+  { id: 'sacrebleu', title: 'sacreBLEU', metrics: ['eval/sacrebleu'], unit: 'as-is' },
+  { id: 'rouge2', title: 'ROUGE-2', metrics: ['eval/rouge2'], unit: 'percent' },
+  { id: 'rougeLsum', title: 'ROUGE-Lsum', metrics: ['eval/rougeLsum'], unit: 'percent' },
   {
     id: 'bertscore_precision',
     title: 'BERTScore P',
-    metric: 'eval/bertscore_precision',
+    metrics: ['eval/bertscore_precision'],
     unit: 'percent',
   },
   {
     id: 'bertscore_recall',
     title: 'BERTScore R',
-    metric: 'eval/bertscore_recall',
+    metrics: ['eval/bertscore_recall'],
     unit: 'percent',
   },
   {
-    id: 'answer_length_mean',
+    id: 'answer_words',
     title: 'Answer words',
-    metric: 'eval/answer_length_mean',
+    metrics: ['eval/length_words_mean', 'eval/answer_length_mean'],
     unit: 'as-is',
   },
-  { id: 'distinct_2', title: 'Distinct-2', metric: 'eval/distinct_2', unit: 'percent' },
+  { id: 'distinct_2', title: 'Distinct-2', metrics: ['eval/distinct_2'], unit: 'percent' },
   {
-    id: 'repeated_ngram_share',
-    title: 'Repeated n-grams',
-    metric: 'eval/repeated_ngram_share',
+    id: 'repeated_ngrams',
+    title: 'Repeated 2-grams',
+    metrics: ['eval/rep_2', 'eval/repeated_ngram_share'],
     unit: 'percent',
   },
   {
     id: 'caption_leak_rate',
     title: 'Caption leaks',
-    metric: 'eval/caption_leak_rate',
+    metrics: ['eval/caption_leak_rate'],
     unit: 'percent',
   },
 ];
@@ -139,7 +145,7 @@ export function buildTable1(
     }
     const extra: Record<string, number | undefined> = {};
     for (const column of EXTRA_COLUMNS) {
-      const raw = result.metrics[column.metric];
+      const raw = column.metrics.map((m) => result.metrics[m]).find((v) => v !== undefined);
       extra[column.id] =
         typeof raw === 'number' && Number.isFinite(raw)
           ? raw * (column.unit === 'percent' ? 100 : 1)

@@ -47,10 +47,10 @@ export const tableCommand: Command = {
       typeof out === 'string'
         ? resolve(ctx.io.cwd, out)
         : join(store.root, 'reports', plan.specName);
-    const evaluateDirs = new Map(
-      results.flatMap((r) => (r.evaluateDir ? [[r.variant, r.evaluateDir] as const] : [])),
+    const sources = new Map(
+      results.flatMap((r) => (r.sources ? [[r.variant, r.sources] as const] : [])),
     );
-    const written = await writeSweepReport(table, { dir, sweepId: plan.sweepId, evaluateDirs });
+    const written = await writeSweepReport(table, { dir, sweepId: plan.sweepId, sources });
     if (args.values.json) {
       ctx.io.stdout(`${JSON.stringify({ table, report: written }, null, 2)}\n`);
       return EXIT_OK;

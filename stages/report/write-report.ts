@@ -4,6 +4,7 @@ import { metricPlots, renderPlotSvg } from './metric-plots.ts';
 import { renderReportHtml } from './report-html.ts';
 import { pickSampleCases } from './sample-cases.ts';
 import { svgToPng } from './svg-to-png.ts';
+import type { SampleSources } from './sweep-results.ts';
 import type { Table1 } from './table-1.ts';
 import { renderTable1Csv, renderTable1Markdown } from './table-render.ts';
 
@@ -31,7 +32,7 @@ export async function writeSweepReport(
   options: {
     dir: string;
     sweepId: string;
-    evaluateDirs: ReadonlyMap<string, string>;
+    sources: ReadonlyMap<string, SampleSources>;
     sampleCount?: number;
   },
 ): Promise<WrittenReport> {
@@ -58,7 +59,7 @@ export async function writeSweepReport(
     else pngSkipped = png.error.message;
   }
 
-  const samples = await pickSampleCases(table.rows, options.evaluateDirs, options.sampleCount ?? 3);
+  const samples = await pickSampleCases(table.rows, options.sources, options.sampleCount ?? 3);
   const images = new Map<string, string>();
   for (const sample of samples) {
     if (!sample.image || images.has(sample.image)) continue;

@@ -18,6 +18,7 @@ describe('the HTML report in headless Chromium', () => {
   let browser: Browser;
   let reportFile: string;
   let workDir: string;
+  let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -27,6 +28,7 @@ describe('the HTML report in headless Chromium', () => {
     }
     const ws = await makeReportWorkspace();
     workDir = ws.dir;
+    cleanup = ws.cleanup;
     const run = await ws.cli([
       'run',
       ws.spec,
@@ -53,6 +55,7 @@ describe('the HTML report in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await cleanup?.();
   });
 
   it('renders the table, the plots and the sample images from the file alone, and is screenshot', async () => {

@@ -54,9 +54,10 @@ const splitKind = defineStageKind<{ seed: number }>({
   async run(ctx) {
     const lines = Array.from({ length: TEST_ITEMS }, (_, i) =>
       JSON.stringify({
-        id: `q${i}`,
+        key: `img${i}`,
+        question_id: 'q1',
         question: `What does lesion ${i} suggest? <script>alert(1)</script>`,
-        reference: `Impetigo with honey-coloured crusts, case ${i}.`,
+        answer: `Impetigo with honey-coloured crusts, case ${i}.`,
         kind: KINDS_OF_QUESTION[i % 2],
         image: `images/img${i}.jpg`,
       }),
@@ -134,19 +135,26 @@ const generateKind = defineStageKind<Record<string, never>>({
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, string>);
+    // As the model worker writes them: the test record as given (image relative to the
+    // `images` input), plus id, prediction, reference and timing.
     const lines = items.map((item) =>
       JSON.stringify({
         ...item,
-        image: join(ctx.inputs.images?.dir ?? '', item.image ?? ''),
+        id: `${item.key}:${item.question_id}`,
+        reference: item.answer,
+        timing: { seconds: 0.1 },
         prediction: adapter
-          ? `${adapter.supervision} model (${adapter.images} images) says impetigo & "crusts" for ${item.id}`
-          : `The untuned model describes a red patch for ${item.id}.`,
+          ? `${adapter.supervision} model (${adapter.images} images) says impetigo & "crusts" for ${item.key}:${item.question_id}`
+          : `The untuned model describes a red patch for ${item.key}:${item.question_id}.`,
       }),
     );
     await writeFile(join(ctx.outDir, 'predictions.jsonl'), `${lines.join('\n')}\n`);
     await writeFile(
       join(ctx.outDir, 'model.json'),
-      JSON.stringify(adapter ?? { supervision: 'none', images: 0 }),
+      JSON.stringify({
+        ...(adapter ?? { supervision: 'none', images: 0 }),
+        imageRoot: ctx.inputs.images?.dir,
+      }),
     );
     return ok({});
   },
@@ -174,63 +182,92 @@ export function fakeScores(supervision: string, images: number): Record<string, 
   };
 }
 
+/**
+ * Tuned variants get the evaluate stage's output as stages/evaluate/run-evaluate.ts writes it
+ * (metric names without the `eval/` prefix, metrics.json, examples.jsonl with scores only);
+ * the baseline gets the report contract's other accepted shape (`eval/` names, scored.jsonl
+ * carrying question, answer and an absolute image path), so one sweep covers both readers.
+ */
 const evaluateTestKind = defineStageKind({
   ...evaluateKind,
-  description: 'writes the evaluate contract: metrics, metrics.json, scored.jsonl',
+  description: 'writes what the evaluate stage writes: metrics, metrics.json, per-item scores',
   async run(ctx) {
-    const model = JSON.parse(
-      await readFile(join(ctx.inputs.predictions?.dir ?? '', 'model.json'), 'utf8'),
-    ) as { supervision: string; images: number };
-    const predictions = (
-      await readFile(join(ctx.inputs.predictions?.dir ?? '', 'predictions.jsonl'), 'utf8')
-    )
+    const dir = ctx.inputs.predictions?.dir ?? '';
+    const model = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+      supervision: string;
+      images: number;
+      imageRoot: string;
+    };
+    const predictions = (await readFile(join(dir, 'predictions.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, string>);
-    const s = fakeScores(model.supervision, model.images);
-    const scored = predictions.map((p, i) => ({
-      id: p.id,
-      question: p.question,
-      reference: p.reference,
-      prediction: p.prediction,
-      image: p.image,
-      kind: p.kind,
+    const s = fakeScores(model.supervision, model.images) as Record<
+      'accuracy' | 'bleu' | 'rouge1' | 'rougeL' | 'bertscore_f1',
+      number
+    >;
+    const metrics: Record<string, number> = {
+      count: predictions.length,
+      accuracy: s.accuracy,
+      accuracy_ci_low: s.accuracy - 0.05,
+      accuracy_ci_high: s.accuracy + 0.05,
+      bleu: s.bleu,
+      sacrebleu: s.bleu * 100,
+      rouge1: s.rouge1,
+      rouge2: s.rouge1 / 2,
       rougeL: s.rougeL,
-      correct: i % 2 === 0,
-    }));
-    await writeFile(
-      join(ctx.outDir, 'scored.jsonl'),
-      `${scored.map((l) => JSON.stringify(l)).join('\n')}\n`,
-    );
+      rougeLsum: s.rougeL,
+      bertscore_precision: s.bertscore_f1,
+      bertscore_recall: s.bertscore_f1,
+      bertscore_f1: s.bertscore_f1,
+      length_words_mean: 9,
+      distinct_2: 0.8,
+      rep_2: 0.1,
+      caption_leak_rate: model.supervision === 'caption' ? 0.2 : 0,
+    };
     const bertscore = ctx.params.eval.bertscore;
     await writeFile(
       join(ctx.outDir, 'metrics.json'),
       JSON.stringify({
-        count: scored.length,
-        bertscore: { model: bertscore.model, layer: bertscore.layer ?? 6, f1: s.bertscore_f1 },
+        count: predictions.length,
+        bertscore: {
+          model: bertscore.model,
+          layer: bertscore.layer ?? 6,
+          idf: false,
+          rescaled: false,
+          f1: s.bertscore_f1,
+        },
         accuracy: { encoder: ctx.params.eval.encoder.model },
       }),
     );
+    const baseline = model.supervision === 'none';
+    const perItem = predictions.map((p, i) => ({
+      id: p.id,
+      ...(baseline
+        ? {
+            question: p.question,
+            reference: p.reference,
+            prediction: p.prediction,
+            image: join(model.imageRoot, p.image ?? ''),
+            kind: p.kind,
+          }
+        : {}),
+      rouge1: s.rouge1,
+      rougeL: s.rougeL,
+      bertscore_f1: s.bertscore_f1,
+      caption_leaks: [],
+      predicted_option: i % 4,
+      correct: i % 2 === 0,
+    }));
+    await writeFile(
+      join(ctx.outDir, baseline ? 'scored.jsonl' : 'examples.jsonl'),
+      `${perItem.map((l) => JSON.stringify(l)).join('\n')}\n`,
+    );
     return ok({
-      metrics: {
-        'eval/accuracy': s.accuracy as number,
-        'eval/accuracy_ci_low': (s.accuracy as number) - 0.05,
-        'eval/accuracy_ci_high': (s.accuracy as number) + 0.05,
-        'eval/bleu': s.bleu as number,
-        'eval/sacrebleu': (s.bleu as number) * 100,
-        'eval/rouge1': s.rouge1 as number,
-        'eval/rouge2': (s.rouge1 as number) / 2,
-        'eval/rougeL': s.rougeL as number,
-        'eval/rougeLsum': s.rougeL as number,
-        'eval/bertscore_precision': s.bertscore_f1 as number,
-        'eval/bertscore_recall': s.bertscore_f1 as number,
-        'eval/bertscore_f1': s.bertscore_f1 as number,
-        'eval/answer_length_mean': 9,
-        'eval/distinct_2': 0.8,
-        'eval/repeated_ngram_share': 0.1,
-        'eval/caption_leak_rate': model.supervision === 'caption' ? 0.2 : 0,
-      },
-      artifacts: ['metrics.json', 'scored.jsonl'],
+      metrics: baseline
+        ? Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval/${k}`, v]))
+        : metrics,
+      artifacts: ['metrics.json'],
     });
   },
 });

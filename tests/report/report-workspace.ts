@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../../runner/cli/commands.ts';
@@ -23,6 +23,9 @@ export async function makeReportWorkspace() {
     spec,
     store,
     reportDir: join(store, 'reports', 'report-test'),
+    async cleanup() {
+      await rm(dir, { recursive: true, force: true });
+    },
     async cli(argv: string[]): Promise<CliRun> {
       let stdout = '';
       let stderr = '';

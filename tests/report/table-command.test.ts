@@ -1,6 +1,6 @@
 import { readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import { planSweep } from '../../runner/sweep-plan.ts';
 import { reportArtifacts } from '../../stages/report/report-artifacts.ts';
@@ -29,6 +29,10 @@ describe('dermatune table over a half-run sweep', () => {
     const table = await ws.cli(['table', ws.spec]);
     expect(table.code, table.stderr).toBe(0);
     stdout = table.stdout;
+  });
+
+  afterAll(async () => {
+    await ws?.cleanup();
   });
 
   it('prints a row per variant, named as the paper names them, with the train-image count for "all"', () => {
@@ -92,6 +96,13 @@ describe('dermatune table over a half-run sweep', () => {
     expect(md).toContain('| Caption-8 | — | — | — | — | — |');
     expect(md).toContain('| baseline-untuned | 62.00 | 3.59 | 22.93 | 19.10 | **95.00** |');
     expect(md).toContain('### Beyond the paper');
+    // Both shapes of the evaluate output read alike: bare names (tuned) and eval/ names (baseline).
+    expect(md).toContain(
+      '| QApairs-4 | 59.00 | 69.00 | 10.40 | 20.40 | 35.80 | 87.40 | 87.40 | 9.00 | 80.00 | 10.00 | 0.00 |',
+    );
+    expect(md).toContain(
+      '| baseline-untuned | 57.00 | 67.00 | 3.59 | 11.46 | 19.10 | 95.00 | 95.00 | 9.00 | 80.00 | 10.00 | 0.00 |',
+    );
 
     const csv = (await readFile(join(ws.reportDir, 'table.csv'), 'utf8')).split('\r\n');
     expect(csv[0]).toBe(
@@ -147,6 +158,13 @@ describe('dermatune table over a half-run sweep', () => {
     expect(html.match(/<img src="data:image\/jpeg;base64,/g)).toHaveLength(3);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>');
+    // Tuned variants' answers come from generate's predictions.jsonl joined to examples.jsonl.
+    expect(html).toMatch(
+      /qa model \(4 images\) says impetigo &amp; &quot;crusts&quot; for img\d:q1/,
+    );
+    expect(html).toMatch(
+      /<strong>Reference:<\/strong> Impetigo with honey-coloured crusts, case \d\./,
+    );
     // Each sample shows every evaluated variant's answer (7 variants ran).
     const firstSample = html.slice(html.indexOf('<article class="sample"'));
     const answers = firstSample
@@ -273,7 +291,7 @@ describe('dermatune table over a half-run sweep', () => {
     const entry = await new ArtifactStore(ws.store).lookup(evaluate?.key ?? '');
     if (entry.state !== 'present')
       throw new Error(`expected a stored evaluation, got ${entry.state}`);
-    await truncate(join(entry.outputDir, 'scored.jsonl'), 3);
+    await truncate(join(entry.outputDir, 'metrics.json'), 3);
     const run = await ws.cli(['table', ws.spec, '--only', 'qa-4', '--out', 'corrupt']);
     expect(run.code).toBe(0);
     expect(lineOf(run.stdout, 'QApairs-4').split(/\s+/).slice(1)).toEqual([
@@ -284,7 +302,7 @@ describe('dermatune table over a half-run sweep', () => {
       '—',
     ]);
     expect(run.stdout).toContain(
-      'QApairs-4: its stored evaluation is corrupt (scored.jsonl is 3 bytes, expected',
+      'QApairs-4: its stored evaluation is corrupt (metrics.json is 3 bytes, expected',
     );
   });
 });
@@ -313,6 +331,7 @@ describe('dermatune table before anything ran', () => {
     expect(html).toContain('No evaluated variant yet');
     const svg = await readFile(join(ws.reportDir, 'plots', 'plot-bleu.svg'), 'utf8');
     expect(svg).toContain('no results yet');
+    await ws.cleanup();
   });
 
   it('refuses an invalid spec with the usual diagnostics (exit 2)', async () => {
@@ -320,5 +339,6 @@ describe('dermatune table before anything ran', () => {
     const run = await ws.cli(['table', ws.spec, '--set', 'data.supervision=poems']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('nothing was run');
+    await ws.cleanup();
   });
 });
