@@ -4,7 +4,6 @@ import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
-import { llmCallKey } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   finishLlmStage,
@@ -25,8 +24,6 @@ import {
 export interface AnnotateRunParams {
   llm: Record<string, unknown>;
 }
-
-const FALLBACK_MEMO_NAMESPACE = 'annotate-fallback';
 
 export const ANNOTATE_OUTPUT = { annotations: 'annotations.jsonl', stats: 'stats.json' } as const;
 
@@ -67,11 +64,6 @@ export async function runAnnotate(
           }
           request.image = image;
         }
-        // A figure whose answers never parsed is done (category 29), so its fallback is
-        // remembered like an answer: a rerun must not pay for the same malformed attempts again.
-        const fallbackKey = llmCallKey(settings, request);
-        const remembered = await ctx.memo.get<AnnotationRow>(FALLBACK_MEMO_NAMESPACE, fallbackKey);
-        if (remembered) return { ok: true, value: { ...remembered, key: record.key } };
         const answer = await client.generateStructured(request, ctx.signal);
         if (answer.ok)
           return {
@@ -79,9 +71,7 @@ export async function runAnnotate(
             value: interpretAnnotation(record.key, answer.value.value, answer.value.raw),
           };
         if (answer.error.reason === 'malformed-answer') {
-          const fallback = unparseableAnnotation(record.key, answer.error.raw);
-          await ctx.memo.put(FALLBACK_MEMO_NAMESPACE, fallbackKey, fallback);
-          return { ok: true, value: fallback };
+          return { ok: true, value: unparseableAnnotation(record.key, answer.error.raw) };
         }
         return {
           ok: false,

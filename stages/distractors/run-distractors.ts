@@ -6,6 +6,7 @@ import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
 import type { LlmClient } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
+  droppedByReason,
   finishLlmStage,
   type ItemFailure,
   type ItemOutcome,
@@ -77,7 +78,16 @@ export async function runDistractors(
         const item = `${row.key}#${questionId}`;
         const written = await writeDistractors(client, row, count, ctx.signal);
         rejectedTotal += written.rejected;
-        if (!written.ok) return { ok: false, failure: { item, ...written.failure } };
+        if (!written.ok) {
+          return {
+            ok: false,
+            failure: { item, ...written.failure },
+            // Every round is memoized, so a rerun would replay the same unusable options.
+            dropped:
+              written.failure.reason === 'too-few-distractors' ||
+              written.failure.reason === 'malformed-answer',
+          };
+        }
         const random = seededRandom(ctx.params.seed, `distractors:${item}`);
         const answerIndex = random.below(count + 1);
         const optionsInOrder = [...written.distractors];
@@ -102,16 +112,24 @@ export async function runDistractors(
       },
     );
     const done = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
+    const dropped = droppedByReason(outcomes);
     const stats = {
       questions: rows.length,
       with_distractors: done.length,
       distractors_per_question: count,
       rejected_near_answer_or_duplicate: rejectedTotal,
+      dropped: dropped.counts,
+      dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
     };
     const finished = finishLlmStage('distractors', outcomes, client, ctx.signal, {
-      metrics: { 'distractors/questions': rows.length, 'distractors/rejected': rejectedTotal },
+      metrics: {
+        'distractors/questions': rows.length,
+        'distractors/with_options': done.length,
+        'distractors/rejected': rejectedTotal,
+        'distractors/dropped': dropped.items.length,
+      },
       stats,
       artifacts: [DISTRACTORS_OUTPUT.stats],
     });

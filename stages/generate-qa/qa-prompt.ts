@@ -26,7 +26,8 @@ const KIND_GUIDANCE: Record<BankQuestion['kind'], string> = {
 
 export const QA_ANSWER_SCHEMA = {
   type: 'object',
-  properties: { answer: { type: 'string', minLength: 1, maxLength: 1500 } },
+  // At least a short sentence; at most about five (a tiny local model otherwise rambles on).
+  properties: { answer: { type: 'string', minLength: 20, maxLength: 1000 } },
   required: ['answer'],
   additionalProperties: false,
 } as const;

@@ -6,6 +6,7 @@ import type { CuratedRecord } from '../curate/curated-record.ts';
 import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
+  droppedByReason,
   finishLlmStage,
   type ItemOutcome,
   type LlmStageOptions,
@@ -103,6 +104,9 @@ export async function runGenerateQa(
           return {
             ok: false,
             failure: { item, reason: answer.error.reason, message: answer.error.message },
+            // clean-qa would drop a malformed pair anyway, and a rerun would pay again for what
+            // is most likely the same answer; the pair is left out and counted instead.
+            dropped: answer.error.reason === 'malformed-answer',
           };
         }
         return {
@@ -126,6 +130,7 @@ export async function runGenerateQa(
       },
     );
     const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
+    const dropped = droppedByReason(outcomes);
     const byKind: Record<string, number> = {};
     for (const row of rows) byKind[row.kind] = (byKind[row.kind] ?? 0) + 1;
     const stats = {
@@ -133,11 +138,17 @@ export async function runGenerateQa(
       questions_per_image: perImage,
       qa: rows.length,
       by_kind: byKind,
+      dropped: dropped.counts,
+      dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
     };
     const finished = finishLlmStage('generate-qa', outcomes, client, ctx.signal, {
-      metrics: { 'generate-qa/images': records.length, 'generate-qa/qa': rows.length },
+      metrics: {
+        'generate-qa/images': records.length,
+        'generate-qa/qa': rows.length,
+        'generate-qa/dropped_malformed': dropped.counts['malformed-answer'] ?? 0,
+      },
       stats,
       artifacts: [GENERATE_QA_OUTPUT.stats],
     });

@@ -64,6 +64,8 @@ export interface LlmFailure {
   /** The last answer text, when there was one (malformed answers, safety refusals). */
   raw?: string;
   attempts: number;
+  /** Set when the failure comes from the memo (a malformed-answer call made before). */
+  remembered?: boolean;
 }
 
 /**

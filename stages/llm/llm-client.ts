@@ -21,6 +21,8 @@ import { UsageMeter } from './usage-meter.ts';
 
 /** Memo namespace of LLM answers; the store keeps it across stages and runs. */
 export const LLM_MEMO_NAMESPACE = 'llm-call';
+/** Calls that used up their attempts on malformed answers, remembered as such. */
+const MALFORMED_MEMO_NAMESPACE = 'llm-call-malformed';
 
 /** What the memo keeps per answered call: the answer, never the key or the request headers. */
 interface MemoizedAnswer {
@@ -161,6 +163,11 @@ class ProviderClient implements LlmClient {
         cached: true,
       });
     }
+    const hopeless = await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);
+    if (hopeless) {
+      this.usage.cacheHits++;
+      return fail({ ...hopeless, remembered: true });
+    }
     const maxAttempts = Math.max(1, this.#settings.max_attempts);
     const estimate = estimateTokens(request) + this.#settings.max_output_tokens;
     let correction: string | undefined;
@@ -230,7 +237,13 @@ class ProviderClient implements LlmClient {
         return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
       }
     }
-    return this.#failed(last, maxAttempts);
+    const final = this.#failed(last, maxAttempts);
+    if (last.reason === 'malformed-answer') {
+      // Remembered like an answer: the same request would most likely get the same unusable
+      // answers again, and a rerun must not pay for them twice. --force on the stage clears it.
+      await this.#memo.put(MALFORMED_MEMO_NAMESPACE, key, final.error);
+    }
+    return final;
   }
 
   #failed(

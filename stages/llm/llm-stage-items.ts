@@ -19,14 +19,25 @@ export interface ItemFailure {
   message: string;
 }
 
-export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; failure: ItemFailure };
+/**
+ * `dropped`: the item is left out of the output and counted, and the stage still succeeds.
+ * For answers that can never become usable: every call is memoized, so a rerun would replay
+ * the same unusable answers (malformed QA answers, options that all repeat the answer).
+ */
+export type ItemOutcome<R> =
+  | { ok: true; value: R }
+  | { ok: false; failure: ItemFailure; dropped?: boolean };
 
 export async function runItems<T, R>(
   items: readonly T[],
   worker: (item: T) => Promise<ItemOutcome<R>>,
   options: { concurrency: number; signal: AbortSignal; onDone?: (done: number) => void },
-): Promise<ItemOutcome<R>[]> {
-  const outcomes: ItemOutcome<R>[] = new Array(items.length);
+): Promise<(ItemOutcome<R> | undefined)[]> {
+  // undefined marks an item never started (the run was stopped); no holes, so counting sees it.
+  const outcomes: (ItemOutcome<R> | undefined)[] = Array.from(
+    { length: items.length },
+    () => undefined,
+  );
   let next = 0;
   let done = 0;
   const lane = async () => {
@@ -52,7 +63,7 @@ export function finishLlmStage(
   signal: AbortSignal,
   summary: StageSummary,
 ): Result<StageSummary, StageFailure> {
-  const failures = outcomes.flatMap((o) => (o && !o.ok ? [o.failure] : []));
+  const failures = outcomes.flatMap((o) => (o && !o.ok && !o.dropped ? [o.failure] : []));
   const unfinished = outcomes.filter((o) => o === undefined).length;
   if (signal.aborted || failures.some((f) => f.reason === 'cancelled')) {
     return fail({
@@ -73,6 +84,17 @@ export function finishLlmStage(
     });
   }
   return ok({ ...summary, metrics: { ...summary.metrics, ...client.metrics() } });
+}
+
+/** The items left out of the output, by reason, for the stage's stats. */
+export function droppedByReason(outcomes: readonly (ItemOutcome<unknown> | undefined)[]): {
+  counts: Record<string, number>;
+  items: ItemFailure[];
+} {
+  const items = outcomes.flatMap((o) => (o && !o.ok && o.dropped ? [o.failure] : []));
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[item.reason] = (counts[item.reason] ?? 0) + 1;
+  return { counts, items };
 }
 
 /** Reads the image to send with a call; the path is relative to the input folder. */

@@ -196,7 +196,7 @@ describe('annotate against a faulty Gemini-protocol server', () => {
     });
     expect(byPatient(ALWAYS_MALFORMED).raw).toContain('cut off');
     if (finished.ok) {
-      expect(finished.value.metrics?.['llm/annotate/cache_hits']).toBe(ITEMS - BLOCKED.size - 1);
+      expect(finished.value.metrics?.['llm/annotate/cache_hits']).toBe(ITEMS - BLOCKED.size);
       expect(finished.value.metrics?.['annotate/fallback_unparseable']).toBe(1);
     }
     expect(third.reports.at(-1)).toEqual({

@@ -127,9 +127,16 @@ describe('gemini provider through a Gemini-protocol server', () => {
     const second = clientFor(server.url, memoRoot);
     const again = await Promise.all(items.map((item) => ask(second, item)));
     const rerunItems = server.seen.slice(hitsBefore).map((r) => itemOf(r.prompt));
-    expect([...new Set(rerunItems)].sort((a, b) => a - b)).toEqual([4, 5, 14]);
+    // The safety-blocked ones are asked again; the one that used up its attempts on malformed
+    // answers is remembered as such and not paid for again.
+    expect([...new Set(rerunItems)].sort((a, b) => a - b)).toEqual([4, 14]);
+    const rememberedFailure = again[5];
+    expect(rememberedFailure?.ok === false && rememberedFailure.error).toMatchObject({
+      reason: 'malformed-answer',
+      remembered: true,
+    });
     expect(again.filter((r) => r.ok && r.value.cached)).toHaveLength(37);
-    expect(second.metrics()['llm/annotate/cache_hits']).toBe(37);
+    expect(second.metrics()['llm/annotate/cache_hits']).toBe(38);
     for (const item of items) if (!failures.has(item)) expect(answeredPerItem.get(item)).toBe(1);
 
     // The key is in no memo record and no failure message.
