@@ -107,7 +107,7 @@ describe('generate-qa through the openai provider against an OpenAI-compatible s
     const rows = await readQa(second.ctx.outDir);
     // Malformed to the last attempt: left out and counted, the stage still succeeds.
     const droppedCount =
-      (done.value.stats?.dropped as Record<string, number>)['malformed-answer'] ?? 0;
+      ((done.value.stats?.dropped ?? {}) as Record<string, number>)['malformed-answer'] ?? 0;
     expect(droppedCount).toBeGreaterThanOrEqual(1);
     expect(rows).toHaveLength(IMAGES * 3 - droppedCount);
     expect(rows.filter((r) => r.key === 'PMC1003_F2').every((r) => r.kind === 'grounded')).toBe(
