@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { studyCommands } from '../../stages/commands.ts';
 import { studyPipeline } from '../../stages/pipeline.ts';
+import { trackingForRun } from '../tracking/run-tracking.ts';
 import { commands } from './commands.ts';
 import { processInterrupts } from './interrupts.ts';
 import { runCli } from './main.ts';
@@ -24,6 +26,7 @@ try {
         cwd: process.cwd(),
         isTTY: process.stdout.isTTY === true,
       },
+      tracking: trackingForRun,
       interrupts: () =>
         processInterrupts((signal) =>
           process.stderr.write(
@@ -31,7 +34,7 @@ try {
           ),
         ),
     },
-    commands,
+    [...commands, ...studyCommands],
   );
 } catch (error) {
   // Only bugs reach here: say so, with the stack, so it can be reported.

@@ -3,6 +3,8 @@ import { gcCommand } from './commands/gc.ts';
 import { planCommand } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
+import { syncCommand } from './commands/sync.ts';
+import { uiCommand } from './commands/ui.ts';
 import { validateCommand } from './commands/validate.ts';
 import { whyCommand } from './commands/why.ts';
 
@@ -14,4 +16,6 @@ export const commands: readonly Command[] = [
   statusCommand,
   whyCommand,
   gcCommand,
+  uiCommand,
+  syncCommand,
 ];

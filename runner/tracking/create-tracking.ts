@@ -5,7 +5,7 @@ import type { RunObserver } from '../run-events.ts';
 import { JournalPump, type PumpReport } from './journal-pump.ts';
 import { replaySegments } from './journal-replay.ts';
 import { JournalSender, type SendCounters } from './journal-sender.ts';
-import { JournalSegmentWriter } from './journal-store.ts';
+import { JournalSegmentWriter, pendingSegments } from './journal-store.ts';
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowObserver } from './mlflow-observer.ts';
 import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
@@ -76,10 +76,14 @@ export async function createTracking(
 
   let ownedServer: Promise<TrackingServer | undefined> = Promise.resolve(undefined);
   const abandonStart = new AbortController();
-  let client: Promise<MlflowClient | undefined>;
-  if (target.value.kind === 'remote' || options.server) {
-    client = Promise.resolve(clientFor(target.value, options.server));
-  } else {
+  let client: Promise<MlflowClient | undefined> | undefined;
+  // The embedded server starts on the first call that needs it (a fully cached rerun has none).
+  const connect = (): Promise<MlflowClient | undefined> => {
+    if (client) return client;
+    if (target.value.kind === 'remote' || options.server) {
+      client = Promise.resolve(clientFor(target.value, options.server));
+      return client;
+    }
     ownedServer = startTrackingServer({
       storeDir: options.storeDir,
       log,
@@ -93,11 +97,20 @@ export async function createTracking(
       return undefined;
     });
     client = ownedServer.then((server) => server && new MlflowClient({ url: server.url }));
-  }
-  const sender = client.then((c) => c && new JournalSender(c, refs, secretValues));
-  const pump = new JournalPump({ writer, journalDir, sender, log });
+    return client;
+  };
+  let sender: Promise<JournalSender | undefined> | undefined;
+  const pump = new JournalPump({
+    writer,
+    journalDir,
+    sender: () => {
+      sender ??= connect().then((c) => c && new JournalSender(c, refs, secretValues));
+      return sender;
+    },
+    log,
+  });
   // Replay what earlier sessions left as soon as the server answers, not at the first event.
-  pump.kick();
+  if ((await pendingSegments(journalDir)).some((segment) => segment !== writer.path)) pump.kick();
   let tags: ReturnType<typeof sourceTags> | undefined;
   const observer = new MlflowObserver({
     record: (op) => pump.record(op),
@@ -115,7 +128,7 @@ export async function createTracking(
   return ok({
     observer,
     target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
-    serverUrl: async () => (await client)?.url,
+    serverUrl: async () => (await connect())?.url,
     close: async () => {
       await observer.abandonOpenSweeps();
       await observer.flush();

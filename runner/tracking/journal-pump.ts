@@ -20,7 +20,9 @@ export interface PumpReport {
 export class JournalPump {
   readonly #writer: JournalSegmentWriter;
   readonly #journalDir: string;
-  readonly #sender: Promise<JournalSender | undefined>;
+  /** Called on the first need to send, so a session with nothing to send starts no server. */
+  readonly #connect: () => Promise<JournalSender | undefined>;
+  #sender: Promise<JournalSender | undefined> | undefined;
   readonly #log: (line: string) => void;
   readonly #queue: JournalEntry[] = [];
   /** Entries whose send failed ambiguously: they may have been applied, so dedupe on resend. */
@@ -40,16 +42,28 @@ export class JournalPump {
   constructor(options: {
     writer: JournalSegmentWriter;
     journalDir: string;
-    sender: Promise<JournalSender | undefined>;
+    sender: () => Promise<JournalSender | undefined>;
     log: (line: string) => void;
   }) {
     this.#writer = options.writer;
     this.#journalDir = options.journalDir;
-    this.#sender = options.sender;
+    this.#connect = options.sender;
     this.#log = options.log;
-    void options.sender.then((sender) => {
-      this.#senderUp = sender !== undefined;
-    });
+  }
+
+  #senderNow(): Promise<JournalSender | undefined> {
+    if (!this.#sender) {
+      this.#sender = this.#connect();
+      void this.#sender.then((sender) => {
+        this.#senderUp = sender !== undefined;
+      });
+    }
+    return this.#sender;
+  }
+
+  /** True once this session has anything to send. */
+  get idle(): boolean {
+    return this.#sender === undefined && this.#queue.length === 0;
   }
 
   /** Journals the call (awaited: it is on disk when this resolves), then sends it eventually. */
@@ -72,6 +86,12 @@ export class JournalPump {
    */
   async finish(deadlineMs: number): Promise<PumpReport> {
     const stopAt = Date.now() + deadlineMs;
+    if (this.idle) {
+      // Nothing recorded and nothing older to replay: no server is needed.
+      this.#stopped = true;
+      await this.#writer.close(true);
+      return { acknowledged: 0, pending: 0 };
+    }
     const failuresBefore = this.#failuresSince;
     this.#retryAt = 0;
     while (Date.now() < stopAt) {
@@ -96,7 +116,7 @@ export class JournalPump {
   }
 
   async #drain(): Promise<void> {
-    const sender = await this.#sender;
+    const sender = await this.#senderNow();
     if (!sender || this.#stopped) return;
     if (!this.#olderReplayed) {
       const older = await replaySegments(this.#journalDir, sender, {

@@ -75,7 +75,8 @@ export const DEFAULT_DATASET_FILES: Readonly<Record<string, readonly DatasetFile
 
 interface SweepState {
   info: SweepInfo;
-  parentRef: string;
+  /** Set once the sweep is opened in MLflow: not before something of it needs logging. */
+  parentRef?: string;
   nodes: Map<string, NodeInfo>;
   variants: Map<string, VariantState>;
   tags: MlflowTag[];
@@ -164,13 +165,14 @@ export class MlflowObserver implements RunObserver {
         // A variant left open here was interrupted: by Ctrl-C, or by a failure elsewhere.
         await this.#finishRun(variant, status === 'killed' ? 'KILLED' : 'FAILED');
       }
-      const endTime = Date.now();
-      await this.#options.record({
-        op: 'update-run',
-        ref: state.parentRef,
-        status: SWEEP_STATUS[status],
-        endTime,
-      });
+      if (state.parentRef) {
+        await this.#options.record({
+          op: 'update-run',
+          ref: state.parentRef,
+          status: SWEEP_STATUS[status],
+          endTime: Date.now(),
+        });
+      }
       this.#sweeps.delete(sweep.sweepId);
     });
   }
@@ -183,6 +185,7 @@ export class MlflowObserver implements RunObserver {
     return this.#queue(async () => {
       for (const state of this.#sweeps.values()) {
         for (const variant of state.variants.values()) await this.#finishRun(variant, 'KILLED');
+        if (!state.parentRef) continue;
         await this.#options.record({
           op: 'update-run',
           ref: state.parentRef,
@@ -206,7 +209,6 @@ export class MlflowObserver implements RunObserver {
   }
 
   async #startSweep(sweep: SweepInfo): Promise<void> {
-    const { links, record } = this.#options;
     const source = await this.#options.sourceTags();
     const nodes = new Map(sweep.nodes.map((n) => [n.id, n]));
     const tags: MlflowTag[] = [
@@ -216,22 +218,6 @@ export class MlflowObserver implements RunObserver {
       { key: 'dermatune.sweep_id', value: sweep.sweepId },
       { key: 'dermatune.spec_path', value: sweep.specPath },
     ];
-    let parentRef = links.sweepRef(sweep.sweepId);
-    if (parentRef) {
-      await record({ op: 'update-run', ref: parentRef, status: 'RUNNING' });
-    } else {
-      parentRef = crypto.randomUUID();
-      await record({
-        op: 'create-run',
-        ref: parentRef,
-        experiment: sweep.specName,
-        runName: sweep.specName,
-        startTime: Date.now(),
-        userId: this.#options.userId,
-        tags: [...tags, { key: 'dermatune.role', value: 'sweep' }],
-      });
-      await links.record({ type: 'sweep', sweepId: sweep.sweepId, ref: parentRef });
-    }
     const variants = new Map<string, VariantState>();
     for (const info of sweep.variants) {
       const keys = info.nodeIds.map((id) => nodes.get(id)?.key ?? id).sort();
@@ -244,7 +230,34 @@ export class MlflowObserver implements RunObserver {
         closed: false,
       });
     }
-    this.#sweeps.set(sweep.sweepId, { info: sweep, parentRef, nodes, variants, tags });
+    this.#sweeps.set(sweep.sweepId, { info: sweep, nodes, variants, tags });
+  }
+
+  /**
+   * Creates (or reopens) the sweep's parent run. Deferred to the first child run, so a fully
+   * cached rerun records nothing at all and never needs the server.
+   */
+  async #openSweep(state: SweepState): Promise<string> {
+    if (state.parentRef) return state.parentRef;
+    const { links, record } = this.#options;
+    const sweep = state.info;
+    let parentRef = links.sweepRef(sweep.sweepId);
+    if (parentRef) {
+      await record({ op: 'update-run', ref: parentRef, status: 'RUNNING' });
+    } else {
+      parentRef = crypto.randomUUID();
+      await record({
+        op: 'create-run',
+        ref: parentRef,
+        experiment: sweep.specName,
+        runName: sweep.specName,
+        startTime: Date.now(),
+        userId: this.#options.userId,
+        tags: [...state.tags, { key: 'dermatune.role', value: 'sweep' }],
+      });
+      await links.record({ type: 'sweep', sweepId: sweep.sweepId, ref: parentRef });
+    }
+    state.parentRef = parentRef;
     await record({
       op: 'log-batch',
       ref: parentRef,
@@ -268,12 +281,14 @@ export class MlflowObserver implements RunObserver {
         artifactPath: `spec/${basename(sweep.specPath)}`,
       });
     }
+    return parentRef;
   }
 
   /** Creates the variant's child run on the first sign that one of its nodes really runs. */
   async #ensureRun(sweep: SweepState, variant: VariantState, fromCache = false): Promise<void> {
     if (variant.ref) return;
     const { record, secretValues } = this.#options;
+    const parentRef = await this.#openSweep(sweep);
     const ref = crypto.randomUUID();
     variant.ref = ref;
     const info = redactSecrets(variant.info, secretValues);
@@ -297,7 +312,7 @@ export class MlflowObserver implements RunObserver {
       startTime: variant.startedAt ?? Date.now(),
       userId: this.#options.userId,
       tags,
-      parentRef: sweep.parentRef,
+      parentRef,
     });
     await record({
       op: 'log-batch',

@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { runEvaluate } from './run-evaluate.ts';
 
 export interface EvaluateParams {
   seed: number;
@@ -19,6 +20,7 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
   inputs: ['predictions', 'distractors'],
   deterministic: true,
   resources: { cpu: 1 },
+  run: (ctx) => runEvaluate(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -130,6 +130,15 @@ it('sync reports the server unreachable and keeps the journal', async () => {
   const tracking = await createTracking({ storeDir, env: offline, closeTimeoutMs: 2_000 });
   if (!tracking.ok) throw new Error(tracking.error.message);
   await tracking.value.observer.sweepStarted?.(fixture.sweep);
+  // A sweep records nothing until one of its stages really runs; this one reports a metric.
+  const node = fixture.sweep.nodes.at(-1);
+  if (!node) throw new Error('the fixture sweep has no nodes');
+  tracking.value.observer.nodeReport?.(node, {
+    type: 'metric',
+    name: 'train/loss',
+    value: 1,
+    step: 0,
+  });
   await tracking.value.observer.sweepFinished?.(fixture.sweep, 'killed');
   const closed = await tracking.value.close();
   expect(closed.pending).toBeGreaterThan(0);

@@ -1,0 +1,25 @@
+import { syncJournal } from '../../tracking/create-tracking.ts';
+import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
+import { openStore, storeOption } from '../common.ts';
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'send tracking calls kept in the journal while MLflow was unreachable (idempotent)',
+  usage: 'dermatune sync [--store dir]',
+  options: { store: storeOption },
+  positionals: [],
+  async run(args, ctx) {
+    const store = openStore(args, ctx);
+    const result = await syncJournal({
+      storeDir: store.root,
+      env: ctx.io.env,
+      log: (line) => ctx.io.stderr(`${line}\n`),
+    });
+    if (result.ok) {
+      ctx.io.stdout(`sync: ${JSON.stringify(result.value)}\n`);
+      return EXIT_OK;
+    }
+    ctx.io.stderr(`sync: ${result.error.message}\n`);
+    return result.error.reason === 'unsupported-tracking-uri' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+  },
+};
