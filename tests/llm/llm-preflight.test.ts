@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { llmCallKey } from '../../stages/llm/llm-client.ts';
 import { llmFingerprints, llmPreflight } from '../../stages/llm/llm-preflight.ts';
+import { resolveLlmSettings } from '../../stages/llm/llm-settings.ts';
 
 describe('LLM preflight and fingerprints', () => {
   it('refuses a gemini spec without its key, by variable name only', () => {
@@ -42,5 +44,40 @@ describe('LLM preflight and fingerprints', () => {
     expect(llmFingerprints({ provider: 'gemini', model: 'gemini-2.0-flash' })).toEqual({
       llm_model: 'gemini:gemini-2.0-flash',
     });
+  });
+});
+
+describe('LLM call key', () => {
+  const request = { system: 's', prompt: 'p', schema: { type: 'object' } };
+  it('is pinned, so an accidental change of the key format fails loudly (and would re-pay every call)', () => {
+    const settings = resolveLlmSettings({ provider: 'gemini', model: 'gemini-2.0-flash' });
+    expect(llmCallKey(settings, request)).toBe(
+      '94d0d214a00da8110e747a320d27bbac4309ece7d09039728b071b50db6ba846',
+    );
+  });
+
+  it('ignores what does not change the answer, and not what does', () => {
+    const base = llmCallKey(resolveLlmSettings({ provider: 'gemini', model: 'm' }), request);
+    const pacing = resolveLlmSettings({
+      provider: 'gemini',
+      model: 'm',
+      max_attempts: 9,
+      api_key_env: 'OTHER_KEY',
+      rate_limit: { requests_per_minute: 5, concurrency: 1 },
+      price: { input_per_million: 1 },
+    });
+    expect(llmCallKey(pacing, request)).toBe(base);
+    expect(
+      llmCallKey(resolveLlmSettings({ provider: 'gemini', model: 'm', temperature: 0.5 }), request),
+    ).not.toBe(base);
+    expect(llmCallKey(resolveLlmSettings({ provider: 'gemini', model: 'm2' }), request)).not.toBe(
+      base,
+    );
+    expect(
+      llmCallKey(resolveLlmSettings({ provider: 'gemini', model: 'm' }), {
+        ...request,
+        image: { bytes: new Uint8Array([1, 2, 3]), mimeType: 'image/jpeg' },
+      }),
+    ).not.toBe(base);
   });
 });
