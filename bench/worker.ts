@@ -12,6 +12,9 @@ import { ensureWorkerEnv, runWorker } from '../stages/model-worker/worker-client
 import type { TrainMetric } from '../stages/model-worker/worker-job.ts';
 import { makeWorkerFixture } from '../tests/model-worker/worker-fixture.ts';
 
+// One torch thread in both processes: on a shared machine, OpenMP spin-waits of an
+// oversubscribed thread pool swing throughput tenfold and would drown a 2% difference.
+process.env.OMP_NUM_THREADS ??= '1';
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
 const PLAIN_SCRIPT = fileURLToPath(new URL('./worker_plain_peft.py', import.meta.url));
@@ -22,7 +25,7 @@ const settings = {
   grad_accum: 1,
   learning_rate: 0.001,
   weight_decay: 0,
-  image_size: 128,
+  image_size: 768,
   lora: { rank: 8, alpha: 32, dropout: 0.1, target_modules: ['q_proj', 'v_proj'] },
 };
 
@@ -40,7 +43,8 @@ if (!python.ok) throw new Error(python.error.message);
 const model = await ensureStandInModel(python.value);
 if (!model.ok) throw new Error(model.error.message);
 const fixture = await makeWorkerFixture();
-// 48 QA rows (the fixture's 12, four times over): 12 optimizer steps per epoch at batch 4.
+// 48 QA rows (the fixture's 12, four times over): 12 optimizer steps per epoch at batch 4;
+// images at 768 px: 2 x 2 tiles plus the global image, 80 image tokens each.
 const rows = (await import('node:fs/promises').then((fs) => fs.readFile(fixture.trainFile, 'utf8')))
   .trim()
   .split('\n');

@@ -42,7 +42,7 @@ async function examples(
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision,
       caption_instruction: 'Describe this clinical image.',
-      train: { loss_on: lossOn, image_size: 64 },
+      train: { loss_on: lossOn, image_size: 384 },
     },
     { python, logFile: join(fixture.dir, 'examples.log') },
   );

@@ -27,7 +27,7 @@ async function train(name: string, seed: number): Promise<{ losses: number[]; ad
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision: 'qa_caption',
       seed,
-      train: { batch_size: 2, grad_accum: 2, learning_rate: 0.01, image_size: 64, max_steps: 4 },
+      train: { batch_size: 2, grad_accum: 2, learning_rate: 0.01, image_size: 384, max_steps: 4 },
     },
     {
       python,

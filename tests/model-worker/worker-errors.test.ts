@@ -22,7 +22,7 @@ function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
     models_dir: models,
     model: { base: 'tiny-smolvlm' },
     data: { train: fixture.trainFile, image_root: fixture.imageRoot },
-    train: { epochs: 1, image_size: 64 },
+    train: { epochs: 1, image_size: 384 },
     ...overrides,
   };
 }
@@ -93,7 +93,7 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
 
   it('an abort stops training with SIGTERM: cancelled, no adapter written', async () => {
     const controller = new AbortController();
-    const job = trainJob('cancelled', { train: { epochs: 50, image_size: 64 } });
+    const job = trainJob('cancelled', { train: { epochs: 50, image_size: 384 } });
     const result = await runWorker(job, {
       python,
       logFile: join(fixture.dir, 'cancelled.log'),

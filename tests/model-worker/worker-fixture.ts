@@ -79,6 +79,9 @@ export async function makeWorkerFixture(): Promise<WorkerFixture> {
 
 /** The venv interpreter and the stand-in model, created on first use (minutes), reused after. */
 export async function workerReady(): Promise<{ python: string; modelsDir: string }> {
+  // Test files run two at a time on a 2-core machine: one torch thread per worker avoids the
+  // OpenMP spin-wait stalls that make oversubscribed runs many times slower.
+  process.env.OMP_NUM_THREADS ??= '1';
   const python = await ensureWorkerEnv();
   if (!python.ok) throw new Error(python.error.message);
   const model = await ensureStandInModel(python.value);

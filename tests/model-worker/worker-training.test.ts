@@ -72,7 +72,7 @@ const trainParams: TrainParams = {
     warmup_ratio: 0,
     weight_decay: 0,
     max_seq_length: 512,
-    image_size: 64,
+    image_size: 384,
     gradient_checkpointing: false,
     loss_on: 'assistant',
     device: 'auto',

@@ -43,7 +43,8 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         load_image(path)
 
     placement = choose_placement(settings["device"], settings["precision"])
-    processor = load_processor(model_path, settings["image_size"])
+    image_size = settings["image_size"] or trained_image_size(adapter)
+    processor = load_processor(model_path, image_size)
     processor.tokenizer.padding_side = "left"  # generation continues every row from its last token
 
     import torch
@@ -78,6 +79,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         model=job["model"]["base"],
         model_path=model_path,
         adapter=adapter,
+        image_size=image_size,
         items=len(items),
     )
     size = settings["batch_size"]
@@ -118,6 +120,19 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "precision": placement.precision,
     }
     return {"outputs": {"predictions": "predictions.jsonl", "job": "job.json"}, "summary": summary}
+
+
+def trained_image_size(adapter: str | None) -> int | None:
+    """The image size the adapter was trained with (its train job sits beside it), so that a
+    tuned model sees test images as it saw training images unless the job says otherwise."""
+    if adapter is None:
+        return None
+    try:
+        job = json.loads((Path(adapter).parent / "job.json").read_text())
+        size = job["train"]["image_size"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return size if isinstance(size, int) and size > 0 else None
 
 
 def item_id(record: dict[str, Any], index: int) -> str:

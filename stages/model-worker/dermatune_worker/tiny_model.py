@@ -43,16 +43,17 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
 )
 
-# Vision: 64 px tiles of 8 px patches -> 64 patches -> pixel shuffle by 2 -> 16 tokens per tile.
+# Vision: SmolVLM's 384 px tiles (so `train.image_size` means the same for both), cut into 32 px
+# patches (12 x 12) -> pixel shuffle by 3, as in SmolVLM -> 16 image tokens per tile.
 VISION = dict(
     hidden_size=32,
     intermediate_size=64,
     num_hidden_layers=2,
     num_attention_heads=2,
-    image_size=64,
-    patch_size=8,
+    image_size=384,
+    patch_size=32,
 )
-SCALE_FACTOR = 2
+SCALE_FACTOR = 3
 IMAGE_SEQ_LEN = (VISION["image_size"] // VISION["patch_size"]) ** 2 // SCALE_FACTOR**2
 TEXT = dict(
     hidden_size=64,
@@ -146,6 +147,7 @@ def _write_model(out: Path) -> None:
 
     tokenizer = _train_tokenizer()
     image_processor = Idefics3ImageProcessorPil(
+        # Up to 2 x 2 tiles plus the global image by default (SmolVLM: up to 4 x 4).
         size={"longest_edge": 2 * VISION["image_size"]},
         max_image_size={"longest_edge": VISION["image_size"]},
         do_image_splitting=True,
