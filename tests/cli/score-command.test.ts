@@ -1,0 +1,78 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { commands } from '../../runner/cli/commands.ts';
+import { runCli } from '../../runner/cli/main.ts';
+import { studyCommands } from '../../stages/commands.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
+
+async function cli(argv: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    argv,
+    {
+      pipeline: studyPipeline,
+      version: 'test',
+      io: {
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        env: {},
+        cwd,
+        isTTY: false,
+      },
+    },
+    [...commands, ...studyCommands],
+  );
+  return { code, stdout, stderr };
+}
+
+describe('dermatune score', () => {
+  it('scores a predictions file with the real encoders and prints JSON on request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dermatune-score-'));
+    await writeFile(
+      join(dir, 'p.jsonl'),
+      [
+        {
+          prediction: 'this looks like impetigo',
+          reference: 'this looks like impetigo',
+          options: ['impetigo', 'psoriasis', 'eczema', 'tinea'],
+          answer_index: 0,
+        },
+        {
+          prediction: 'cellulitis of the lower leg',
+          reference: 'cellulitis',
+          options: ['gout', 'cellulitis', 'deep vein thrombosis', 'eczema'],
+          answer_index: 1,
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    );
+    const result = await cli(['score', 'p.jsonl', '--json'], dir);
+    expect(result.code).toBe(0);
+    const { metrics } = JSON.parse(result.stdout) as { metrics: Record<string, number> };
+    expect(metrics.count).toBe(2);
+    // Line 1 is an exact match (F = 1); line 2 has P = 1/5, R = 1/1, so F = 1/3.
+    expect(metrics.rouge1).toBeCloseTo((1 + 1 / 3) / 2, 12);
+    expect(metrics.accuracy).toBe(1);
+    expect(metrics.bertscore_f1).toBeGreaterThan(0.5);
+    expect(metrics.bertscore_f1).toBeLessThan(1);
+  }, 1_200_000);
+
+  it('names the bad line of a malformed file and exits 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dermatune-score-'));
+    await writeFile(
+      join(dir, 'bad.jsonl'),
+      '{"prediction": "a", "reference": "b"}\n{"prediction": 3}\n',
+    );
+    const result = await cli(['score', 'bad.jsonl'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('bad.jsonl:2: `prediction` must be a string');
+  });
+});
