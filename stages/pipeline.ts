@@ -1,5 +1,6 @@
 import type { Pipeline, PipelineStage } from '../runner/pipeline.ts';
 import { annotateKind } from './annotate/kind.ts';
+import { annotateKeywordsKind } from './annotate-keywords/kind.ts';
 import { cleanQaKind } from './clean-qa/kind.ts';
 import { curateKind } from './curate/kind.ts';
 import { distractorsKind } from './distractors/kind.ts';
@@ -21,6 +22,7 @@ export const studyPipeline: Pipeline = {
   kinds: [
     curateKind,
     annotateKind,
+    annotateKeywordsKind,
     selectKind,
     generateQaKind,
     cleanQaKind,
@@ -34,9 +36,14 @@ export const studyPipeline: Pipeline = {
   baseSchema: specBaseSchema,
   stagesFor(spec) {
     const tuned = (spec.train as { method?: string } | undefined)?.method !== 'none';
+    const labeller = (spec.data as { labeller?: string } | undefined)?.labeller;
     const stages: PipelineStage[] = [
       { id: 'curate', kind: 'curate', inputs: {} },
-      { id: 'annotate', kind: 'annotate', inputs: { records: 'curate' } },
+      {
+        id: 'annotate',
+        kind: labeller === 'keywords' ? 'annotate-keywords' : 'annotate',
+        inputs: { records: 'curate' },
+      },
       { id: 'select', kind: 'select', inputs: { records: 'curate', annotations: 'annotate' } },
       { id: 'generate-qa', kind: 'generate-qa', inputs: { images: 'select' } },
       { id: 'clean-qa', kind: 'clean-qa', inputs: { qa: 'generate-qa' } },

@@ -45,6 +45,20 @@ export const llmSchema = {
       description:
         'Send the image with the metadata. Off: the paper labels and questions from metadata only.',
     },
+    threads: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 256,
+      default: 1,
+      description:
+        'CPU threads for the local provider (1 is fastest on a small shared machine; raise it on a big one).',
+    },
+    request_timeout_s: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description:
+        'Give up on one call after this long and retry (default 120 s remote, 600 s local).',
+    },
     max_attempts: {
       type: 'integer',
       minimum: 1,
@@ -95,4 +109,11 @@ export const supervisionSchema = {
   default: 'qa',
   description:
     'What the model is fine-tuned on: qa (image + question -> answer), caption (image + instruction -> caption), qa_caption (both kinds of examples).',
+} as const;
+
+export const labellerSchema = {
+  enum: ['llm', 'keywords'],
+  default: 'llm',
+  description:
+    'Who labels the figures: llm (the paper: the LLM reads the metadata) or keywords (an offline stand-in that matches condition terms in the caption and mentions, for when no capable LLM is at hand).',
 } as const;
