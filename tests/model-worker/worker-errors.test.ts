@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runWorker, toStageFailure } from '../../stages/model-worker/worker-client.ts';
+import {
+  runWorker,
+  streamWorker,
+  toStageFailure,
+} from '../../stages/model-worker/worker-client.ts';
 import type { TrainJob, WorkerEvent } from '../../stages/model-worker/worker-job.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 
@@ -93,7 +97,11 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
 
   it('an abort stops training with SIGTERM: cancelled, no adapter written', async () => {
     const controller = new AbortController();
-    const job = trainJob('cancelled', { train: { epochs: 50, image_size: 384 } });
+    // Caption supervision here, so a caption example goes through a real optimizer step too.
+    const job = trainJob('cancelled', {
+      supervision: 'caption',
+      train: { epochs: 50, image_size: 384 },
+    });
     const result = await runWorker(job, {
       python,
       logFile: join(fixture.dir, 'cancelled.log'),
@@ -107,10 +115,14 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
   });
 
   it('doctor reports Python, torch, CUDA and the local stand-in model', async () => {
-    const result = await runWorker(
+    const { events, result: pending } = streamWorker(
       { type: 'doctor', models_dir: models },
       { python, logFile: join(fixture.dir, 'doctor.log') },
     );
+    const seen: string[] = [];
+    for await (const event of events) seen.push(event.event);
+    const result = await pending;
+    expect(seen).toEqual(['done']);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const report = result.value.summary as {

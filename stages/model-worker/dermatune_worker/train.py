@@ -92,6 +92,8 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     tokens_seen = 0
     started = time.perf_counter()
     cpu_started = time.process_time()
+    # Time spent telling the runner (events, trainer log): the worker's own overhead, measured.
+    protocol_seconds = 0.0
     try:
         for epoch in range(math.ceil(settings["epochs"])):
             order = torch.randperm(len(encoded), generator=order_rng).tolist()
@@ -135,9 +137,11 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                     "tokens": step_tokens,
                     "tokens_per_second": step_tokens / elapsed if elapsed > 0 else 0.0,
                 }
+                reporting_started = time.perf_counter()
                 events.emit("metric", **metric)
                 log.write(json.dumps(metric) + "\n")
                 log.flush()
+                protocol_seconds += time.perf_counter() - reporting_started
                 if not math.isfinite(loss_sum):
                     events.warning(f"loss is not finite at step {step}", "loss-not-finite")
     finally:
@@ -157,6 +161,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "tokens": tokens_seen,
         "tokens_per_second": tokens_seen / train_seconds if train_seconds > 0 else 0.0,
         "train_cpu_seconds": train_cpu_seconds,
+        "protocol_seconds": protocol_seconds,
         "device": placement.device,
         "precision": placement.precision,
     }
