@@ -1,5 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import { sha256Hex } from '../../runner/canonical-json.ts';
+import { stringBudget } from '../llm/answer-budget.ts';
 import type { LlmRequest } from '../llm/llm-call.ts';
 
 /**
@@ -14,13 +15,13 @@ const SYSTEM = [
   'Reply with JSON: {"distractors": ["...", ...]}.',
 ].join('\n');
 
-export function distractorSchema(count: number) {
+export function distractorSchema(count: number, maxChars = 1500) {
   return {
     type: 'object',
     properties: {
       distractors: {
         type: 'array',
-        items: { type: 'string', minLength: 1, maxLength: 1500 },
+        items: { type: 'string', minLength: 1, maxLength: maxChars },
         minItems: count,
         maxItems: count,
       },
@@ -40,6 +41,7 @@ export function distractorRequest(
   answer: string,
   count: number,
   rejected: readonly string[],
+  maxOutputTokens = 512,
 ): LlmRequest {
   const lines = [
     `Question: ${question}`,
@@ -53,7 +55,11 @@ export function distractorRequest(
     );
     for (const option of rejected) lines.push(`- ${option}`);
   }
-  return { system: SYSTEM, prompt: lines.join('\n'), schema: distractorSchema(count) };
+  return {
+    system: SYSTEM,
+    prompt: lines.join('\n'),
+    schema: distractorSchema(count, stringBudget(maxOutputTokens, count, 1500, 8)),
+  };
 }
 
 /**

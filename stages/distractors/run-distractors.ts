@@ -76,7 +76,13 @@ export async function runDistractors(
       async (row): Promise<ItemOutcome<DistractorRow>> => {
         const questionId = row.question_id ?? row.question;
         const item = `${row.key}#${questionId}`;
-        const written = await writeDistractors(client, row, count, ctx.signal);
+        const written = await writeDistractors(
+          client,
+          row,
+          count,
+          ctx.signal,
+          settings.max_output_tokens,
+        );
         rejectedTotal += written.rejected;
         if (!written.ok) {
           return {
@@ -164,13 +170,14 @@ async function writeDistractors(
   row: TestQa,
   count: number,
   signal: AbortSignal,
+  maxOutputTokens: number,
 ): Promise<Written> {
   const kept: string[] = [];
   const rejected: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS && kept.length < count; round++) {
     const missing = count - kept.length;
     const answer = await client.generateStructured(
-      distractorRequest(row.question, row.answer, missing, [...kept, ...rejected]),
+      distractorRequest(row.question, row.answer, missing, [...kept, ...rejected], maxOutputTokens),
       signal,
     );
     if (!answer.ok) {

@@ -1,4 +1,5 @@
 import { sha256Hex } from '../../runner/canonical-json.ts';
+import { stringBudget } from '../llm/answer-budget.ts';
 import { describeFigure, type FigureMetadata } from '../llm/figure-description.ts';
 import type { LlmRequest } from '../llm/llm-call.ts';
 import type { BankQuestion } from './question-bank.ts';
@@ -24,22 +25,30 @@ const KIND_GUIDANCE: Record<BankQuestion['kind'], string> = {
   grounded: "Base the answer on the specific details in this photograph's description.",
 };
 
-export const QA_ANSWER_SCHEMA = {
-  type: 'object',
-  // At least a short sentence; at most about five (a tiny local model otherwise rambles on).
-  properties: { answer: { type: 'string', minLength: 20, maxLength: 1000 } },
-  required: ['answer'],
-  additionalProperties: false,
-} as const;
+/** At least a short sentence; at most what fits the token budget (and never past ~5 sentences). */
+export function qaAnswerSchema(maxChars: number) {
+  return {
+    type: 'object',
+    properties: { answer: { type: 'string', minLength: 20, maxLength: maxChars } },
+    required: ['answer'],
+    additionalProperties: false,
+  } as const;
+}
+
+export const QA_ANSWER_SCHEMA = qaAnswerSchema(1000);
 
 export const QA_PROMPT_DIGEST = sha256Hex(
   `${SYSTEM}\n${JSON.stringify(KIND_GUIDANCE)}\n${JSON.stringify(QA_ANSWER_SCHEMA)}`,
 );
 
-export function qaRequest(figure: FigureMetadata, question: BankQuestion): LlmRequest {
+export function qaRequest(
+  figure: FigureMetadata,
+  question: BankQuestion,
+  maxOutputTokens = 512,
+): LlmRequest {
   return {
     system: SYSTEM,
     prompt: `Description of the photograph:\n${describeFigure(figure)}\n\n${KIND_GUIDANCE[question.kind]}\n\nQuestion: ${question.text}`,
-    schema: QA_ANSWER_SCHEMA,
+    schema: qaAnswerSchema(stringBudget(maxOutputTokens, 1, 1000)),
   };
 }

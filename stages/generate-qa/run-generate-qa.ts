@@ -88,7 +88,7 @@ export async function runGenerateQa(
       items,
       async ({ record, question }): Promise<ItemOutcome<QaRow>> => {
         const item = `${record.key}#${question.id}`;
-        const request = qaRequest(record, question);
+        const request = qaRequest(record, question, settings.max_output_tokens);
         if (settings.send_images) {
           const image = await loadImage(input.dir, record.image);
           if (!image) {
