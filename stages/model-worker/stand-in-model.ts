@@ -8,15 +8,15 @@ import { fail, ok, type Result } from '../../runner/result.ts';
 import { WORKER_DIR } from './worker-client.ts';
 
 /**
- * The local stand-in for SmolVLM (`tiny-smolvlm`): a tiny random-weight Idefics3 model built
+ * The local stand-in for SmolVLM (`tiny-smolvlm-standin`): a tiny random-weight Idefics3 model built
  * offline by `dermatune_worker/tiny_model.py`. Built once per builder version: the folder's
  * `stand-in.json` records the digest of the builder file, and a match skips the build without
  * starting Python.
  */
-export const STAND_IN_NAME = 'tiny-smolvlm';
+export const STAND_IN_NAME = 'tiny-smolvlm-standin';
 const BUILDER = join(WORKER_DIR, 'dermatune_worker', 'tiny_model.py');
 
-/** Where bare model names resolve (`model.base: tiny-smolvlm`); ignored by git. */
+/** Where bare model names resolve (`model.base: tiny-smolvlm-standin`); ignored by git. */
 export function modelsDir(): string {
   return process.env.DERMATUNE_MODELS ?? join(projectRoot(), '.dermatune', 'models');
 }

@@ -54,7 +54,7 @@ export interface ModelRef {
 }
 
 interface JobCommon {
-  /** Where bare model names (the stand-in `tiny-smolvlm`) are looked up. */
+  /** Where bare model names (the stand-in `tiny-smolvlm-standin`) are looked up. */
   models_dir?: string | null;
   /** Whether a hub id missing from the local cache may be downloaded. */
   allow_download?: boolean;

@@ -38,7 +38,7 @@ async function examples(
       type: 'examples',
       output_dir: out,
       models_dir: models,
-      model: { base: 'tiny-smolvlm' },
+      model: { base: 'tiny-smolvlm-standin' },
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision,
       caption_instruction: 'Describe this clinical image.',

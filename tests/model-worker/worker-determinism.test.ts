@@ -23,7 +23,7 @@ async function train(name: string, seed: number): Promise<{ losses: number[]; ad
       type: 'train',
       output_dir: out,
       models_dir: models,
-      model: { base: 'tiny-smolvlm' },
+      model: { base: 'tiny-smolvlm-standin' },
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision: 'qa_caption',
       seed,

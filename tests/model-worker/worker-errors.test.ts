@@ -24,7 +24,7 @@ function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
     type: 'train',
     output_dir: join(fixture.dir, name),
     models_dir: models,
-    model: { base: 'tiny-smolvlm' },
+    model: { base: 'tiny-smolvlm-standin' },
     data: { train: fixture.trainFile, image_root: fixture.imageRoot },
     train: { epochs: 1, image_size: 384 },
     ...overrides,
@@ -136,7 +136,7 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
     expect(report.packages.peft).toBe('0.21.2');
     expect(typeof report.cuda.available).toBe('boolean');
     expect(report.models).toContainEqual(
-      expect.objectContaining({ name: 'tiny-smolvlm', stand_in_for: 'HuggingFaceTB/SmolVLM-Base' }),
+      expect.objectContaining({ name: 'tiny-smolvlm-standin', stand_in_for: 'HuggingFaceTB/SmolVLM-Base' }),
     );
   });
 });

@@ -59,7 +59,7 @@ async function context<P>(
 
 const trainParams: TrainParams = {
   seed: 7,
-  model: { base: 'tiny-smolvlm', revision: '' },
+  model: { base: 'tiny-smolvlm-standin', revision: '' },
   data: { supervision: 'qa' },
   train: {
     method: 'lora',
@@ -81,7 +81,7 @@ const trainParams: TrainParams = {
 };
 
 const generateParams: GenerateParams = {
-  model: { base: 'tiny-smolvlm', revision: '' },
+  model: { base: 'tiny-smolvlm-standin', revision: '' },
   generate: {
     max_new_tokens: 8,
     batch_size: 3,

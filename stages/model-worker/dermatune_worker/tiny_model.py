@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-STAND_IN_NAME = "tiny-smolvlm"
+STAND_IN_NAME = "tiny-smolvlm-standin"
 MARKER = "stand-in.json"
 SEED = 20260604
 
@@ -185,7 +185,7 @@ def _write_model(out: Path) -> None:
     processor.save_pretrained(out)
     n_params = sum(p.numel() for p in model.parameters())
     (out / "README.md").write_text(
-        "# tiny-smolvlm (local stand-in, NOT SmolVLM)\n\n"
+        "# tiny-smolvlm-standin (local stand-in, NOT SmolVLM)\n\n"
         "A randomly initialised model of SmolVLM's architecture (Idefics3ForConditionalGeneration:\n"
         "SigLIP-like vision tower, pixel-shuffle connector, Llama text model) with SmolVLM's processor\n"
         "type and chat-template shape, built offline by dermatune's model worker so that training and\n"
