@@ -26,7 +26,8 @@ let models: string;
 beforeAll(async () => {
   ({ python, modelsDir: models } = await workerReady());
   fixture = await makeWorkerFixture();
-});
+  // A fresh clone creates the venv (torch, transformers, peft) here, possibly behind another installer.
+}, 600_000);
 
 async function examples(
   supervision: Supervision,

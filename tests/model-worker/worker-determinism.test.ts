@@ -12,7 +12,8 @@ let models: string;
 beforeAll(async () => {
   ({ python, modelsDir: models } = await workerReady());
   fixture = await makeWorkerFixture();
-});
+  // A fresh clone creates the venv (torch, transformers, peft) here, possibly behind another installer.
+}, 600_000);
 
 /** Trains 4 optimizer steps (with LoRA dropout active) and returns the losses and adapter bytes. */
 async function train(name: string, seed: number): Promise<{ losses: number[]; adapter: Buffer }> {

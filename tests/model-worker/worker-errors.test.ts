@@ -17,7 +17,8 @@ let models: string;
 beforeAll(async () => {
   ({ python, modelsDir: models } = await workerReady());
   fixture = await makeWorkerFixture();
-});
+  // A fresh clone creates the venv (torch, transformers, peft) here, possibly behind another installer.
+}, 600_000);
 
 function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
   return {
@@ -136,7 +137,10 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
     expect(report.packages.peft).toBe('0.21.2');
     expect(typeof report.cuda.available).toBe('boolean');
     expect(report.models).toContainEqual(
-      expect.objectContaining({ name: 'tiny-smolvlm-standin', stand_in_for: 'HuggingFaceTB/SmolVLM-Base' }),
+      expect.objectContaining({
+        name: 'tiny-smolvlm-standin',
+        stand_in_for: 'HuggingFaceTB/SmolVLM-Base',
+      }),
     );
   });
 });

@@ -23,7 +23,8 @@ let fixture: WorkerFixture;
 beforeAll(async () => {
   await workerReady();
   fixture = await makeWorkerFixture();
-});
+  // A fresh clone creates the venv (torch, transformers, peft) here, possibly behind another installer.
+}, 600_000);
 
 /** Stage memo: unused by these stages, required by the context. */
 const noMemo: ItemMemo = {
