@@ -7,6 +7,7 @@ export interface GenerateParams {
   model: { base: string; revision: string };
   generate: {
     max_new_tokens: number;
+    image_size: number;
     batch_size: number;
     repetition_penalty: number;
     do_sample: boolean;
@@ -42,6 +43,13 @@ export const generateKind = defineStageKind<GenerateParams>({
         default: {},
         properties: {
           max_new_tokens: { type: 'integer', minimum: 1, maximum: 4096, default: 256 },
+          image_size: {
+            type: 'integer',
+            minimum: 16,
+            default: 384,
+            description:
+              'Longest image edge fed to the vision encoder; keep it equal to train.image_size so tuned and untuned variants see the same pixels.',
+          },
           batch_size: { type: 'integer', minimum: 1, default: 8 },
           repetition_penalty: {
             type: 'number',
