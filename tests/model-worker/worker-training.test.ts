@@ -85,6 +85,7 @@ const generateParams: GenerateParams = {
   model: { base: 'tiny-smolvlm-standin', revision: '' },
   generate: {
     max_new_tokens: 8,
+    image_size: 384,
     batch_size: 3,
     repetition_penalty: 1,
     do_sample: false,
