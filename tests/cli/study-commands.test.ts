@@ -76,3 +76,22 @@ describe('dermatune score', () => {
     expect(result.stderr).toContain('bad.jsonl:2: `prediction` must be a string');
   });
 });
+
+describe('dermatune doctor', () => {
+  it('reports the Python worker stack and the stand-in model the demo uses', async () => {
+    const result = await cli(['doctor', '--json'], process.cwd());
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      node: string;
+      worker: {
+        packages: Record<string, string | null>;
+        cuda: { available: boolean };
+        models: { name: string }[];
+      };
+    };
+    expect(report.node).toMatch(/^v(2[2-9]|[3-9]\d)\./);
+    expect(report.worker.packages.torch).toMatch(/^2\.13\.0/);
+    expect(report.worker.packages.peft).toBe('0.21.2');
+    expect(typeof report.worker.cuda.available).toBe('boolean');
+  }, 600_000);
+});

@@ -1,0 +1,58 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Command, EXIT_OK, EXIT_STAGE_FAILED } from '../../runner/cli/cli-context.ts';
+import { projectRoot } from '../../runner/project-root.ts';
+import { workerDoctor } from './worker-doctor.ts';
+
+/**
+ * `dermatune doctor`: what this machine can run. Node, the Python worker's stack (torch, CUDA,
+ * bf16), and the models available offline, so a researcher knows before a sweep whether the
+ * paper's models or only the stand-ins are at hand.
+ */
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary:
+    'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',
+  usage: 'dermatune doctor [--json]',
+  options: { json: { type: 'boolean', description: 'print the report as JSON' } },
+  positionals: [],
+  async run(args, ctx) {
+    const log = join(await mkdtemp(join(tmpdir(), 'dermatune-doctor-')), 'doctor.log');
+    const worker = await workerDoctor(log);
+    const modelsRoot = join(projectRoot(), '.dermatune', 'models');
+    const local = await readdir(modelsRoot).catch(() => [] as string[]);
+    const report = {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      models_dir: modelsRoot,
+      local_models: local.sort(),
+      worker: worker.ok ? worker.value : { error: worker.error },
+    };
+    if (args.values.json) {
+      ctx.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      return worker.ok ? EXIT_OK : EXIT_STAGE_FAILED;
+    }
+    const lines = [`node      ${report.node} (${report.platform})`];
+    if (worker.ok) {
+      const w = worker.value;
+      lines.push(`python    ${w.python.version} (${w.python.executable})`);
+      for (const [name, version] of Object.entries(w.packages))
+        lines.push(`  ${name.padEnd(14)}${version ?? 'missing'}`);
+      lines.push(
+        `cuda      ${w.cuda.available ? `${w.cuda.version} on ${w.cuda.devices.join(', ')}; bf16 ${w.cuda.bf16 ? 'yes' : 'no'}` : 'not available: training and generation run on the CPU'}`,
+        `threads   ${w.cpu_threads}`,
+        'models the worker can load offline:',
+        ...w.models.map(
+          (m) =>
+            `  ${m.name}${m.stand_in_for ? ` (a stand-in for ${m.stand_in_for})` : ''}  ${m.path}`,
+        ),
+      );
+    } else {
+      lines.push(`python worker: ${worker.error.message} (log: ${log})`);
+    }
+    lines.push(`files in ${modelsRoot}: ${report.local_models.join(', ') || 'none yet'}`);
+    ctx.io.stdout(`${lines.join('\n')}\n`);
+    return worker.ok ? EXIT_OK : EXIT_STAGE_FAILED;
+  },
+};
