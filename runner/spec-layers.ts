@@ -21,6 +21,7 @@ export interface LayeredSpec {
 }
 
 const EXTENDS_KEY = 'extends';
+const SWEEP_KEY = 'sweep';
 
 /** Loads a spec file and every file it extends, depth first, refusing cycles and missing files. */
 export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, Diagnostic[]>> {
@@ -77,7 +78,10 @@ export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, 
   }
 }
 
-/** Deep-merges the layers: mappings merge key by key, everything else is replaced. */
+/**
+ * Deep-merges the layers: mappings merge key by key, everything else is replaced, and a
+ * layer's `sweep` replaces the sweep of the specs it extends as a whole.
+ */
 export function mergeLayers(layers: readonly SpecLayer[]): Record<string, unknown> {
   let merged: Record<string, unknown> = {};
   for (const layer of layers) {
@@ -86,7 +90,10 @@ export function mergeLayers(layers: readonly SpecLayer[]): Record<string, unknow
         string,
         unknown
       >;
-      merged = deepMerge(merged, rest) as Record<string, unknown>;
+      // A spec's sweep replaces the one it extends: merged axes would silently multiply variants.
+      const { [SWEEP_KEY]: sweep, ...settings } = rest;
+      merged = deepMerge(merged, settings) as Record<string, unknown>;
+      if (sweep !== undefined) merged = { ...merged, [SWEEP_KEY]: sweep };
     } else {
       merged = setPath(merged, layer.path, layer.value);
     }

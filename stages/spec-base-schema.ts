@@ -27,7 +27,7 @@ export const specBaseSchema: JsonSchema = {
     sweep: {
       type: 'object',
       description:
-        'Dotted setting paths to lists of values; the variants are their cartesian product.',
+        'Dotted setting paths to lists of values; the variants are their cartesian product. A spec that sets sweep replaces the sweep of the specs it extends.',
       properties: {
         name: {
           type: 'string',
