@@ -18,5 +18,10 @@ const stale =
 
 if (stale) {
   console.error('dermatune: installing npm dependencies (first use)...');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install` rather than `npm ci`: npm 11 refuses `ci` on this lock file because vite's
+  // Windows-only optional dependency is (correctly) absent from it. The lock is still honoured.
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
