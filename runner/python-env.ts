@@ -112,13 +112,13 @@ function runLogged(
   args: string[],
   log: (line: string) => void,
 ): Promise<Result<void, string>> {
+  log(`$ ${[command, ...args].join(' ')}`);
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
+    // pip's own chatter stays out of the user's terminal; its tail explains a failure.
     const collect = (chunk: Buffer) => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.trim()) log(line);
+      tail = (tail + chunk.toString()).slice(-4000);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
