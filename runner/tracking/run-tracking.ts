@@ -26,7 +26,7 @@ export async function trackingForRun(
     target === 'off'
       ? 'not tracked (DERMATUNE_TRACKING=off)'
       : target === 'embedded'
-        ? 'MLflow in the store; browse with `dermatune ui`'
+        ? 'MLflow, in the store; browse them with `npm run ui` (http://127.0.0.1:5000)'
         : target.url;
   return {
     observer: tracking.value.observer,
