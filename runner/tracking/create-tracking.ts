@@ -35,6 +35,11 @@ export interface TrackingOptions {
 
 export interface Tracking {
   observer: RunObserver;
+  /** Attaches files (the sweep's report) to a tracked sweep's parent run; false if none. */
+  logSweepFiles(
+    sweepId: string,
+    files: readonly { file: string; artifactPath: string }[],
+  ): Promise<boolean>;
   target: 'off' | 'embedded' | { url: string };
   /**
    * The server's URL once it answers (the embedded one starts in the background), or undefined
@@ -60,6 +65,7 @@ export async function createTracking(
   if (env.DERMATUNE_TRACKING === 'off') {
     return ok({
       observer: {},
+      logSweepFiles: async () => false,
       target: 'off',
       serverUrl: async () => undefined,
       close: async () => ({ acknowledged: 0, pending: 0 }),
@@ -127,6 +133,7 @@ export async function createTracking(
   });
   return ok({
     observer,
+    logSweepFiles: (sweepId, files) => observer.logSweepFiles(sweepId, files),
     target: target.value.kind === 'remote' ? { url: target.value.url } : 'embedded',
     serverUrl: async () => (await connect())?.url,
     close: async () => {

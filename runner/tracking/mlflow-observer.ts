@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical-json.ts';
 import type {
   NodeInfo,
@@ -195,6 +195,30 @@ export class MlflowObserver implements RunObserver {
       }
       this.#sweeps.clear();
     });
+  }
+
+  /**
+   * Attaches files to a sweep's parent run (the report `dermatune table` writes). Each file is
+   * copied into the blob folder first, so a later rewrite of the report cannot change what a
+   * replay uploads. Resolves false when no run of this sweep was ever tracked.
+   */
+  logSweepFiles(
+    sweepId: string,
+    files: readonly { file: string; artifactPath: string }[],
+  ): Promise<boolean> {
+    let logged = false;
+    return this.#queue(async () => {
+      const ref = this.#options.links.sweepRef(sweepId);
+      if (!ref) return;
+      await mkdir(this.#options.blobsDir, { recursive: true });
+      for (const { file, artifactPath } of files) {
+        const bytes = await readFile(file);
+        const blob = join(this.#options.blobsDir, `${sha256Hex(bytes)}${extname(file)}`);
+        if (!existsSync(blob)) await writeFile(blob, bytes);
+        await this.#options.record({ op: 'upload-artifact', ref, file: blob, artifactPath });
+      }
+      logged = true;
+    }).then(() => logged);
   }
 
   /** Writes buffered step metrics and waits for every queued hook; used before closing. */

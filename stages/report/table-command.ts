@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
+import { logReportToTracking } from './log-report.ts';
 import { collectSweepResults } from './sweep-results.ts';
 import { buildTable1 } from './table-1.ts';
 import { renderTable1Text } from './table-render.ts';
@@ -27,6 +28,10 @@ export const tableCommand: Command = {
       type: 'string',
       description: 'folder for the report files (default: <store>/reports/<spec name>)',
     },
+    'no-tracking': {
+      type: 'boolean',
+      description: 'do not attach the report to the sweep in MLflow',
+    },
     json: {
       type: 'boolean',
       description:
@@ -51,6 +56,16 @@ export const tableCommand: Command = {
       results.flatMap((r) => (r.sources ? [[r.variant, r.sources] as const] : [])),
     );
     const written = await writeSweepReport(table, { dir, sweepId: plan.sweepId, sources });
+    const tracked =
+      args.values['no-tracking'] === true
+        ? undefined
+        : await logReportToTracking({
+            storeDir: store.root,
+            sweepId: plan.sweepId,
+            reportDir: dir,
+            env: ctx.io.env,
+            log: (line) => ctx.io.stderr(`${line}\n`),
+          });
     if (args.values.json) {
       ctx.io.stdout(`${JSON.stringify({ table, report: written }, null, 2)}\n`);
       return EXIT_OK;
@@ -61,6 +76,11 @@ export const tableCommand: Command = {
       `\nWritten to ${dir}: table.md, table.csv, table.json, ${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
     );
     if (written.pngSkipped) ctx.io.stderr(`${written.pngSkipped}\n`);
+    if (tracked?.state === 'logged') {
+      ctx.io.stdout(
+        `Attached to the sweep's MLflow run (${tracked.files} files); open it with \`npm run ui\`.\n`,
+      );
+    }
     return EXIT_OK;
   },
 };
