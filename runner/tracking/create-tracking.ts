@@ -5,7 +5,7 @@ import type { RunObserver } from '../run-events.ts';
 import { JournalPump, type PumpReport } from './journal-pump.ts';
 import { replaySegments } from './journal-replay.ts';
 import { JournalSender, type SendCounters } from './journal-sender.ts';
-import { JournalSegmentWriter, pendingSegments } from './journal-store.ts';
+import { JournalSegmentWriter, journalledMetricSteps, pendingSegments } from './journal-store.ts';
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowObserver } from './mlflow-observer.ts';
 import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
@@ -129,6 +129,7 @@ export async function createTracking(
     },
     userId: currentUser(),
     log,
+    journalledSteps: (ref) => journalledMetricSteps(journalDir, ref),
     ...(options.metricFlushMs !== undefined ? { metricFlushMs: options.metricFlushMs } : {}),
   });
   return ok({

@@ -1,10 +1,14 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { JournalEntry } from './journal-entry.ts';
 import type { JournalSender } from './journal-sender.ts';
 import {
   appendAck,
   markDone,
   pendingSegments,
+  readJsonLines,
   readSegment,
+  segmentsDir,
   tryLockSegment,
 } from './journal-store.ts';
 
@@ -65,7 +69,11 @@ export async function replaySegments(
       }
       result.pendingEntries += pending.length - index;
       if (index < pending.length) continue;
-      const closed = await closeAbandonedRuns(segment.entries, sender);
+      const closed = await closeAbandonedRuns(
+        segment.entries,
+        sender,
+        await refsWrittenAfter(journalDir, path),
+      );
       if (closed.ok) await markDone(path);
       else {
         result.complete = false;
@@ -81,11 +89,13 @@ export async function replaySegments(
 /**
  * A segment whose runs were left RUNNING was written by a process that died before it could
  * close them (a hard kill, a second Ctrl-C, a crash): its runs are ended as KILLED, at the time
- * of the segment's last entry, so the UI does not show them running forever.
+ * of the segment's last entry, so the UI does not show them running forever. A run that a later
+ * session took up again (the sweep's parent, a resumed variant) is that session's to end.
  */
 async function closeAbandonedRuns(
   entries: JournalEntry[],
   sender: JournalSender,
+  takenUpLater: ReadonlySet<string>,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const open = new Set<string>();
   let lastAt = 0;
@@ -98,6 +108,7 @@ async function closeAbandonedRuns(
     }
   }
   for (const ref of open) {
+    if (takenUpLater.has(ref)) continue;
     const sent = await sender.send(
       { op: 'update-run', ref, status: 'KILLED', endTime: lastAt, seq: 0, at: lastAt },
       true,
@@ -105,4 +116,20 @@ async function closeAbandonedRuns(
     if (sent.outcome === 'unreachable') return { ok: false, error: sent.message };
   }
   return { ok: true };
+}
+
+/** Run refs that segments written after `segment` use (sent or not, finished or live). */
+async function refsWrittenAfter(journalDir: string, segment: string): Promise<Set<string>> {
+  const dir = segmentsDir(journalDir);
+  const names = (await readdir(dir)).filter(
+    (n) => n.endsWith('.jsonl') && !n.endsWith('.acks.jsonl'),
+  );
+  const refs = new Set<string>();
+  for (const name of names.sort()) {
+    if (name <= basename(segment)) continue;
+    for (const entry of readJsonLines<JournalEntry>(await readFile(join(dir, name), 'utf8'))) {
+      if ('ref' in entry && typeof entry.ref === 'string') refs.add(entry.ref);
+    }
+  }
+  return refs;
 }

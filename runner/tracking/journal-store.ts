@@ -143,3 +143,28 @@ export function readJsonLines<T>(text: string): T[] {
   }
   return out;
 }
+
+/**
+ * The (metric key, step) pairs already journalled for a run, across every segment: what a
+ * resumed run must not log again when the stage that produced them runs a second time.
+ */
+export async function journalledMetricSteps(
+  journalDir: string,
+  ref: string,
+): Promise<Map<string, Set<number>>> {
+  const steps = new Map<string, Set<number>>();
+  const dir = segmentsDir(journalDir);
+  if (!existsSync(dir)) return steps;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.jsonl') || name.endsWith('.acks.jsonl')) continue;
+    for (const entry of readJsonLines<JournalEntry>(await readFile(join(dir, name), 'utf8'))) {
+      if (entry.op !== 'log-batch' || entry.ref !== ref) continue;
+      for (const metric of entry.metrics) {
+        const seen = steps.get(metric.key) ?? new Set<number>();
+        seen.add(metric.step);
+        steps.set(metric.key, seen);
+      }
+    }
+  }
+  return steps;
+}

@@ -51,6 +51,8 @@ export interface MlflowObserverOptions {
   metricPrefixes?: Readonly<Record<string, string>>;
   /** Which output files of which node kinds are a variant's dataset inputs. */
   datasetFiles?: Readonly<Record<string, readonly DatasetFile[]>>;
+  /** Metric steps already journalled for a run, for resuming it without doubling them. */
+  journalledSteps?: (ref: string) => Promise<Map<string, Set<number>>>;
 }
 
 export interface DatasetFile {
@@ -91,6 +93,8 @@ interface VariantState {
   nextStep: Map<string, number>;
   startedAt?: number;
   closed: boolean;
+  /** Of a resumed run: the steps its earlier attempt logged, which are not logged again. */
+  loggedSteps?: Map<string, Set<number>>;
 }
 
 export class MlflowObserver implements RunObserver {
@@ -129,6 +133,8 @@ export class MlflowObserver implements RunObserver {
         const key = this.#metricKey(node.kind, report.name);
         const step = report.step ?? variant.nextStep.get(key) ?? 0;
         variant.nextStep.set(key, step + 1);
+        // A stage rerun after a crash repeats the steps its first attempt already logged.
+        if (variant.loggedSteps?.get(key)?.has(step)) continue;
         variant.pendingMetrics.push({ key, value: report.value, timestamp: at, step });
         if (variant.pendingMetrics.length >= 500) await this.#flush(variant);
       }
@@ -311,10 +317,23 @@ export class MlflowObserver implements RunObserver {
   /** Creates the variant's child run on the first sign that one of its nodes really runs. */
   async #ensureRun(sweep: SweepState, variant: VariantState, fromCache = false): Promise<void> {
     if (variant.ref) return;
-    const { record, secretValues } = this.#options;
+    const { record, secretValues, links } = this.#options;
     const parentRef = await this.#openSweep(sweep);
+    const attempt = links.attemptRef(variant.identity);
+    if (!fromCache && attempt && !links.variantRef(variant.identity)) {
+      // An earlier session started this variant and died (or was stopped): carry on in its run
+      // rather than leaving a KILLED twin beside the finished one.
+      variant.ref = attempt;
+      variant.loggedSteps = (await this.#options.journalledSteps?.(attempt)) ?? new Map();
+      await record({ op: 'update-run', ref: attempt, status: 'RUNNING' });
+      await this.#logOutcomesSoFar(sweep, variant);
+      return;
+    }
     const ref = crypto.randomUUID();
     variant.ref = ref;
+    if (!fromCache) {
+      await links.record({ type: 'attempt', identity: variant.identity, ref, open: true });
+    }
     const info = redactSecrets(variant.info, secretValues);
     const tags: MlflowTag[] = [
       ...sweep.tags,
@@ -347,7 +366,11 @@ export class MlflowObserver implements RunObserver {
     });
     const spec = await this.#writeBlob(`${JSON.stringify(info.spec, null, 2)}\n`, 'json');
     await record({ op: 'upload-artifact', ref, file: spec, artifactPath: 'spec/variant.json' });
-    // Nodes that finished from the cache before this run existed still belong in it.
+    await this.#logOutcomesSoFar(sweep, variant);
+  }
+
+  /** Nodes that finished (from the cache, or before this run existed) still belong in it. */
+  async #logOutcomesSoFar(sweep: SweepState, variant: VariantState): Promise<void> {
     for (const [nodeId, outcome] of variant.outcomes) {
       const node = sweep.nodes.get(nodeId);
       if (node) await this.#logOutcome(sweep, variant, node, outcome);
@@ -373,13 +396,16 @@ export class MlflowObserver implements RunObserver {
     if (outcome.state === 'done' || outcome.state === 'cached') {
       for (const [name, value] of Object.entries(outcome.summary.metrics ?? {})) {
         if (!Number.isFinite(value)) continue;
-        metrics.push({ key: this.#metricKey(node.kind, name), value, timestamp: now, step: 0 });
+        const key = this.#metricKey(node.kind, name);
+        if (variant.loggedSteps?.get(key)?.has(0)) continue;
+        metrics.push({ key, value, timestamp: now, step: 0 });
       }
     }
-    if (outcome.state !== 'skipped') {
+    const durationKey = `duration_s/${node.kind}`;
+    if (outcome.state !== 'skipped' && !variant.loggedSteps?.get(durationKey)?.has(0)) {
       // For a cached node this is the duration of the run that produced it (kept in the store).
       const seconds = outcome.durationMs / 1000;
-      metrics.push({ key: `duration_s/${node.kind}`, value: seconds, timestamp: now, step: 0 });
+      metrics.push({ key: durationKey, value: seconds, timestamp: now, step: 0 });
     }
     if (outcome.state === 'failed') {
       tags.push({
@@ -469,6 +495,16 @@ export class MlflowObserver implements RunObserver {
     if (!variant.ref || variant.closed) return;
     await this.#flush(variant);
     variant.closed = true;
+    if (status === 'FAILED') {
+      // A failure stays on record; the retry starts a run of its own beside it.
+      const closed = {
+        type: 'attempt',
+        identity: variant.identity,
+        ref: variant.ref,
+        open: false,
+      } as const;
+      await this.#options.links.record(closed);
+    }
     await this.#options.record({ op: 'update-run', ref: variant.ref, status, endTime: Date.now() });
   }
 

@@ -44,6 +44,11 @@ export class RunRefs {
 
 export type RunLink =
   | { type: 'sweep'; sweepId: string; ref: string }
+  /**
+   * A variant run that was started. A later session resumes it while it is open (the process
+   * died or was stopped); a run that failed is closed, and a retry gets a run of its own.
+   */
+  | { type: 'attempt'; identity: string; ref: string; open: boolean }
   | {
       type: 'variant';
       /** Hash of sweep id, variant name and the keys of every node the variant needs. */
@@ -61,6 +66,7 @@ export class RunLinks {
   readonly #path: string;
   readonly #sweeps = new Map<string, string>();
   readonly #variants = new Map<string, string>();
+  readonly #attempts = new Map<string, string>();
 
   private constructor(path: string) {
     this.#path = path;
@@ -84,6 +90,11 @@ export class RunLinks {
     return this.#variants.get(identity);
   }
 
+  /** The open (resumable) attempt of a variant, if any. */
+  attemptRef(identity: string): string | undefined {
+    return this.#attempts.get(identity);
+  }
+
   async record(link: RunLink): Promise<void> {
     this.#remember(link);
     await mkdir(dirname(this.#path), { recursive: true });
@@ -92,6 +103,9 @@ export class RunLinks {
 
   #remember(link: RunLink): void {
     if (link.type === 'sweep') this.#sweeps.set(link.sweepId, link.ref);
-    else this.#variants.set(link.identity, link.ref);
+    else if (link.type === 'attempt') {
+      if (link.open) this.#attempts.set(link.identity, link.ref);
+      else this.#attempts.delete(link.identity);
+    } else this.#variants.set(link.identity, link.ref);
   }
 }

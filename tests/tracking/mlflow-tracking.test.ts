@@ -503,5 +503,25 @@ describe('a run that dies hard', () => {
     const child4 = runs.find((r) => r.info.run_name === 'rank-4') as ReadRun;
     const loss = await metricHistory(server.url, child4.info.run_id, 'train/loss');
     expect(loss.map((m) => m.step)).toEqual([0, 1, 2, 3, 4]);
+
+    // The next run takes the killed variant up again: still one run per variant (not a KILLED
+    // twin beside a finished one), every training step logged once.
+    const fixture = await buildFixture(crashRoot, 'crash-study', [
+      { name: 'rank-4', rank: 4, steps: trainSteps(4) },
+    ]);
+    const resumed = await createTracking({ storeDir, env, server, metricFlushMs: 50 });
+    if (!resumed.ok) throw new Error(resumed.error.message);
+    await driveSweep(resumed.value.observer, fixture);
+    expect((await resumed.value.close()).pending).toBe(0);
+    const after = await experimentRuns(server.url, 'crash-study');
+    expect(after.map((r) => [r.info.run_name, r.info.status]).sort()).toEqual([
+      ['crash-study', 'FINISHED'],
+      ['rank-4', 'FINISHED'],
+    ]);
+    expect(after.find((r) => r.info.run_name === 'rank-4')?.info.run_id).toBe(child4.info.run_id);
+    const resumedLoss = await metricHistory(server.url, child4.info.run_id, 'train/loss');
+    expect(resumedLoss.map((m) => m.step)).toEqual(
+      Array.from({ length: trainSteps(4) }, (_, step) => step),
+    );
   });
 });
