@@ -23,5 +23,6 @@ export default async function setup(): Promise<void> {
   );
   if (!env.ok) throw new Error(`the Python environment could not be set up: ${env.error.message}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (Date.now() - started > 2000) process.stderr.write(`[setup] Python environment ready in ${seconds} s\n`);
+  if (Date.now() - started > 2000)
+    process.stderr.write(`[setup] Python environment ready in ${seconds} s\n`);
 }

@@ -2,34 +2,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../runner/cli/commands.ts';
-import { runCli } from '../../runner/cli/main.ts';
 import { studyCommands } from '../../stages/commands.ts';
 import { studyPipeline } from '../../stages/pipeline.ts';
+import { runCapturedCli } from '../cli-capture.ts';
 
-async function cli(argv: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      pipeline: studyPipeline,
-      version: 'test',
-      io: {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        env: {},
-        cwd,
-        isTTY: false,
-      },
-    },
-    [...commands, ...studyCommands],
-  );
-  return { code, stdout, stderr };
+function cli(argv: string[], cwd: string) {
+  return runCapturedCli(argv, { pipeline: studyPipeline, cwd, extraCommands: studyCommands });
 }
 
 describe('dermatune score', () => {

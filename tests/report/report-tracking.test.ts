@@ -2,13 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../../runner/cli/commands.ts';
-import { runCli } from '../../runner/cli/main.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
 import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
-import { tableCommand } from '../../stages/report/table-command.ts';
 import { experimentRuns, runArtifacts, tag } from '../tracking/mlflow-read.ts';
-import { reportTestPipeline } from './report-pipeline.ts';
 import { makeReportWorkspace } from './report-workspace.ts';
 
 let server: TrackingServer;
@@ -28,29 +24,8 @@ afterAll(async () => {
 describe('dermatune table and MLflow', () => {
   it("attaches the report to the sweep's parent run once, and not again while it is unchanged", async () => {
     const ws = await makeReportWorkspace();
-    const env = { DERMATUNE_STORE: ws.store, MLFLOW_TRACKING_URI: server.url };
-    const cli = async (argv: string[]) => {
-      let stdout = '';
-      const code = await runCli(
-        argv,
-        {
-          pipeline: reportTestPipeline,
-          version: 'test',
-          tracking: trackingForRun,
-          io: {
-            stdout: (t) => {
-              stdout += t;
-            },
-            stderr: () => {},
-            env,
-            cwd: ws.dir,
-            isTTY: false,
-          },
-        },
-        [...commands, tableCommand],
-      );
-      return { code, stdout };
-    };
+    const cli = (argv: string[]) =>
+      ws.cli(argv, { env: { MLFLOW_TRACKING_URI: server.url }, tracking: trackingForRun });
     expect((await cli(['run', ws.spec])).code).toBe(0);
     const first = await cli(['table', ws.spec]);
     expect(first.code).toBe(0);

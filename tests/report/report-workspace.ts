@@ -1,16 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commands } from '../../runner/cli/commands.ts';
-import { runCli } from '../../runner/cli/main.ts';
+import type { CliContext } from '../../runner/cli/cli-context.ts';
 import { tableCommand } from '../../stages/report/table-command.ts';
+import { type CapturedRun, runCapturedCli } from '../cli-capture.ts';
 import { REPORT_SPEC, reportTestPipeline } from './report-pipeline.ts';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** A temp folder with the report spec and a store, and the CLI (with `table`) run in-process. */
 export async function makeReportWorkspace() {
@@ -26,29 +20,17 @@ export async function makeReportWorkspace() {
     async cleanup() {
       await rm(dir, { recursive: true, force: true });
     },
-    async cli(argv: string[]): Promise<CliRun> {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(
-        argv,
-        {
-          pipeline: reportTestPipeline,
-          version: 'test',
-          io: {
-            stdout: (t) => {
-              stdout += t;
-            },
-            stderr: (t) => {
-              stderr += t;
-            },
-            env: { DERMATUNE_STORE: store },
-            cwd: dir,
-            isTTY: false,
-          },
-        },
-        [...commands, tableCommand],
-      );
-      return { code, stdout, stderr };
+    cli(
+      argv: string[],
+      options: { env?: Record<string, string>; tracking?: CliContext['tracking'] } = {},
+    ): Promise<CapturedRun> {
+      return runCapturedCli(argv, {
+        pipeline: reportTestPipeline,
+        cwd: dir,
+        env: { DERMATUNE_STORE: store, ...options.env },
+        extraCommands: [tableCommand],
+        ...(options.tracking ? { tracking: options.tracking } : {}),
+      });
     },
   };
 }

@@ -1,16 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commands } from '../../runner/cli/commands.ts';
-import { runCli } from '../../runner/cli/main.ts';
 import type { Pipeline } from '../../runner/pipeline.ts';
+import { type CapturedRun, runCapturedCli } from '../cli-capture.ts';
 import { testPipeline } from './test-pipeline.ts';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** A temp folder with a store, a calls file, and a way to run the CLI in-process. */
 export async function makeWorkspace() {
@@ -30,32 +23,15 @@ export async function makeWorkspace() {
     async resetCalls() {
       await writeFile(callsFile, '');
     },
-    async cli(argv: string[], pipeline: Pipeline = testPipeline): Promise<CliRun> {
-      let stdout = '';
-      let stderr = '';
+    async cli(argv: string[], pipeline: Pipeline = testPipeline): Promise<CapturedRun> {
       const previous = process.env.TEST_CALLS_FILE;
       process.env.TEST_CALLS_FILE = callsFile;
       try {
-        const code = await runCli(
-          argv,
-          {
-            pipeline,
-            version: 'test',
-            io: {
-              stdout: (t) => {
-                stdout += t;
-              },
-              stderr: (t) => {
-                stderr += t;
-              },
-              env: { DERMATUNE_STORE: join(dir, 'store') },
-              cwd: dir,
-              isTTY: false,
-            },
-          },
-          commands,
-        );
-        return { code, stdout, stderr };
+        return await runCapturedCli(argv, {
+          pipeline,
+          cwd: dir,
+          env: { DERMATUNE_STORE: join(dir, 'store') },
+        });
       } finally {
         process.env.TEST_CALLS_FILE = previous;
       }

@@ -1,34 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../runner/cli/commands.ts';
-import { runCli } from '../../runner/cli/main.ts';
 import { studyPipeline } from '../../stages/pipeline.ts';
 import { renderSpecSchema, SPEC_SCHEMA_PATH } from '../../stages/spec-schema-file.ts';
+import { runCapturedCli } from '../cli-capture.ts';
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      pipeline: studyPipeline,
-      version: 'test',
-      io: {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        env: { DERMATUNE_STORE: '/nonexistent-store-for-plan' },
-        cwd: process.cwd(),
-        isTTY: false,
-      },
-    },
-    commands,
-  );
-  return { code, stdout, stderr };
+function cli(argv: string[]) {
+  return runCapturedCli(argv, {
+    pipeline: studyPipeline,
+    cwd: process.cwd(),
+    env: { DERMATUNE_STORE: '/nonexistent-store-for-plan' },
+  });
 }
 
 describe('the study specs', () => {
