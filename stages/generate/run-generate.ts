@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
-import { workerEventReports } from '../model-worker/stage-reports.ts';
+import { runWorkerForStage } from '../model-worker/stage-reports.ts';
 import { modelsDir } from '../model-worker/stand-in-model.ts';
-import { runWorker, toStageFailure } from '../model-worker/worker-client.ts';
 import type { GenerateJob } from '../model-worker/worker-job.ts';
 import type { GenerateParams } from './kind.ts';
 
@@ -41,15 +40,8 @@ export async function runGenerate(
     data: { test: join(testSet.dir, 'test.jsonl'), image_root: images.dir },
     generate: ctx.params.generate,
   };
-  const result = await runWorker(job, {
-    python: ready.value.python,
-    logFile: ctx.logFile,
-    signal: ctx.signal,
-    onEvent: (event) => {
-      for (const report of workerEventReports(event)) ctx.report(report);
-    },
-  });
-  if (!result.ok) return fail(toStageFailure(result.error));
+  const result = await runWorkerForStage(ctx, job, ready.value.python);
+  if (!result.ok) return result;
   const summary = result.value.summary as { new_tokens_per_second?: number; seconds?: number };
   const metrics: Record<string, number> = {};
   if (typeof summary.new_tokens_per_second === 'number') {

@@ -1,5 +1,7 @@
-import type { StageReport } from '../../runner/stage-kind.ts';
-import type { WorkerEvent } from './worker-job.ts';
+import { fail, type Result } from '../../runner/result.ts';
+import type { StageContext, StageFailure, StageReport } from '../../runner/stage-kind.ts';
+import { runWorker, toStageFailure } from './worker-client.ts';
+import type { WorkerDone, WorkerEvent, WorkerJob } from './worker-job.ts';
 
 /**
  * What the runner's reporters and tracking see of a worker run: every optimizer step as
@@ -64,4 +66,21 @@ export function workerEventReports(event: WorkerEvent): StageReport[] {
     default:
       return [];
   }
+}
+
+/** Runs a worker job for a stage: its events become the stage's reports, its failure the stage's. */
+export async function runWorkerForStage<P>(
+  ctx: StageContext<P>,
+  job: WorkerJob,
+  python: string,
+): Promise<Result<WorkerDone, StageFailure>> {
+  const result = await runWorker(job, {
+    python,
+    logFile: ctx.logFile,
+    signal: ctx.signal,
+    onEvent: (event) => {
+      for (const report of workerEventReports(event)) ctx.report(report);
+    },
+  });
+  return result.ok ? result : fail(toStageFailure(result.error));
 }

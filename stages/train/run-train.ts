@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
-import { workerEventReports } from '../model-worker/stage-reports.ts';
+import { runWorkerForStage } from '../model-worker/stage-reports.ts';
 import { modelsDir } from '../model-worker/stand-in-model.ts';
-import { runWorker, toStageFailure } from '../model-worker/worker-client.ts';
 import type { TrainJob } from '../model-worker/worker-job.ts';
 import type { TrainParams } from './kind.ts';
 
@@ -46,15 +45,8 @@ export async function runTrain(
     supervision: ctx.params.data.supervision ?? 'qa',
     train: settings,
   };
-  const result = await runWorker(job, {
-    python: ready.value.python,
-    logFile: ctx.logFile,
-    signal: ctx.signal,
-    onEvent: (event) => {
-      for (const report of workerEventReports(event)) ctx.report(report);
-    },
-  });
-  if (!result.ok) return fail(toStageFailure(result.error));
+  const result = await runWorkerForStage(ctx, job, ready.value.python);
+  if (!result.ok) return result;
   const summary = result.value.summary as {
     final_loss?: number | null;
     tokens_per_second?: number;
