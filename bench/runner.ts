@@ -25,7 +25,17 @@ async function cli(argv: string[], cwd: string) {
     {
       pipeline,
       version: 'bench',
-      io: { stdout: (t) => { out += t; }, stderr: (t) => { out += t; }, env: {}, cwd, isTTY: false },
+      io: {
+        stdout: (t) => {
+          out += t;
+        },
+        stderr: (t) => {
+          out += t;
+        },
+        env: {},
+        cwd,
+        isTTY: false,
+      },
     },
     commands,
   );
@@ -52,18 +62,29 @@ await writeFile(tiny, syntheticSpec(4, 5, 1));
 await cli(['plan', small, '--json', '--store', join(dir, 'warm')], dir);
 
 const rssBefore = process.memoryUsage().rss;
-const plan = await timed(() => cli(['plan', big, '--json', '--store', join(dir, 'store-big')], dir));
+const plan = await timed(() =>
+  cli(['plan', big, '--json', '--store', join(dir, 'store-big')], dir),
+);
 const nodes = JSON.parse(plan.value).nodes.length as number;
 const peakPlanMb = process.resourceUsage().maxRSS / 1024;
 
 await cli(['run', small, '--store', join(dir, 'store-small'), '--jobs', '2', '--no-tracking'], dir);
-const rerun = await timed(() => cli(['run', small, '--store', join(dir, 'store-small'), '--no-tracking'], dir));
-if (!rerun.value.includes('0 stage(s) ran')) throw new Error(`cached re-run ran stages: ${rerun.value}`);
+const rerun = await timed(() =>
+  cli(['run', small, '--store', join(dir, 'store-small'), '--no-tracking'], dir),
+);
+if (!rerun.value.includes('0 stage(s) ran'))
+  throw new Error(`cached re-run ran stages: ${rerun.value}`);
 
 console.log('dermatune runner benchmark (this machine: 2 cores)');
-console.log(`plan 1,000 variants / ${nodes} stage nodes: ${plan.ms.toFixed(0)} ms  (target <= 1000 ms)`);
-console.log(`cached re-run of 100 variants / ${1 + 100 * DEPTH} nodes: ${rerun.ms.toFixed(0)} ms  (target <= 1000 ms)`);
-console.log(`peak RSS: ${peakPlanMb.toFixed(0)} MB (RSS before planning ${(rssBefore / 1e6).toFixed(0)} MB)`);
+console.log(
+  `plan 1,000 variants / ${nodes} stage nodes: ${plan.ms.toFixed(0)} ms  (target <= 1000 ms)`,
+);
+console.log(
+  `cached re-run of 100 variants / ${1 + 100 * DEPTH} nodes: ${rerun.ms.toFixed(0)} ms  (target <= 1000 ms)`,
+);
+console.log(
+  `peak RSS: ${peakPlanMb.toFixed(0)} MB (RSS before planning ${(rssBefore / 1e6).toFixed(0)} MB)`,
+);
 
 if (process.argv.includes('--skip-dvc')) process.exit(0);
 
@@ -84,7 +105,11 @@ const stages: Record<string, unknown> = {
 for (let v = 0; v < DVC_VARIANTS; v++) {
   for (let i = 0; i < DEPTH; i++) {
     const previous = i === 0 ? 'source.txt' : `v${v}-s${i - 1}.txt`;
-    stages[`v${v}-s${i}`] = { cmd: `echo ${v} ${i} > v${v}-s${i}.txt`, deps: [previous], outs: [`v${v}-s${i}.txt`] };
+    stages[`v${v}-s${i}`] = {
+      cmd: `echo ${v} ${i} > v${v}-s${i}.txt`,
+      deps: [previous],
+      outs: [`v${v}-s${i}.txt`],
+    };
   }
 }
 await writeFile(join(repo, 'dvc.yaml'), JSON.stringify({ stages }));
@@ -103,7 +128,15 @@ await cli(['run', tiny, '--store', tinyStore, '--no-tracking'], dir);
 const oursPlan = await timed(() => cli(['plan', tiny, '--json', '--store', tinyStore], dir));
 const oursRerun = await timed(() => cli(['run', tiny, '--store', tinyStore, '--no-tracking'], dir));
 const stagesCount = 1 + DVC_VARIANTS * DEPTH;
-console.log(`\nDVC ${DVC_PIN.split('==')[1]} and dermatune on the same ${DVC_VARIANTS}-variant pipeline (${stagesCount} stages, all up to date):`);
-console.log(`  dvc status:        ${dvcStatus.toFixed(0)} ms   dermatune plan:        ${oursPlan.ms.toFixed(0)} ms   DVC/dermatune ${(dvcStatus / oursPlan.ms).toFixed(1)}x`);
-console.log(`  dvc repro (no-op): ${dvcRepro.toFixed(0)} ms   dermatune run (cached): ${oursRerun.ms.toFixed(0)} ms   DVC/dermatune ${(dvcRepro / oursRerun.ms).toFixed(1)}x`);
-console.log('  (dvc runs as its own process, so its figures include Python start-up; dermatune is timed in-process after a warm-up.)');
+console.log(
+  `\nDVC ${DVC_PIN.split('==')[1]} and dermatune on the same ${DVC_VARIANTS}-variant pipeline (${stagesCount} stages, all up to date):`,
+);
+console.log(
+  `  dvc status:        ${dvcStatus.toFixed(0)} ms   dermatune plan:        ${oursPlan.ms.toFixed(0)} ms   DVC/dermatune ${(dvcStatus / oursPlan.ms).toFixed(1)}x`,
+);
+console.log(
+  `  dvc repro (no-op): ${dvcRepro.toFixed(0)} ms   dermatune run (cached): ${oursRerun.ms.toFixed(0)} ms   DVC/dermatune ${(dvcRepro / oursRerun.ms).toFixed(1)}x`,
+);
+console.log(
+  '  (dvc runs as its own process, so its figures include Python start-up; dermatune is timed in-process after a warm-up.)',
+);

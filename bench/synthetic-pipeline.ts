@@ -28,7 +28,11 @@ export function syntheticPipeline(depth: number): Pipeline {
     type: 'object',
     additionalProperties: false,
     default: {},
-    properties: { a: { type: 'integer', default: 0 }, b: { type: 'integer', default: 0 }, c: { type: 'integer', default: 0 } },
+    properties: {
+      a: { type: 'integer', default: 0 },
+      b: { type: 'integer', default: 0 },
+      c: { type: 'integer', default: 0 },
+    },
   };
   const steps: StageKind<{ axes: unknown }>[] = Array.from({ length: depth }, (_, i) =>
     defineStageKind<{ axes: unknown }>({
@@ -57,7 +61,11 @@ export function syntheticPipeline(depth: number): Pipeline {
     },
     stagesFor: () => [
       { id: 'source', kind: 'source', inputs: {} },
-      ...steps.map((step, i) => ({ id: step.name, kind: step.name, inputs: { previous: i === 0 ? 'source' : `step-${i - 1}` } })),
+      ...steps.map((step, i) => ({
+        id: step.name,
+        kind: step.name,
+        inputs: { previous: i === 0 ? 'source' : `step-${i - 1}` },
+      })),
     ],
   };
 }

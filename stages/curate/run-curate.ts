@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
 import type {

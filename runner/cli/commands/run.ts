@@ -5,7 +5,7 @@ import { plainReporter } from '../../reporters/plain-reporter.ts';
 import type { RunObserver, SweepInfo } from '../../run-events.ts';
 import { runStageGraph } from '../../scheduler.ts';
 import { acquireStoreLock } from '../../store-lock.ts';
-import { nodeStates, writeSweepHistory } from '../../sweep-history.ts';
+import { writeSweepHistory } from '../../sweep-history.ts';
 import type { SweepPlan } from '../../sweep-plan.ts';
 import {
   type CliContext,
