@@ -25,6 +25,7 @@ export interface TrackingServerFailure {
 }
 
 export const MLFLOW_REQUIREMENTS = join(projectRoot(), 'runner', 'tracking', 'requirements.txt');
+const SERVER_GUARD = join(projectRoot(), 'runner', 'tracking', 'server_guard.py');
 
 export function trackingDir(storeDir: string): string {
   return join(storeDir, 'tracking');
@@ -72,7 +73,9 @@ export async function startTrackingServer(
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = options.port ?? (await freeLoopbackPort());
     const logStream = createWriteStream(layout.logFile, { flags: 'a' });
-    const child = spawn(join(env.value.binDir, 'mlflow'), serverArgs(layout, host, port, 1), {
+    const mlflow = [join(env.value.binDir, 'mlflow'), ...serverArgs(layout, host, port, 1)];
+    // Through the guard, so the server does not outlive a runner killed with SIGKILL.
+    const child = spawn(env.value.python, [SERVER_GUARD, String(process.pid), ...mlflow], {
       // Its own process group, so stop() reaches the uvicorn worker too.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
