@@ -109,11 +109,12 @@ async function generate(
     return { ok: false, failure: { reason: 'cancelled', message: 'aborted' } };
   const { LlamaChatSession } = await import('node-llama-cpp');
   const grammar = await grammarFor(loaded, request.schema);
+  // Every call starts from an empty context. Reusing the previous call's cached prefix is
+  // faster, but the cache's numbers depend on which call came before (and on how the prompt
+  // was split into batches), so after a crash the resumed items could come out differently
+  // (seen: 1 answer of 105 in the demo) and a resumed sweep would not match an uninterrupted one.
+  await loaded.sequence.clearHistory();
   const before = loaded.sequence.tokenMeter.getState();
-  // The history is not cleared: a new session re-sends system + prompt, and the sequence keeps
-  // only the tokens that match its start (the system prompt, shared by every call of a stage)
-  // and evaluates the rest. Calls stay independent; the shared prefix is not paid again
-  // (measured: 6.8 s CPU for the first annotate call, 1.6-3 s for the next ones).
   const session = new LlamaChatSession({
     contextSequence: loaded.sequence,
     systemPrompt: request.system,

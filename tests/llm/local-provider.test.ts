@@ -87,6 +87,38 @@ describe('local provider (node-llama-cpp, SmolLM2-135M)', () => {
     expect(cached.ok && cached.value.cached).toBe(true);
   });
 
+  it('answers the same request the same way whatever came before it (crash resumes rely on it)', async () => {
+    const ask = async (order: string[]) => {
+      const work = await temp.make();
+      const created = createLlmClient({
+        settings: resolveLlmSettings({ provider: 'local', max_output_tokens: 60 }),
+        memo: new ArtifactStore(join(work, 'memo')).memo(),
+        stage: 'generate-qa',
+        localModelPath: modelPath,
+      });
+      if (!created.ok) throw new Error(created.error.message);
+      const raws: Record<string, { raw: string; inputTokens: number }> = {};
+      for (const prompt of order) {
+        const answer = await created.value.generateStructured(
+          { system: 'You describe skin conditions.', prompt, schema },
+          new AbortController().signal,
+        );
+        if (!answer.ok) throw new Error(answer.error.message);
+        raws[prompt] = { raw: answer.value.raw, inputTokens: answer.value.usage.inputTokens };
+      }
+      await created.value.close();
+      return raws;
+    };
+    const a = 'Erysipelas: a raised, sharply demarcated red plaque on the cheek. Describe it.';
+    const b = 'Folliculitis: pustules centred on hair follicles of the thigh. Describe it.';
+    const first = await ask([a, b]);
+    const second = await ask([b, a]);
+    // Same text, and the whole prompt evaluated each time: nothing carried over from the call
+    // before, whose cached numbers would depend on the order the items ran in.
+    expect(second[a]).toEqual(first[a]);
+    expect(second[b]).toEqual(first[b]);
+  });
+
   it('labels a figure end to end through the annotate stage (the demo path)', async () => {
     const work = await temp.make();
     const recordsDir = await writeRecords(join(work, 'curate'), syntheticRecords(1));
