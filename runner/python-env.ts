@@ -52,7 +52,9 @@ export async function ensurePythonEnv(
   });
   try {
     if (await stampCovers(dir, wanted)) return ok(env);
-    if (!existsSync(env.python)) {
+    // No stamp means no finished venv: never created, or its creation was cut short (then
+    // `venv` completes it, pip included).
+    if (!existsSync(stampPath(dir))) {
       const base = process.env.DERMATUNE_PYTHON ?? 'python3';
       log(`creating the Python environment in ${dir}`);
       const created = await runLogged(base, ['-m', 'venv', dir], log);
@@ -63,6 +65,7 @@ export async function ensurePythonEnv(
         });
       }
       await runLogged(env.python, ['-m', 'pip', 'install', '-q', '--upgrade', 'pip'], log);
+      await writeFile(stampPath(dir), JSON.stringify({}, null, 2));
     }
     const installed = await readStamp(dir);
     for (const { file, digest } of wanted) {
@@ -98,11 +101,16 @@ async function readStamp(dir: string): Promise<Record<string, string>> {
   }
 }
 
+/**
+ * Whether the venv is finished and holds every wanted requirement file. The stamp is written
+ * only after the venv and pip are in place: a `bin/python` alone may belong to a venv another
+ * process is still creating.
+ */
 async function stampCovers(
   dir: string,
   wanted: readonly { file: string; digest: string }[],
 ): Promise<boolean> {
-  if (!existsSync(join(dir, 'bin', 'python'))) return false;
+  if (!existsSync(stampPath(dir))) return false;
   const stamp = await readStamp(dir);
   return wanted.every(({ file, digest }) => stamp[file] === digest);
 }
