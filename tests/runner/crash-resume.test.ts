@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,7 +74,7 @@ describe('a run killed at any moment', () => {
       // then let a run finish.
       const kills = 1 + (trial % 2);
       let killed = 0;
-      for (let attempt = 0; killed < kills && attempt < 6; attempt++) {
+      for (let attempt = 0; killed < kills && attempt < 10; attempt++) {
         const run = start(['run', spec, '--store', store], dir);
         await new Promise((r) => setTimeout(r, 100 + Math.random() * 800));
         if (run.child.exitCode === null) {
@@ -82,6 +82,8 @@ describe('a run killed at any moment', () => {
           killed++;
         }
         await run.done;
+        // A run that beat its first kill leaves nothing to interrupt: start the trial afresh.
+        if (killed === 0) await rm(store, { recursive: true, force: true });
       }
       if (killed > 0) trialsInterrupted++;
       expect(await start(['run', spec, '--store', store], dir).done).toBe(0);
