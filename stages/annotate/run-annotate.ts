@@ -1,9 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines } from '../curate/jsonl-file.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   finishLlmStage,
@@ -13,6 +12,7 @@ import {
   openStageClient,
   progressReporter,
   runItems,
+  writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
 import {
   type AnnotationRow,
@@ -109,10 +109,12 @@ export async function runAnnotate(
       artifacts: [ANNOTATE_OUTPUT.stats],
     });
     if (finished.ok) {
-      await writeJsonl(join(ctx.outDir, ANNOTATE_OUTPUT.annotations), rows);
-      await writeFile(
-        join(ctx.outDir, ANNOTATE_OUTPUT.stats),
-        `${JSON.stringify(stats, null, 2)}\n`,
+      await writeLlmStageOutputs(
+        ctx.outDir,
+        ANNOTATE_OUTPUT.annotations,
+        rows,
+        ANNOTATE_OUTPUT.stats,
+        stats,
       );
     }
     return finished;

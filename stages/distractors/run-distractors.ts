@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines } from '../curate/jsonl-file.ts';
 import type { LlmClient } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
@@ -14,6 +13,7 @@ import {
   openStageClient,
   progressReporter,
   runItems,
+  writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
 import { seededRandom } from '../split/seeded-random.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
@@ -140,10 +140,12 @@ export async function runDistractors(
       artifacts: [DISTRACTORS_OUTPUT.stats],
     });
     if (finished.ok) {
-      await writeJsonl(join(ctx.outDir, DISTRACTORS_OUTPUT.distractors), done);
-      await writeFile(
-        join(ctx.outDir, DISTRACTORS_OUTPUT.stats),
-        `${JSON.stringify(stats, null, 2)}\n`,
+      await writeLlmStageOutputs(
+        ctx.outDir,
+        DISTRACTORS_OUTPUT.distractors,
+        done,
+        DISTRACTORS_OUTPUT.stats,
+        stats,
       );
     }
     return finished;

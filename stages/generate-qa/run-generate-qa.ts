@@ -1,9 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines } from '../curate/jsonl-file.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   droppedByReason,
@@ -14,6 +13,7 @@ import {
   openStageClient,
   progressReporter,
   runItems,
+  writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
 import { seededRandom } from '../split/seeded-random.ts';
 import { qaRequest } from './qa-prompt.ts';
@@ -153,10 +153,12 @@ export async function runGenerateQa(
       artifacts: [GENERATE_QA_OUTPUT.stats],
     });
     if (finished.ok) {
-      await writeJsonl(join(ctx.outDir, GENERATE_QA_OUTPUT.qa), rows);
-      await writeFile(
-        join(ctx.outDir, GENERATE_QA_OUTPUT.stats),
-        `${JSON.stringify(stats, null, 2)}\n`,
+      await writeLlmStageOutputs(
+        ctx.outDir,
+        GENERATE_QA_OUTPUT.qa,
+        rows,
+        GENERATE_QA_OUTPUT.stats,
+        stats,
       );
     }
     return finished;

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { writeJsonl } from '../curate/jsonl-file.ts';
 import type { LlmFailureReason, LlmImage } from './llm-call.ts';
 import { type LlmClient, openLlmClient } from './llm-client.ts';
 import type { LlmSettings } from './llm-settings.ts';
@@ -150,4 +151,16 @@ export async function openStageClient(
         ? 'missing-model'
         : 'external-service';
   return fail({ reason, message: client.error.message });
+}
+
+/** An LLM stage's outputs: its rows as JSONL and its stats record, written once it succeeded. */
+export async function writeLlmStageOutputs(
+  outDir: string,
+  rowsFile: string,
+  rows: Iterable<unknown>,
+  statsFile: string,
+  stats: unknown,
+): Promise<void> {
+  await writeJsonl(join(outDir, rowsFile), rows);
+  await writeFile(join(outDir, statsFile), `${JSON.stringify(stats, null, 2)}\n`);
 }
