@@ -1,8 +1,9 @@
 import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store.ts';
+import type { StageExecutor } from './executors/stage-executor.ts';
 import type { NodeInfo, NodeOutcome, RunObserver } from './run-events.ts';
 import type { StageGraph, StageNode } from './stage-graph.ts';
-import type { StageInputOutput } from './stage-kind.ts';
+import type { StageInputOutput, StageReport } from './stage-kind.ts';
 
 export interface ScheduleOptions {
   store: ArtifactStore;
@@ -16,6 +17,8 @@ export interface ScheduleOptions {
   force: ReadonlySet<string>;
   observer: RunObserver;
   signal: AbortSignal;
+  /** Runs the nodes it takes elsewhere (a Ray cluster); absent, everything runs here. */
+  executor?: StageExecutor;
 }
 
 export interface ScheduleResult {
@@ -53,7 +56,9 @@ export async function runStageGraph(
     cpu: Math.max(1, options.jobs),
     gpu: options.gpuSlots,
     llm: new Map<string, number>(),
+    remote: options.executor?.slots ?? 0,
   };
+  const remote = (node: StageNode): boolean => options.executor?.takes(node) === true;
   let failed = false;
 
   try {
@@ -135,6 +140,12 @@ export async function runStageGraph(
   }
 
   function take(node: StageNode): boolean {
+    // A remote node occupies a slot of the cluster, not this machine's CPUs or GPUs.
+    if (remote(node)) {
+      if (free.remote < 1) return false;
+      free.remote -= 1;
+      return true;
+    }
     const cpu = Math.min(node.resources.cpu ?? 1, Math.max(1, options.jobs));
     const gpu = node.resources.gpu ?? 0;
     const llm = node.resources.llm;
@@ -147,6 +158,10 @@ export async function runStageGraph(
   }
 
   function give(node: StageNode): void {
+    if (remote(node)) {
+      free.remote += 1;
+      return;
+    }
     free.cpu += Math.min(node.resources.cpu ?? 1, Math.max(1, options.jobs));
     free.gpu += node.resources.gpu ?? 0;
     const llm = node.resources.llm;
@@ -165,7 +180,8 @@ export async function runStageGraph(
         message: `stored output was corrupt (${entry.why}); moved to ${where} and running again`,
       });
     }
-    if (!node.kind.run) {
+    const executor = remote(node) ? options.executor : undefined;
+    if (!node.kind.run && !executor) {
       // Refused up front by the CLI; reaching here is a bug in the caller.
       throw new Error(`stage kind ${node.kind.name} has no run function`);
     }
@@ -181,7 +197,7 @@ export async function runStageGraph(
     }
     let outcome: NodeOutcome;
     try {
-      const result = await node.kind.run({
+      const ctx = {
         params: node.params,
         inputs,
         outDir: staging.outputDir,
@@ -190,8 +206,11 @@ export async function runStageGraph(
         memo: store.memo(),
         logFile: staging.logFile,
         cacheDir: store.cacheDir(node.kind.name),
-        report: (event) => observer.nodeReport?.(nodeInfo, event),
-      });
+        report: (event: StageReport) => observer.nodeReport?.(nodeInfo, event),
+      };
+      const result = executor
+        ? await executor.run(node, ctx)
+        : await (node.kind.run as NonNullable<typeof node.kind.run>)(ctx);
       const durationMs = Date.now() - started;
       if (result.ok && !nodeAbort.signal.aborted) {
         const outputDir = await store.commit(
@@ -208,6 +227,7 @@ export async function runStageGraph(
           { replace: options.force.has(node.key) },
         );
         outputDirs.set(node.key, outputDir);
+        await executor?.committed?.(node);
         outcome = { state: 'done', durationMs, outputDir, summary: result.value };
       } else if (nodeAbort.signal.aborted) {
         await store.discard(staging, node.key);

@@ -1,3 +1,4 @@
+import type { RemoteStage } from './executors/remote-stage.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -37,6 +38,11 @@ export interface StageKind<P = Record<string, unknown>> {
   preflight?(params: P): Promise<StagePreflightIssue[]> | StagePreflightIssue[];
   /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
   run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
+  /**
+   * How the stage runs as a job on a cluster (`--executor ray`); absent, it always runs here.
+   * A remote run must write the same output as `run` for the same key.
+   */
+  readonly remote?: RemoteStage<P>;
 }
 
 export interface StageResources {
