@@ -1,3 +1,4 @@
+import { executorSchema } from '../runner/executors/executor-settings.ts';
 import type { JsonSchema } from '../runner/spec-schema.ts';
 
 /**
@@ -19,6 +20,7 @@ export const specBaseSchema: JsonSchema = {
       description: 'The experiment: one MLflow experiment per name.',
     },
     description: { type: 'string', description: "Shown in MLflow as the runs' note." },
+    executor: executorSchema,
     extends: {
       description: 'Spec file(s) this one builds on; later layers win.',
       'x-expects': 'a path or a list of paths',

@@ -1,7 +1,11 @@
+import { resolveExecutor } from '../../executors/executor-settings.ts';
+import { RayExecutor } from '../../executors/ray/ray-executor.ts';
+import type { StageExecutor } from '../../executors/stage-executor.ts';
 import { combineObservers } from '../../observers.ts';
 import { jsonReporter } from '../../reporters/json-reporter.ts';
 import { listrReporter } from '../../reporters/listr-reporter.ts';
 import { plainReporter } from '../../reporters/plain-reporter.ts';
+import { fail, ok, type Result } from '../../result.ts';
 import type { RunObserver, SweepInfo } from '../../run-events.ts';
 import { runStageGraph } from '../../scheduler.ts';
 import { acquireStoreLock } from '../../store-lock.ts';
@@ -10,6 +14,7 @@ import type { SweepPlan } from '../../sweep-plan.ts';
 import {
   type CliContext,
   type Command,
+  type CommandArgs,
   EXIT_INTERRUPTED,
   EXIT_OK,
   EXIT_STAGE_FAILED,
@@ -46,6 +51,19 @@ export const runCommand: Command = {
       description: 'wait for another run holding the store instead of failing',
     },
     'no-tracking': { type: 'boolean', description: 'do not log to MLflow' },
+    executor: {
+      type: 'string',
+      description:
+        'local, or ray: GPU and heavy stages run as Ray jobs (default: the spec, else local)',
+    },
+    'ray-address': {
+      type: 'string',
+      description: "the Ray dashboard's HTTP address (default: the spec, else $RAY_ADDRESS)",
+    },
+    'ray-storage': {
+      type: 'string',
+      description: 'a folder this machine and the Ray nodes share (default: the spec)',
+    },
     json: {
       type: 'boolean',
       description: 'print machine-readable events, one JSON object per line',
@@ -81,6 +99,12 @@ export const runCommand: Command = {
       return EXIT_USAGE;
     }
 
+    const executor = await connectExecutor(plan, toRun, args, ctx);
+    if (!executor.ok) {
+      ctx.io.stderr(`${executor.error}\n\nnothing was run.\n`);
+      return EXIT_USAGE;
+    }
+
     const lock = await acquireStoreLock(store.lockPath, {
       waitMs: args.values.wait ? 24 * 3600_000 : 0,
       command: `dermatune run ${args.positionals[0]}`,
@@ -111,6 +135,7 @@ export const runCommand: Command = {
         force: forced.value,
         observer,
         signal: interrupts.signal,
+        executor: executor.value,
       });
       await observer.sweepFinished?.(sweep, result.status);
       if (!args.values.json) {
@@ -130,6 +155,29 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** The Ray executor when the run asks for one, connected and checked against the cluster. */
+async function connectExecutor(
+  plan: SweepPlan,
+  toRun: SweepPlan['graph']['nodes'],
+  args: CommandArgs,
+  ctx: CliContext,
+): Promise<Result<StageExecutor | undefined, string>> {
+  const choice = resolveExecutor(
+    plan.variants.map((v) => v.spec),
+    {
+      executor: args.values.executor as string | undefined,
+      rayAddress: args.values['ray-address'] as string | undefined,
+      rayStorage: args.values['ray-storage'] as string | undefined,
+    },
+    ctx.io.env,
+    ctx.io.cwd,
+  );
+  if (!choice.ok) return choice;
+  if (choice.value.kind === 'local') return ok(undefined);
+  const connected = await RayExecutor.connect(choice.value.ray, toRun);
+  return connected.ok ? ok(connected.value) : fail(connected.error.message);
+}
 
 function reporterFor(json: boolean, ctx: CliContext): RunObserver {
   if (json) return jsonReporter((line) => ctx.io.stdout(`${line}\n`));

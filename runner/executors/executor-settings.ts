@@ -1,0 +1,158 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { fail, ok, type Result } from '../result.ts';
+import type { JsonSchema } from '../spec-schema.ts';
+import type { RayExecutorSettings } from './ray/ray-executor.ts';
+
+/**
+ * Where stages run: here (`local`) or, for the heavy ones, on a Ray cluster. This is a setting
+ * of the run, not of the experiment: no stage reads it, so it never enters a key, and a sweep
+ * run on a cluster reuses what a local run stored and the other way round.
+ */
+export const executorSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Where stages run. Not part of any stage key: local and cluster runs share the store.',
+  properties: {
+    kind: {
+      enum: ['local', 'ray'],
+      default: 'local',
+      description:
+        'local: every stage here; ray: stages that declare a GPU or heavy CPU need go to a Ray cluster as jobs (--executor).',
+    },
+    ray: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        address: {
+          type: 'string',
+          pattern: '^https?://',
+          description:
+            "The Ray dashboard's HTTP address, e.g. http://head:8265 (default: $RAY_API_SERVER_ADDRESS or $RAY_ADDRESS; --ray-address).",
+        },
+        storage: {
+          type: 'string',
+          minLength: 1,
+          'x-relative-path': true,
+          description:
+            'A folder this machine and every cluster node see at the same path (NFS, a cluster file system); jobs read inputs and write outputs there (--ray-storage).',
+        },
+        use_gpus: {
+          type: 'boolean',
+          default: true,
+          description: 'GPU stages ask Ray for GPUs; false runs them on CPU nodes.',
+        },
+        max_resubmits: {
+          type: 'integer',
+          minimum: 0,
+          default: 1,
+          description:
+            'How often a job that ended without a result (its node lost, stopped from outside) is submitted again; 0 fails the stage instead.',
+        },
+        max_jobs: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            "At most this many jobs at once (default: as many as the cluster's nodes hold).",
+        },
+        heavy_cpus: {
+          type: 'integer',
+          minimum: 1,
+          default: 4,
+          description:
+            'A stage declaring this many CPUs or more goes to the cluster even without a GPU.',
+        },
+      },
+    },
+  },
+};
+
+export type ExecutorChoice = { kind: 'local' } | { kind: 'ray'; ray: RayExecutorSettings };
+
+export interface ExecutorOverrides {
+  executor?: string;
+  rayAddress?: string;
+  rayStorage?: string;
+}
+
+interface ExecutorSection {
+  kind?: 'local' | 'ray';
+  ray?: {
+    address?: string;
+    storage?: string;
+    use_gpus?: boolean;
+    max_resubmits?: number;
+    max_jobs?: number;
+    heavy_cpus?: number;
+  };
+}
+
+/**
+ * The executor from the spec's `executor` section, the command line (which wins) and the
+ * environment (the cluster address). Every variant must agree: the executor is the run's.
+ */
+export function resolveExecutor(
+  specs: readonly Record<string, unknown>[],
+  overrides: ExecutorOverrides,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Result<ExecutorChoice, string> {
+  const sections = specs.map((spec) => (spec.executor ?? {}) as ExecutorSection);
+  const first = sections[0] ?? {};
+  if (sections.some((section) => !isDeepStrictEqual(section, first))) {
+    return fail('executor: variants of this sweep set it differently; it belongs to the whole run');
+  }
+  const kind = overrides.executor ?? first.kind ?? 'local';
+  if (kind === 'local') return ok({ kind: 'local' });
+  if (kind !== 'ray') return fail(`--executor must be local or ray (got ${JSON.stringify(kind)})`);
+  const ray = first.ray ?? {};
+  const address =
+    overrides.rayAddress ?? ray.address ?? env.RAY_API_SERVER_ADDRESS ?? env.RAY_ADDRESS;
+  if (address === undefined) {
+    return fail(
+      'the ray executor needs the cluster address: executor.ray.address in the spec, --ray-address, or RAY_ADDRESS (the dashboard, e.g. http://head:8265)',
+    );
+  }
+  if (!/^https?:\/\//.test(address)) {
+    return fail(
+      `the Ray address ${JSON.stringify(address)} is not the dashboard's HTTP address (http://head:8265) that the Jobs API answers on`,
+    );
+  }
+  const storage = overrides.rayStorage ?? ray.storage;
+  if (storage === undefined) {
+    return fail(
+      'the ray executor needs shared storage: executor.ray.storage in the spec or --ray-storage (a folder this machine and the cluster nodes see at the same path)',
+    );
+  }
+  const headers = parseHeaders(env.RAY_JOB_HEADERS);
+  if (!headers.ok) return headers;
+  return ok({
+    kind: 'ray',
+    ray: {
+      address,
+      storage: isAbsolute(storage) ? storage : resolve(cwd, storage),
+      useGpus: ray.use_gpus ?? true,
+      maxResubmits: ray.max_resubmits ?? 1,
+      maxJobs: ray.max_jobs,
+      heavyCpus: ray.heavy_cpus ?? 4,
+      headers: headers.value,
+    },
+  });
+}
+
+/** RAY_JOB_HEADERS, as Ray's CLI reads it: a JSON object of header names to values. */
+function parseHeaders(
+  text: string | undefined,
+): Result<Record<string, string> | undefined, string> {
+  if (text === undefined) return ok(undefined);
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      return ok(value as Record<string, string>);
+    }
+  } catch {
+    // Reported below; the value itself may hold a token, so it is not echoed.
+  }
+  return fail('RAY_JOB_HEADERS must be a JSON object of header names to values');
+}

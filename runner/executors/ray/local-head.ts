@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePythonEnv } from '../../python-env.ts';
+import { fail, ok, type Result } from '../../result.ts';
+import { freeLoopbackPort } from '../../tracking/mlflow-server.ts';
+import { RayJobsClient } from './ray-jobs-client.ts';
+
+/**
+ * A real single-node Ray cluster on this machine (`ray start --head`, Ray pinned in
+ * `requirements.txt`), for the tests and the benchmark: the same Jobs API a cluster's head
+ * serves. It runs from the project's venv, so jobs find the worker's pinned stack installed
+ * and their runtime environment only checks it.
+ *
+ * `ray stop` ends every Ray process of this user on the machine; the tests run one head at a
+ * time for that reason.
+ */
+export const RAY_REQUIREMENTS = join(dirname(fileURLToPath(import.meta.url)), 'requirements.txt');
+
+export interface LocalRayHead {
+  /** The dashboard's HTTP address (the Jobs API). */
+  address: string;
+  /** The venv's `ray` CLI, for `ray job stop` and friends. */
+  rayCli: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface LocalRayHeadOptions {
+  /** Logical CPUs the head offers to jobs (Ray's own accounting, not a hard limit). */
+  cpus: number;
+  /** Ray's session folder; keep it short (Ray's socket paths must fit 107 bytes). */
+  tempDir: string;
+  /** Requirement files the jobs need besides Ray (the worker's). */
+  requirements: readonly string[];
+  log?: (line: string) => void;
+}
+
+export async function startLocalRayHead(
+  options: LocalRayHeadOptions,
+): Promise<Result<LocalRayHead, string>> {
+  const env = await ensurePythonEnv([...options.requirements, RAY_REQUIREMENTS], options.log);
+  if (!env.ok) return fail(env.error.message);
+  const rayCli = join(env.value.binDir, 'ray');
+  await mkdir(options.tempDir, { recursive: true });
+  const gcsPort = await freeLoopbackPort();
+  const dashboardPort = await freeLoopbackPort();
+  const rayEnv: Record<string, string> = {
+    RAY_USAGE_STATS_ENABLED: '0',
+    // Jobs started by this head find the venv's packages; the runtime env only checks pins.
+    PATH: `${env.value.binDir}:${process.env.PATH ?? ''}`,
+  };
+  const started = await run(
+    rayCli,
+    [
+      'start',
+      '--head',
+      `--port=${gcsPort}`,
+      '--node-ip-address=127.0.0.1',
+      '--dashboard-host=127.0.0.1',
+      `--dashboard-port=${dashboardPort}`,
+      `--num-cpus=${options.cpus}`,
+      '--num-gpus=0',
+      // The object store is unused by jobs that only run a process; keep it at Ray's minimum.
+      '--object-store-memory=78643200',
+      `--temp-dir=${options.tempDir}`,
+      '--disable-usage-stats',
+    ],
+    rayEnv,
+  );
+  if (!started.ok) return fail(`ray start --head failed: ${started.error}`);
+  const address = `http://127.0.0.1:${dashboardPort}`;
+  const stop = async () => {
+    await run(rayCli, ['stop', '--force'], rayEnv);
+  };
+  // The dashboard answers a moment after `ray start` returns; the node registers after that.
+  const client = new RayJobsClient({ address, maxAttempts: 1, timeoutMs: 5000 });
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const nodes = await client.nodes();
+    if (nodes.ok && nodes.value.some((n) => n.state === 'ALIVE')) {
+      return ok({ address, rayCli, env: rayEnv, stop });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await stop();
+  return fail(`the local Ray head at ${address} did not come up within 120 s`);
+}
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Result<string, string>> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (error) => resolve(fail(error.message)));
+    child.on('close', (code) => resolve(code === 0 ? ok(output) : fail(`exit ${code}: ${output}`)));
+  });
+}

@@ -1,0 +1,446 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, ok, type Result } from '../../result.ts';
+import type { StageNode } from '../../stage-graph.ts';
+import type {
+  StageContext,
+  StageFailure,
+  StageInputOutput,
+  StageResources,
+  StageSummary,
+} from '../../stage-kind.ts';
+import type { RemoteJob, RemoteOutcome, RemoteStage } from '../remote-stage.ts';
+import type { StageExecutor } from '../stage-executor.ts';
+import { packageFolder } from './code-package.ts';
+import {
+  type RayJobDetails,
+  type RayJobSubmission,
+  RayJobsClient,
+  type RayNode,
+  TERMINAL_STATUSES,
+} from './ray-jobs-client.ts';
+import { SharedStorage } from './shared-storage.ts';
+
+/**
+ * Runs the stages that declare a GPU or heavy CPU need, and have a remote form, as Ray jobs:
+ * their inputs go to shared storage, their code and pinned requirements travel in the job's
+ * runtime environment, their log streams back as progress and metrics, and their output is
+ * copied into the local staging folder that the scheduler commits like any other.
+ *
+ * A job is found again by its stage key (Ray keeps it in the job's metadata), so a runner that
+ * died mid-sweep attaches to its running jobs and adopts finished ones instead of submitting
+ * them again. A job that ends without a verdict (its node lost, stopped by someone else) is
+ * submitted again up to `maxResubmits` times.
+ */
+export interface RayExecutorSettings {
+  /** The dashboard's HTTP address (`http://head:8265`). */
+  address: string;
+  /** A folder every node and this machine see at the same path. */
+  storage: string;
+  /** Whether GPU stages ask Ray for GPUs (false: a CPU cluster, as in the tests). */
+  useGpus: boolean;
+  /** How often a job that ended without a verdict is submitted again. */
+  maxResubmits: number;
+  /** At most this many jobs at once; default: as many as the cluster's nodes can hold. */
+  maxJobs?: number;
+  /** Stages at or above this many CPUs count as heavy and go to the cluster. */
+  heavyCpus: number;
+  headers?: Record<string, string>;
+  pollIntervalMs?: number;
+}
+
+export type RayExecutorFailure = { reason: 'unreachable' | 'no-capacity'; message: string };
+
+const META_KEY = 'dermatune_key';
+
+export class RayExecutor implements StageExecutor {
+  readonly name: string;
+  readonly slots: number;
+  readonly #client: RayJobsClient;
+  readonly #storage: SharedStorage;
+  readonly #settings: RayExecutorSettings;
+  readonly #jobDirs = new Map<string, string>();
+
+  private constructor(settings: RayExecutorSettings, client: RayJobsClient, slots: number) {
+    this.#settings = settings;
+    this.#client = client;
+    this.#storage = new SharedStorage(settings.storage);
+    this.name = `ray at ${settings.address}`;
+    this.slots = slots;
+  }
+
+  /**
+   * Connects, reads the cluster's nodes and checks that each remote stage fits on one of them,
+   * before anything runs: a sweep refuses up front rather than leaving a job pending forever.
+   */
+  static async connect(
+    settings: RayExecutorSettings,
+    nodes: readonly StageNode[],
+  ): Promise<Result<RayExecutor, RayExecutorFailure>> {
+    const client = new RayJobsClient({ address: settings.address, headers: settings.headers });
+    const version = await client.version();
+    if (!version.ok) {
+      return fail({
+        reason: 'unreachable',
+        message: `the Ray cluster at ${settings.address} does not answer: ${version.error.message}`,
+      });
+    }
+    const cluster = await client.nodes();
+    if (!cluster.ok) {
+      return fail({ reason: 'unreachable', message: `Ray nodes: ${cluster.error.message}` });
+    }
+    const alive = cluster.value.filter((n) => n.state === 'ALIVE');
+    const executor = new RayExecutor(settings, client, 0);
+    let slots = 0;
+    for (const node of nodes.filter((n) => executor.takes(n))) {
+      const demand = executor.#demand(node.resources);
+      const fits = capacity(alive, demand);
+      if (fits === 0) {
+        const wanted = Object.entries(demand)
+          .map(([name, amount]) => `${amount} ${name}`)
+          .join(' and ');
+        return fail({
+          reason: 'no-capacity',
+          message: `no node of the Ray cluster at ${settings.address} has ${wanted}, which stage ${node.id} needs${demand.GPU ? '; on a cluster without GPUs set executor.ray.use_gpus: false' : ''}`,
+        });
+      }
+      slots = Math.max(slots, fits);
+    }
+    const limit = Math.min(settings.maxJobs ?? Number.POSITIVE_INFINITY, slots);
+    return ok(new RayExecutor(settings, client, Math.max(1, limit)));
+  }
+
+  takes(node: StageNode): boolean {
+    if (node.kind.remote === undefined) return false;
+    const { gpu = 0, cpu = 1 } = node.resources;
+    return gpu > 0 || cpu >= this.#settings.heavyCpus;
+  }
+
+  async run(
+    node: StageNode,
+    ctx: StageContext<unknown>,
+  ): Promise<Result<StageSummary, StageFailure>> {
+    const remote = node.kind.remote as RemoteStage<unknown>;
+    const earlier = await this.#earlierJobs(node.key);
+    if (!earlier.ok) return earlier;
+    let attempt = earlier.value.length;
+    // The newest earlier job for this key: follow it if it still runs, adopt it if it finished.
+    let job = earlier.value[0];
+    if (job !== undefined && (job.status === 'FAILED' || job.status === 'STOPPED')) {
+      job = undefined;
+    }
+    if (job !== undefined) {
+      ctx.report({
+        type: 'log',
+        level: 'info',
+        message: `found Ray job ${job.submission_id} (${job.status}) from an earlier run; not submitting again`,
+      });
+    }
+    for (;;) {
+      if (job === undefined) {
+        const submitted = await this.#submit(node, ctx, remote, attempt);
+        if (!submitted.ok) return submitted;
+        job = submitted.value;
+        attempt += 1;
+      }
+      const followed = await this.#follow(job, remote, ctx);
+      if (!followed.ok) return followed;
+      const { details, lines } = followed.value;
+      const outcome = remote.outcome(lines);
+      const verdict = classify(details, outcome, ctx.signal.aborted);
+      if (verdict.kind === 'succeeded' && outcome.state === 'done') {
+        const collected = await this.#collect(details, node.key, ctx.outDir);
+        if (!collected.ok) return collected;
+        this.#jobDirs.set(node.key, collected.value);
+        return remote.summarize(ctx, outcome.result);
+      }
+      if (verdict.kind === 'cancelled') {
+        return fail({ reason: 'cancelled', message: `Ray job ${details.submission_id} stopped` });
+      }
+      if (verdict.kind === 'failed') {
+        return fail({
+          ...verdict.failure,
+          message: `${verdict.failure.message} (Ray job ${details.submission_id}; log: ${ctx.logFile})`,
+        });
+      }
+      // Lost: ended without a verdict of its own.
+      const resubmits = attempt - 1;
+      if (resubmits >= this.#settings.maxResubmits) {
+        return fail({
+          reason: 'external-service',
+          message: `Ray job ${details.submission_id} ended without a result (${details.status}: ${details.message ?? 'no message'}); not submitted again after ${resubmits} resubmission(s) (executor.ray.max_resubmits: ${this.#settings.maxResubmits})`,
+        });
+      }
+      ctx.report({
+        type: 'log',
+        level: 'warn',
+        message: `Ray job ${details.submission_id} was lost (${details.status}: ${details.message ?? 'no message'}); submitting it again (resubmission ${resubmits + 1} of ${this.#settings.maxResubmits})`,
+      });
+      job = undefined;
+    }
+  }
+
+  async committed(node: StageNode): Promise<void> {
+    const dir = this.#jobDirs.get(node.key);
+    this.#jobDirs.delete(node.key);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Jobs submitted for this key before, newest first. */
+  async #earlierJobs(key: string): Promise<Result<RayJobDetails[], StageFailure>> {
+    const jobs = await this.#client.list();
+    if (!jobs.ok) {
+      return fail({ reason: 'external-service', message: `Ray: ${jobs.error.message}` });
+    }
+    return ok(
+      jobs.value
+        .filter((job) => job.metadata?.[META_KEY] === key)
+        .sort((a, b) => (b.start_time ?? 0) - (a.start_time ?? 0)),
+    );
+  }
+
+  async #submit(
+    node: StageNode,
+    ctx: StageContext<unknown>,
+    remote: RemoteStage<unknown>,
+    attempt: number,
+  ): Promise<Result<RayJobDetails, StageFailure>> {
+    const submissionId = `dermatune-${node.key.slice(0, 16)}-${attempt + 1}-${randomBytes(3).toString('hex')}`;
+    const jobDir = this.#storage.jobDir(submissionId);
+    const outDir = join(jobDir, 'output');
+    await mkdir(outDir, { recursive: true });
+    // The key the job's output belongs to; checked before the output is adopted.
+    await writeFile(join(jobDir, 'stage-key'), node.key);
+    const inputs: Record<string, StageInputOutput> = {};
+    for (const [name, input] of Object.entries(ctx.inputs)) {
+      inputs[name] = { ...input, dir: await this.#storage.shareInput(input.key, input.dir) };
+    }
+    const built = await remote.job({
+      params: ctx.params,
+      inputs,
+      outDir,
+      jobDir,
+      key: node.key,
+      share: (dir) => this.#storage.shareFolder(dir),
+    });
+    if (!built.ok) return built;
+    const runtimeEnv = await this.#runtimeEnv(built.value);
+    if (!runtimeEnv.ok) return runtimeEnv;
+    const demand = this.#demand(node.resources);
+    const submission: RayJobSubmission = {
+      entrypoint: built.value.entrypoint,
+      submission_id: submissionId,
+      runtime_env: runtimeEnv.value,
+      metadata: {
+        [META_KEY]: node.key,
+        dermatune_node: node.id,
+        dermatune_job_dir: jobDir,
+        dermatune_attempt: String(attempt + 1),
+      },
+      entrypoint_num_cpus: demand.CPU,
+      ...(demand.GPU ? { entrypoint_num_gpus: demand.GPU } : {}),
+    };
+    const submitted = await this.#client.submit(submission);
+    if (!submitted.ok) {
+      return fail({
+        reason: 'external-service',
+        message: `Ray refused job ${submissionId}: ${submitted.error.message}`,
+      });
+    }
+    await appendFile(
+      ctx.logFile,
+      `--- Ray job ${submissionId} at ${this.#settings.address} (attempt ${attempt + 1}), files in ${jobDir}\n`,
+    );
+    ctx.report({ type: 'log', level: 'info', message: `submitted Ray job ${submissionId}` });
+    const details = await this.#client.job(submissionId);
+    if (!details.ok) {
+      return fail({ reason: 'external-service', message: `Ray: ${details.error.message}` });
+    }
+    return ok(details.value);
+  }
+
+  async #runtimeEnv(job: RemoteJob): Promise<Result<Record<string, unknown>, StageFailure>> {
+    const code = await packageFolder(job.code.dir, job.code.include);
+    const present = await this.#client.hasPackage(code.uri);
+    if (!present.ok || !present.value) {
+      const uploaded = await this.#client.uploadPackage(code.uri, code.zip);
+      if (!uploaded.ok) {
+        return fail({
+          reason: 'external-service',
+          message: `uploading the job's code to Ray: ${uploaded.error.message}`,
+        });
+      }
+    }
+    return ok({
+      working_dir: code.uri,
+      pip: { packages: job.requirements, pip_check: false },
+      env_vars: { PYTHONUNBUFFERED: '1', ...job.env },
+    });
+  }
+
+  /**
+   * Streams the job's log until it ends, then reads the whole log once more: the verdict comes
+   * from the complete text. If the stream drops while the job runs it reconnects; if the
+   * websocket cannot be opened at all (a proxy), the log is polled instead.
+   */
+  async #follow(
+    job: RayJobDetails,
+    remote: RemoteStage<unknown>,
+    ctx: StageContext<unknown>,
+  ): Promise<Result<{ details: RayJobDetails; lines: string[] }, StageFailure>> {
+    const id = job.submission_id;
+    // Lines handled so far; every tail connection and every full read starts from the top.
+    let seen = 0;
+    const handle = async (lines: readonly string[]) => {
+      const fresh = lines.slice(seen);
+      seen = Math.max(seen, lines.length);
+      const logLines: string[] = [];
+      for (const line of fresh) {
+        const reports = remote.reports(line);
+        for (const report of reports) ctx.report(report);
+        if (reports.length === 0) logLines.push(line);
+      }
+      if (logLines.length > 0) await appendFile(ctx.logFile, `${logLines.join('\n')}\n`);
+    };
+    const onAbort = () => {
+      void this.#client.stop(id);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        let partial = '';
+        const streamed: string[] = [];
+        let pending = Promise.resolve();
+        const tailed = await this.#client.tail(
+          id,
+          (text) => {
+            const parts = (partial + text).split('\n');
+            partial = parts.pop() ?? '';
+            streamed.push(...parts);
+            pending = pending.then(() => handle(streamed));
+          },
+          ctx.signal,
+        );
+        await pending;
+        if (!tailed.ok) {
+          const logs = await this.#client.logs(id);
+          if (logs.ok) await handle(completeLines(logs.value));
+        }
+        const details = await this.#waitTerminal(id, ctx.signal.aborted);
+        if (!details.ok) return details;
+        if (details.value === undefined) continue; // still running: the stream dropped
+        const logs = await this.#client.logs(id);
+        const lines = logs.ok ? completeLines(logs.value) : [];
+        await handle(lines);
+        return ok({ details: details.value, lines });
+      }
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * The job's details once terminal. After a stop, waits for Ray to finish stopping it; else a
+   * non-terminal status after the stream closed means the stream dropped (undefined).
+   */
+  async #waitTerminal(
+    id: string,
+    stopping: boolean,
+  ): Promise<Result<RayJobDetails | undefined, StageFailure>> {
+    const interval = this.#settings.pollIntervalMs ?? 1000;
+    const deadline = Date.now() + (stopping ? 60_000 : 3 * interval);
+    for (;;) {
+      const details = await this.#client.job(id);
+      if (!details.ok) {
+        return fail({ reason: 'external-service', message: `Ray: ${details.error.message}` });
+      }
+      if (TERMINAL_STATUSES.has(details.value.status)) return ok(details.value);
+      if (Date.now() > deadline) return ok(undefined);
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+
+  /** Copies a finished job's output into the staging folder, after checking whose it is. */
+  async #collect(
+    job: RayJobDetails,
+    key: string,
+    outDir: string,
+  ): Promise<Result<string, StageFailure>> {
+    const jobDir = job.metadata?.dermatune_job_dir ?? this.#storage.jobDir(job.submission_id);
+    let recorded: string;
+    try {
+      recorded = (await readFile(join(jobDir, 'stage-key'), 'utf8')).trim();
+      await stat(join(jobDir, 'output'));
+    } catch {
+      return fail({
+        reason: 'external-service',
+        message: `Ray job ${job.submission_id} succeeded but its output is not at ${jobDir} (is executor.ray.storage shared with the cluster?)`,
+      });
+    }
+    if (recorded !== key) {
+      return fail({
+        reason: 'external-service',
+        message: `Ray job ${job.submission_id} wrote the output of ${recorded.slice(0, 12)}, not of ${key.slice(0, 12)}; not adopted`,
+      });
+    }
+    await cp(join(jobDir, 'output'), outDir, { recursive: true });
+    return ok(jobDir);
+  }
+
+  #demand(resources: StageResources): Record<string, number> {
+    const demand: Record<string, number> = { CPU: resources.cpu ?? 1 };
+    if (this.#settings.useGpus && (resources.gpu ?? 0) > 0) demand.GPU = resources.gpu ?? 0;
+    return demand;
+  }
+}
+
+type Verdict =
+  | { kind: 'succeeded' }
+  | { kind: 'failed'; failure: StageFailure }
+  | { kind: 'cancelled' }
+  | { kind: 'lost' };
+
+/**
+ * What a finished job means. Its own verdict wins (a worker error is the stage's failure and
+ * is not retried); a job with none, or one told to stop by someone other than this run, was
+ * lost and may be submitted again.
+ */
+export function classify(job: RayJobDetails, outcome: RemoteOutcome, weStopped: boolean): Verdict {
+  if (weStopped) return { kind: 'cancelled' };
+  if (job.status === 'SUCCEEDED' && outcome.state === 'done') return { kind: 'succeeded' };
+  if (job.error_type === 'RUNTIME_ENV_SETUP_FAILURE') {
+    return {
+      kind: 'failed',
+      failure: {
+        reason: 'external-service',
+        message: `Ray could not set up the job's environment: ${job.message ?? ''}`,
+      },
+    };
+  }
+  if (outcome.state === 'failed' && !outcome.cancelled) {
+    return { kind: 'failed', failure: outcome.failure };
+  }
+  return { kind: 'lost' };
+}
+
+/** The log's lines, without the last one while it is still being written. */
+function completeLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines;
+}
+
+/** How many jobs of this demand the nodes hold at once, each job on one node. */
+export function capacity(nodes: readonly RayNode[], demand: Record<string, number>): number {
+  let total = 0;
+  for (const node of nodes) {
+    let fits = Number.POSITIVE_INFINITY;
+    for (const [name, amount] of Object.entries(demand)) {
+      if (amount <= 0) continue;
+      fits = Math.min(fits, Math.floor((node.resources_total[name] ?? 0) / amount));
+    }
+    total += Number.isFinite(fits) ? fits : 0;
+  }
+  return total;
+}
