@@ -1,7 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
 import { modelBaseSchema, modelRevisionSchema } from '../shared/spec-fragments.ts';
-import { runGenerate } from './run-generate.ts';
+import { generateRemote, runGenerate } from './run-generate.ts';
 
 export interface GenerateParams {
   model: { base: string; revision: string };
@@ -28,6 +28,7 @@ export const generateKind = defineStageKind<GenerateParams>({
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
   run: runGenerate,
+  remote: generateRemote,
   paramsSchema: {
     type: 'object',
     properties: {

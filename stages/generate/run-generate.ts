@@ -1,36 +1,61 @@
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type {
+  StageContext,
+  StageFailure,
+  StageInputOutput,
+  StageSummary,
+} from '../../runner/stage-kind.ts';
 import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
+import { workerRemoteStage } from '../model-worker/remote-worker.ts';
 import { runWorkerForStage } from '../model-worker/stage-reports.ts';
 import { modelsDir } from '../model-worker/stand-in-model.ts';
-import type { GenerateJob } from '../model-worker/worker-job.ts';
+import type { GenerateJob, WorkerDone } from '../model-worker/worker-job.ts';
 import type { GenerateParams } from './kind.ts';
 
 /**
  * The generate stage: split's `test.jsonl` through the model worker, with train's adapter when
  * the variant was fine-tuned and with `model.base` alone for the untuned baseline (the same
  * code path). Writes `predictions.jsonl` with `id`, `prediction`, `reference` and timing.
+ * The same job runs here (`runGenerate`) or as a Ray job (`generateRemote`).
  */
 export async function runGenerate(
   ctx: StageContext<GenerateParams>,
 ): Promise<Result<StageSummary, StageFailure>> {
-  const testSet = ctx.inputs.test_set;
-  const images = ctx.inputs.images;
+  const job = generateJob(ctx.params, ctx.inputs, ctx.outDir, modelsDir());
+  if (!job.ok) return job;
+  const ready = await prepareWorker(ctx.params.model.base);
+  if (!ready.ok) return ready;
+  const result = await runWorkerForStage(ctx, job.value, ready.value.python);
+  if (!result.ok) return result;
+  return ok(generateSummary(result.value));
+}
+
+export const generateRemote = workerRemoteStage<GenerateParams>({
+  job: ({ params, inputs, outDir, modelsDir }) => generateJob(params, inputs, outDir, modelsDir),
+  summarize: generateSummary,
+});
+
+function generateJob(
+  params: GenerateParams,
+  inputs: Readonly<Record<string, StageInputOutput>>,
+  outDir: string,
+  models: string,
+): Result<GenerateJob, StageFailure> {
+  const testSet = inputs.test_set;
+  const images = inputs.images;
   if (testSet === undefined || images === undefined) {
     return fail({
       reason: 'invalid-input',
       message: 'generate needs the test_set and images inputs',
     });
   }
-  const { model } = ctx.params;
-  const ready = await prepareWorker(model.base);
-  if (!ready.ok) return ready;
-  const adapter = ctx.inputs.adapter;
-  const job: GenerateJob = {
+  const { model } = params;
+  const adapter = inputs.adapter;
+  return ok({
     type: 'generate',
-    output_dir: ctx.outDir,
-    models_dir: modelsDir(),
+    output_dir: outDir,
+    models_dir: models,
     allow_download: downloadsAllowed(),
     model: {
       base: model.base,
@@ -38,15 +63,16 @@ export async function runGenerate(
       adapter: adapter === undefined ? null : join(adapter.dir, 'adapter'),
     },
     data: { test: join(testSet.dir, 'test.jsonl'), image_root: images.dir },
-    generate: ctx.params.generate,
-  };
-  const result = await runWorkerForStage(ctx, job, ready.value.python);
-  if (!result.ok) return result;
-  const summary = result.value.summary as { new_tokens_per_second?: number; seconds?: number };
+    generate: params.generate,
+  });
+}
+
+function generateSummary(done: WorkerDone): StageSummary {
+  const summary = done.summary as { new_tokens_per_second?: number; seconds?: number };
   const metrics: Record<string, number> = {};
   if (typeof summary.new_tokens_per_second === 'number') {
     metrics['generate/new_tokens_per_second'] = summary.new_tokens_per_second;
   }
   if (typeof summary.seconds === 'number') metrics['generate/seconds'] = summary.seconds;
-  return ok({ metrics, artifacts: ['predictions.jsonl', 'job.json'], stats: result.value.summary });
+  return { metrics, artifacts: ['predictions.jsonl', 'job.json'], stats: done.summary };
 }

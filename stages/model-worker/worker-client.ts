@@ -206,7 +206,7 @@ export function toStageFailure(failure: WorkerFailure): StageFailure {
   }
 }
 
-function parseEvent(line: string): WorkerEvent | undefined {
+export function parseEvent(line: string): WorkerEvent | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const value = JSON.parse(line) as { event?: unknown };

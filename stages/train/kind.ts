@@ -6,7 +6,7 @@ import {
   seedSchema,
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
-import { runTrain } from './run-train.ts';
+import { runTrain, trainRemote } from './run-train.ts';
 
 export interface TrainParams {
   seed: number;
@@ -44,6 +44,7 @@ export const trainKind = defineStageKind<TrainParams>({
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
   run: runTrain,
+  remote: trainRemote,
   paramsSchema: {
     type: 'object',
     properties: {

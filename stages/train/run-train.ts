@@ -1,20 +1,47 @@
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type {
+  StageContext,
+  StageFailure,
+  StageInputOutput,
+  StageSummary,
+} from '../../runner/stage-kind.ts';
 import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
+import { workerRemoteStage } from '../model-worker/remote-worker.ts';
 import { runWorkerForStage } from '../model-worker/stage-reports.ts';
 import { modelsDir } from '../model-worker/stand-in-model.ts';
-import type { TrainJob } from '../model-worker/worker-job.ts';
+import type { TrainJob, WorkerDone } from '../model-worker/worker-job.ts';
 import type { TrainParams } from './kind.ts';
 
 /**
  * The train stage: subset's `train.jsonl` (images relative to curate's folder) through the
  * model worker; the adapter, the resolved job and the trainer log land in the stage's output.
+ * The same job runs here (`runTrain`) or as a Ray job (`trainRemote`).
  */
 export async function runTrain(
   ctx: StageContext<TrainParams>,
 ): Promise<Result<StageSummary, StageFailure>> {
-  const { train, model } = ctx.params;
+  const job = trainJob(ctx.params, ctx.inputs, ctx.outDir, modelsDir());
+  if (!job.ok) return job;
+  const ready = await prepareWorker(ctx.params.model.base);
+  if (!ready.ok) return ready;
+  const result = await runWorkerForStage(ctx, job.value, ready.value.python);
+  if (!result.ok) return result;
+  return ok(trainSummary(result.value));
+}
+
+export const trainRemote = workerRemoteStage<TrainParams>({
+  job: ({ params, inputs, outDir, modelsDir }) => trainJob(params, inputs, outDir, modelsDir),
+  summarize: trainSummary,
+});
+
+function trainJob(
+  params: TrainParams,
+  inputs: Readonly<Record<string, StageInputOutput>>,
+  outDir: string,
+  models: string,
+): Result<TrainJob, StageFailure> {
+  const { train, model } = params;
   if (train.method === 'none') {
     return fail({
       reason: 'invalid-input',
@@ -22,32 +49,30 @@ export async function runTrain(
         'train.method is none: the baseline generates with model.base and has no train stage',
     });
   }
-  const trainSet = ctx.inputs.train_set;
-  const images = ctx.inputs.images;
+  const trainSet = inputs.train_set;
+  const images = inputs.images;
   if (trainSet === undefined || images === undefined) {
     return fail({
       reason: 'invalid-input',
       message: 'train needs the train_set and images inputs',
     });
   }
-  const ready = await prepareWorker(model.base);
-  if (!ready.ok) return ready;
-
   const { method: _method, ...settings } = train;
-  const job: TrainJob = {
+  return ok({
     type: 'train',
-    output_dir: ctx.outDir,
-    models_dir: modelsDir(),
+    output_dir: outDir,
+    models_dir: models,
     allow_download: downloadsAllowed(),
-    seed: ctx.params.seed,
+    seed: params.seed,
     model: { base: model.base, revision: model.revision || null },
     data: { train: join(trainSet.dir, 'train.jsonl'), image_root: images.dir },
-    supervision: ctx.params.data.supervision ?? 'qa',
+    supervision: params.data.supervision ?? 'qa',
     train: settings,
-  };
-  const result = await runWorkerForStage(ctx, job, ready.value.python);
-  if (!result.ok) return result;
-  const summary = result.value.summary as {
+  });
+}
+
+function trainSummary(done: WorkerDone): StageSummary {
+  const summary = done.summary as {
     final_loss?: number | null;
     tokens_per_second?: number;
     steps?: number;
@@ -59,7 +84,7 @@ export async function runTrain(
     metrics['train/mean_tokens_per_second'] = summary.tokens_per_second;
   }
   if (typeof summary.train_seconds === 'number') metrics['train/seconds'] = summary.train_seconds;
-  return ok({
+  return {
     metrics,
     artifacts: [
       'adapter/adapter_model.safetensors',
@@ -68,6 +93,6 @@ export async function runTrain(
       'trainer-log.jsonl',
       'train-summary.json',
     ],
-    stats: result.value.summary,
-  });
+    stats: done.summary,
+  };
 }
