@@ -122,13 +122,15 @@ export class RayExecutor implements StageExecutor {
     ctx: StageContext<unknown>,
   ): Promise<Result<StageSummary, StageFailure>> {
     const remote = node.kind.remote as RemoteStage<unknown>;
-    const earlier = await this.#earlierJobs(node.key);
+    const earlier = await this.#unconsumedJobs(node.key);
     if (!earlier.ok) return earlier;
-    let attempt = earlier.value.length;
-    // The newest earlier job for this key: follow it if it still runs, adopt it if it finished.
-    let job = earlier.value[0];
-    if (job !== undefined && (job.status === 'FAILED' || job.status === 'STOPPED')) {
-      job = undefined;
+    // The newest earlier job for this key whose output was never committed: follow it if it
+    // still runs, adopt it if it finished. The others are leftovers of lost attempts.
+    let job: RayJobDetails | undefined = earlier.value.find(
+      (j) => j.status !== 'FAILED' && j.status !== 'STOPPED',
+    );
+    for (const leftover of earlier.value) {
+      if (leftover !== job && TERMINAL_STATUSES.has(leftover.status)) await this.#discard(leftover);
     }
     if (job !== undefined) {
       ctx.report({
@@ -137,12 +139,13 @@ export class RayExecutor implements StageExecutor {
         message: `found Ray job ${job.submission_id} (${job.status}) from an earlier run; not submitting again`,
       });
     }
+    let submissions = job === undefined ? 0 : 1;
     for (;;) {
       if (job === undefined) {
-        const submitted = await this.#submit(node, ctx, remote, attempt);
+        const submitted = await this.#submit(node, ctx, remote, submissions);
         if (!submitted.ok) return submitted;
         job = submitted.value;
-        attempt += 1;
+        submissions += 1;
       }
       const followed = await this.#follow(job, remote, ctx);
       if (!followed.ok) return followed;
@@ -152,9 +155,12 @@ export class RayExecutor implements StageExecutor {
       if (verdict.kind === 'succeeded' && outcome.state === 'done') {
         const collected = await this.#collect(details, node.key, ctx.outDir);
         if (!collected.ok) return collected;
+        // Removed once the scheduler has committed the output (`committed`), not before.
         this.#jobDirs.set(node.key, collected.value);
         return remote.summarize(ctx, outcome.result);
       }
+      // Whatever else it ended with, its folder on shared storage is of no further use.
+      await this.#discard(details);
       if (verdict.kind === 'cancelled') {
         return fail({ reason: 'cancelled', message: `Ray job ${details.submission_id} stopped` });
       }
@@ -165,17 +171,18 @@ export class RayExecutor implements StageExecutor {
         });
       }
       // Lost: ended without a verdict of its own.
-      const resubmits = attempt - 1;
+      const resubmits = submissions - 1;
+      const why = `${details.status}: ${details.message ?? 'no message'}`;
       if (resubmits >= this.#settings.maxResubmits) {
         return fail({
           reason: 'external-service',
-          message: `Ray job ${details.submission_id} ended without a result (${details.status}: ${details.message ?? 'no message'}); not submitted again after ${resubmits} resubmission(s) (executor.ray.max_resubmits: ${this.#settings.maxResubmits})`,
+          message: `Ray job ${details.submission_id} ended without a result (${why}); not submitted again after ${resubmits} resubmission(s) (executor.ray.max_resubmits: ${this.#settings.maxResubmits})`,
         });
       }
       ctx.report({
         type: 'log',
         level: 'warn',
-        message: `Ray job ${details.submission_id} was lost (${details.status}: ${details.message ?? 'no message'}); submitting it again (resubmission ${resubmits + 1} of ${this.#settings.maxResubmits})`,
+        message: `Ray job ${details.submission_id} was lost (${why}); submitting it again (resubmission ${resubmits + 1} of ${this.#settings.maxResubmits})`,
       });
       job = undefined;
     }
@@ -187,17 +194,32 @@ export class RayExecutor implements StageExecutor {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
 
-  /** Jobs submitted for this key before, newest first. */
-  async #earlierJobs(key: string): Promise<Result<RayJobDetails[], StageFailure>> {
+  /**
+   * Jobs submitted for this key whose folder is still on shared storage, newest first: a
+   * folder is removed once its output is committed or the job is given up, so these are the
+   * jobs a crashed runner left to follow or adopt.
+   */
+  async #unconsumedJobs(key: string): Promise<Result<RayJobDetails[], StageFailure>> {
     const jobs = await this.#client.list();
     if (!jobs.ok) {
       return fail({ reason: 'external-service', message: `Ray: ${jobs.error.message}` });
     }
-    return ok(
-      jobs.value
-        .filter((job) => job.metadata?.[META_KEY] === key)
-        .sort((a, b) => (b.start_time ?? 0) - (a.start_time ?? 0)),
-    );
+    const mine = jobs.value
+      .filter((job) => job.metadata?.[META_KEY] === key)
+      .sort((a, b) => (b.start_time ?? 0) - (a.start_time ?? 0));
+    const kept: RayJobDetails[] = [];
+    for (const job of mine) {
+      if (await exists(this.#jobDirOf(job))) kept.push(job);
+    }
+    return ok(kept);
+  }
+
+  #jobDirOf(job: RayJobDetails): string {
+    return job.metadata?.dermatune_job_dir ?? this.#storage.jobDir(job.submission_id);
+  }
+
+  async #discard(job: RayJobDetails): Promise<void> {
+    await rm(this.#jobDirOf(job), { recursive: true, force: true });
   }
 
   async #submit(
@@ -367,7 +389,7 @@ export class RayExecutor implements StageExecutor {
     key: string,
     outDir: string,
   ): Promise<Result<string, StageFailure>> {
-    const jobDir = job.metadata?.dermatune_job_dir ?? this.#storage.jobDir(job.submission_id);
+    const jobDir = this.#jobDirOf(job);
     let recorded: string;
     try {
       recorded = (await readFile(join(jobDir, 'stage-key'), 'utf8')).trim();
@@ -422,6 +444,15 @@ export function classify(job: RayJobDetails, outcome: RemoteOutcome, weStopped: 
     return { kind: 'failed', failure: outcome.failure };
   }
   return { kind: 'lost' };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The log's lines, without the last one while it is still being written. */
