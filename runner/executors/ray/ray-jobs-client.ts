@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import WebSocket from 'ws';
 import { fail, ok, type Result } from '../../result.ts';
 
 /**
@@ -186,30 +187,33 @@ export class RayJobsClient {
    * Follows the job's log through the dashboard's websocket tail: `onText` gets each chunk as
    * it is written; the promise settles when Ray closes the socket (the job ended) or `signal`
    * aborts. Each connection streams the log from its start.
+   *
+   * Through the `ws` package with compression off: Ray's dashboard proxies this socket to its
+   * job module, and a client that negotiates permessage-deflate (Node's built-in WebSocket
+   * always does) gets the socket closed at once with no message.
    */
   tail(id: string, onText: (text: string) => void, signal?: AbortSignal): Promise<RayResult<void>> {
     const url = `${this.address.replace(/^http/, 'ws')}/api/jobs/${encodeURIComponent(id)}/logs/tail`;
     return new Promise((resolve) => {
       let settled = false;
+      const socket = new WebSocket(url, { perMessageDeflate: false, headers: this.#headers });
       const settle = (result: RayResult<void>) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         resolve(result);
       };
-      // Node's WebSocket takes no headers; proxies that need them get the polling fallback.
-      const socket = new WebSocket(url);
       const onAbort = () => {
-        socket.close();
+        socket.terminate();
         settle(ok(undefined));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.addEventListener('message', (event) => {
-        if (typeof event.data === 'string') onText(event.data);
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) onText(data.toString('utf8'));
       });
-      socket.addEventListener('close', () => settle(ok(undefined)));
-      socket.addEventListener('error', () =>
-        settle(fail({ reason: 'unreachable', message: `log tail of ${id} at ${url} failed` })),
+      socket.on('close', () => settle(ok(undefined)));
+      socket.on('error', (error) =>
+        settle(fail({ reason: 'unreachable', message: `log tail of ${id}: ${error.message}` })),
       );
     });
   }
