@@ -26,6 +26,8 @@ export interface SweepInfo {
   nodes: NodeInfo[];
   /** The store root, where observers keep their own durable state (tracking journal). */
   storeDir: string;
+  /** Where the stages that may leave this machine run: `local`, or `ray at <address>`. */
+  executor?: string;
 }
 
 export interface VariantInfo {

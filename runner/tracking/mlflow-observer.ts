@@ -347,6 +347,9 @@ export class MlflowObserver implements RunObserver {
     ];
     if (info.description) tags.push({ key: 'mlflow.note.content', value: info.description });
     if (fromCache) tags.push({ key: 'dermatune.from_cache', value: 'true' });
+    if (!fromCache && sweep.info.executor) {
+      tags.push({ key: 'dermatune.executor', value: sweep.info.executor });
+    }
     await record({
       op: 'create-run',
       ref,
@@ -361,7 +364,9 @@ export class MlflowObserver implements RunObserver {
       op: 'log-batch',
       ref,
       metrics: [],
-      params: flattenParams(info.spec),
+      // Where stages ran is not a parameter of the experiment (it is in no key either): it is
+      // the dermatune.executor tag, so a local run and a cluster run compare param for param.
+      params: flattenParams(withoutExecutor(info.spec)),
       tags: [],
     });
     const spec = await this.#writeBlob(`${JSON.stringify(info.spec, null, 2)}\n`, 'json');
@@ -622,4 +627,9 @@ async function digestJsonl(path: string): Promise<{ digest: string; rows: number
 function extensionOf(path: string): string {
   const match = /\.([A-Za-z0-9]+)$/.exec(path);
   return match?.[1] ?? 'txt';
+}
+
+function withoutExecutor(spec: Record<string, unknown>): Record<string, unknown> {
+  const { executor: _executor, ...rest } = spec;
+  return rest;
 }

@@ -118,7 +118,7 @@ export const runCommand: Command = {
     try {
       await store.clearStaging();
       await writeSweepHistory(store, plan);
-      const sweep = sweepInfo(plan, store.root);
+      const sweep = { ...sweepInfo(plan, store.root), executor: executor.value?.name ?? 'local' };
       const observers: RunObserver[] = [reporterFor(args.values.json === true, ctx)];
       if (ctx.tracking && args.values['no-tracking'] !== true) {
         tracking = await ctx.tracking(sweep, ctx.io);
