@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type {
-  StageContext,
-  StageFailure,
-  StageInputOutput,
-  StageSummary,
-} from '../../runner/stage-kind.ts';
-import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
-import { workerRemoteStage } from '../model-worker/remote-worker.ts';
-import { runWorkerForStage } from '../model-worker/stage-reports.ts';
-import { modelsDir } from '../model-worker/stand-in-model.ts';
+import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
+import { downloadsAllowed } from '../model-worker/model-ref.ts';
 import type { GenerateJob, WorkerDone } from '../model-worker/worker-job.ts';
+import {
+  type WorkerStagePaths,
+  workerLocalRun,
+  workerRemoteStage,
+} from '../model-worker/worker-stage.ts';
 import type { GenerateParams } from './kind.ts';
 
 /**
@@ -19,22 +16,14 @@ import type { GenerateParams } from './kind.ts';
  * code path). Writes `predictions.jsonl` with `id`, `prediction`, `reference` and timing.
  * The same job runs here (`runGenerate`) or as a Ray job (`generateRemote`).
  */
-export async function runGenerate(
-  ctx: StageContext<GenerateParams>,
-): Promise<Result<StageSummary, StageFailure>> {
-  const job = generateJob(ctx.params, ctx.inputs, ctx.outDir, modelsDir());
-  if (!job.ok) return job;
-  const ready = await prepareWorker(ctx.params.model.base);
-  if (!ready.ok) return ready;
-  const result = await runWorkerForStage(ctx, job.value, ready.value.python);
-  if (!result.ok) return result;
-  return ok(generateSummary(result.value));
-}
-
-export const generateRemote = workerRemoteStage<GenerateParams>({
-  job: ({ params, inputs, outDir, modelsDir }) => generateJob(params, inputs, outDir, modelsDir),
+const generateWorker = {
+  job: ({ params, inputs, outDir, modelsDir }: WorkerStagePaths<GenerateParams>) =>
+    generateJob(params, inputs, outDir, modelsDir),
   summarize: generateSummary,
-});
+};
+
+export const runGenerate = workerLocalRun<GenerateParams>(generateWorker);
+export const generateRemote = workerRemoteStage<GenerateParams>(generateWorker);
 
 function generateJob(
   params: GenerateParams,

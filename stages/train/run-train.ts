@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type {
-  StageContext,
-  StageFailure,
-  StageInputOutput,
-  StageSummary,
-} from '../../runner/stage-kind.ts';
-import { downloadsAllowed, prepareWorker } from '../model-worker/model-ref.ts';
-import { workerRemoteStage } from '../model-worker/remote-worker.ts';
-import { runWorkerForStage } from '../model-worker/stage-reports.ts';
-import { modelsDir } from '../model-worker/stand-in-model.ts';
+import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
+import { downloadsAllowed } from '../model-worker/model-ref.ts';
 import type { TrainJob, WorkerDone } from '../model-worker/worker-job.ts';
+import {
+  type WorkerStagePaths,
+  workerLocalRun,
+  workerRemoteStage,
+} from '../model-worker/worker-stage.ts';
 import type { TrainParams } from './kind.ts';
 
 /**
@@ -18,22 +15,14 @@ import type { TrainParams } from './kind.ts';
  * model worker; the adapter, the resolved job and the trainer log land in the stage's output.
  * The same job runs here (`runTrain`) or as a Ray job (`trainRemote`).
  */
-export async function runTrain(
-  ctx: StageContext<TrainParams>,
-): Promise<Result<StageSummary, StageFailure>> {
-  const job = trainJob(ctx.params, ctx.inputs, ctx.outDir, modelsDir());
-  if (!job.ok) return job;
-  const ready = await prepareWorker(ctx.params.model.base);
-  if (!ready.ok) return ready;
-  const result = await runWorkerForStage(ctx, job.value, ready.value.python);
-  if (!result.ok) return result;
-  return ok(trainSummary(result.value));
-}
-
-export const trainRemote = workerRemoteStage<TrainParams>({
-  job: ({ params, inputs, outDir, modelsDir }) => trainJob(params, inputs, outDir, modelsDir),
+const trainWorker = {
+  job: ({ params, inputs, outDir, modelsDir }: WorkerStagePaths<TrainParams>) =>
+    trainJob(params, inputs, outDir, modelsDir),
   summarize: trainSummary,
-});
+};
+
+export const runTrain = workerLocalRun<TrainParams>(trainWorker);
+export const trainRemote = workerRemoteStage<TrainParams>(trainWorker);
 
 function trainJob(
   params: TrainParams,

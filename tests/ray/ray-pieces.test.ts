@@ -8,7 +8,7 @@ import { packageFolder } from '../../runner/executors/ray/code-package.ts';
 import { capacity, classify } from '../../runner/executors/ray/ray-executor.ts';
 import type { RayJobDetails, RayNode } from '../../runner/executors/ray/ray-jobs-client.ts';
 import { SharedStorage } from '../../runner/executors/ray/shared-storage.ts';
-import { workerOutcome } from '../../stages/model-worker/remote-worker.ts';
+import { workerOutcome } from '../../stages/model-worker/worker-stage.ts';
 
 function job(status: RayJobDetails['status'], extra: Partial<RayJobDetails> = {}): RayJobDetails {
   return { submission_id: 'j', status, entrypoint: 'python -m x', ...extra };

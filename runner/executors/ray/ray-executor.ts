@@ -20,7 +20,7 @@ import {
   type RayNode,
   TERMINAL_STATUSES,
 } from './ray-jobs-client.ts';
-import { SharedStorage } from './shared-storage.ts';
+import { exists, SharedStorage } from './shared-storage.ts';
 
 /**
  * Runs the stages that declare a GPU or heavy CPU need, and have a remote form, as Ray jobs:
@@ -444,15 +444,6 @@ export function classify(job: RayJobDetails, outcome: RemoteOutcome, weStopped: 
     return { kind: 'failed', failure: outcome.failure };
   }
   return { kind: 'lost' };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The log's lines, without the last one while it is still being written. */

@@ -52,7 +52,8 @@ export class SharedStorage {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (a folder on shared storage, a job's output). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

@@ -3,35 +3,54 @@ import { dirname, join } from 'node:path';
 import type { RemoteOutcome, RemoteStage } from '../../runner/executors/remote-stage.ts';
 import { ok, type Result } from '../../runner/result.ts';
 import type {
+  StageContext,
   StageFailure,
   StageInputOutput,
   StageReport,
   StageSummary,
 } from '../../runner/stage-kind.ts';
 import { prepareWorker } from './model-ref.ts';
-import { workerEventReports } from './stage-reports.ts';
+import { runWorkerForStage, workerEventReports } from './stage-reports.ts';
 import { modelsDir as localModelsDir, STAND_IN_NAME } from './stand-in-model.ts';
 import { parseEvent, toStageFailure, WORKER_DIR, WORKER_REQUIREMENTS } from './worker-client.ts';
 import type { WorkerDone, WorkerJob } from './worker-job.ts';
 
 /**
- * The train and generate stages as cluster jobs: the worker package and its pinned
- * requirements travel in the job's runtime environment, the job description is written to
- * shared storage, and the worker's JSON-line events come back through the job's log, where
- * they become the same progress and metrics as a local run's.
+ * The train and generate stages over the model worker, in both forms: here (`workerLocalRun`)
+ * and as cluster jobs (`workerRemoteStage`), from one description of the job. As a job, the
+ * worker package and its pinned requirements travel in the runtime environment, the job
+ * description is written to shared storage, and the worker's JSON-line events come back
+ * through the job's log, where they become the same progress and metrics as a local run's.
  */
 export interface WorkerStagePaths<P> {
   params: P;
   inputs: Readonly<Record<string, StageInputOutput>>;
   outDir: string;
-  /** Where bare model names resolve on the cluster (the shared copy of the stand-in). */
+  /** Where bare model names resolve (here, or the shared copy of the stand-in on a cluster). */
   modelsDir: string;
 }
 
-export function workerRemoteStage<P extends { model: { base: string } }>(stage: {
+export interface WorkerStage<P> {
   job(paths: WorkerStagePaths<P>): Result<WorkerJob, StageFailure>;
   summarize(done: WorkerDone): StageSummary;
-}): RemoteStage<P> {
+}
+
+export function workerLocalRun<P extends { model: { base: string } }>(
+  stage: WorkerStage<P>,
+): (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>> {
+  return async (ctx) => {
+    const job = stage.job({ ...ctx, modelsDir: localModelsDir() });
+    if (!job.ok) return job;
+    const ready = await prepareWorker(ctx.params.model.base);
+    if (!ready.ok) return ready;
+    const result = await runWorkerForStage(ctx, job.value, ready.value.python);
+    return result.ok ? ok(stage.summarize(result.value)) : result;
+  };
+}
+
+export function workerRemoteStage<P extends { model: { base: string } }>(
+  stage: WorkerStage<P>,
+): RemoteStage<P> {
   return {
     async job(ctx) {
       const models = await sharedModels(ctx.params.model.base, ctx.share);
