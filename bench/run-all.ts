@@ -1,11 +1,20 @@
 // Runs every benchmark in turn and prints their figures. Each one compares against its named
 // reference in the same run (DVC, the Python metric packages, sentence-transformers, a plain
-// PEFT script, a rate-limited server). Usage: npm run bench [-- name ...]
+// PEFT script, a rate-limited server, the local executor). Usage: npm run bench [-- name ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const benches = ['runner', 'metrics', 'encoders', 'llm', 'worker', 'data-reader', 'tracking'];
+const benches = [
+  'runner',
+  'metrics',
+  'encoders',
+  'llm',
+  'worker',
+  'data-reader',
+  'tracking',
+  'ray-executor',
+];
 const wanted = process.argv.slice(2);
 let failed = 0;
 for (const name of benches) {
