@@ -98,7 +98,7 @@ export class RayExecutor implements StageExecutor {
       const fits = capacity(alive, demand);
       if (fits === 0) {
         const wanted = Object.entries(demand)
-          .map(([name, amount]) => `${amount} ${name}`)
+          .map(([name, amount]) => `${amount} ${name}${amount === 1 ? '' : 's'}`)
           .join(' and ');
         return fail({
           reason: 'no-capacity',

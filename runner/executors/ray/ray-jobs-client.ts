@@ -139,17 +139,32 @@ export class RayJobsClient {
     return response.ok ? ok(undefined) : response;
   }
 
+  /**
+   * Submits under the caller's unique submission id, which makes a resend safe: if an earlier
+   * attempt did reach the cluster, Ray answers that the id exists and the job is ours. So
+   * connection failures and 5xx (Ray says "No available agent to submit job, please try again
+   * later" while a fresh head starts) are retried for up to about half a minute.
+   */
   async submit(job: RayJobSubmission): Promise<RayResult<string>> {
-    // Not retried blindly: a submission that reached the cluster must not be sent twice. The
-    // fixed submission id makes a resend safe only when the first certainly never arrived.
-    const response = await this.#json<{ submission_id?: string }>('submit job', {
-      method: 'POST',
-      path: '/api/jobs/',
-      json: job,
-      idempotent: false,
-    });
-    if (!response.ok) return response;
-    return ok(response.value.submission_id ?? job.submission_id);
+    let last: RayResult<string> = fail({ reason: 'unreachable', message: 'not tried' });
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt > 0) await sleep(this.#backoffMs * 2 ** attempt);
+      const response = await this.#json<{ submission_id?: string }>('submit job', {
+        method: 'POST',
+        path: '/api/jobs/',
+        json: job,
+        idempotent: true,
+      });
+      if (response.ok) return ok(response.value.submission_id ?? job.submission_id);
+      last = response;
+      if (response.error.reason === 'rejected' && /already exists/i.test(response.error.message)) {
+        return attempt > 0 ? ok(job.submission_id) : response;
+      }
+      if (response.error.reason !== 'server-error' && response.error.reason !== 'unreachable') {
+        return response;
+      }
+    }
+    return last;
   }
 
   job(id: string): Promise<RayResult<RayJobDetails>> {
