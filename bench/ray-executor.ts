@@ -87,14 +87,22 @@ async function freshCopy(name: string): Promise<string> {
   return store;
 }
 
-function fail(message: string): never {
+// Before the head starts there is nothing to stop.
+function abort(message: string): never {
   console.error(message);
   process.exit(1);
 }
 
+// Thrown, not exited: the finally below must still stop the Ray head and clear its folders.
+function fail(message: string): never {
+  throw new BenchFailure(message);
+}
+
+class BenchFailure extends Error {}
+
 console.log(`spec ${spec}; work folder ${work}`);
 const dataRun = await cli(['run', spec, '--store', base, '--no-tracking']);
-if (dataRun.code !== 0) fail(`the local reference run failed:\n${dataRun.output.slice(-3000)}`);
+if (dataRun.code !== 0) abort(`the local reference run failed:\n${dataRun.output.slice(-3000)}`);
 console.log(`data chain and local reference run (cached if kept): ${dataRun.seconds.toFixed(0)} s`);
 
 const head = await startLocalRayHead({
@@ -102,7 +110,7 @@ const head = await startLocalRayHead({
   tempDir: join('/tmp', `dtbench-${process.pid}`),
   requirements: [WORKER_REQUIREMENTS],
 });
-if (!head.ok) fail(head.error);
+if (!head.ok) abort(head.error);
 // The local head has no GPU: GPU stages ask it for CPUs only.
 const rayArgs = [
   ...['--executor', 'ray', '--ray-address', head.value.address, '--ray-storage', shared],
@@ -175,6 +183,10 @@ try {
     'bench/out/ray-executor.json',
     JSON.stringify({ spec, cpus, warmup_seconds: warmRun.seconds, results, median, mean }, null, 2),
   );
+} catch (error) {
+  if (!(error instanceof BenchFailure)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
 } finally {
   await head.value.stop();
   await rm(join('/tmp', `dtbench-${process.pid}`), { recursive: true, force: true });
