@@ -370,8 +370,10 @@ export class RayExecutor implements StageExecutor {
     id: string,
     stopping: boolean,
   ): Promise<Result<RayJobDetails | undefined, StageFailure>> {
-    const interval = this.#settings.pollIntervalMs ?? 1000;
-    const deadline = Date.now() + (stopping ? 60_000 : 3 * interval);
+    // Ray marks a job terminal a moment after its log closes; polling finely keeps that moment
+    // off every stage's time. Still running 3 s after the stream closed: the stream dropped.
+    const interval = this.#settings.pollIntervalMs ?? 250;
+    const deadline = Date.now() + (stopping ? 60_000 : 3000);
     for (;;) {
       const details = await this.#client.job(id);
       if (!details.ok) {
