@@ -1,14 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import type { JournalEntry } from './journal-entry.ts';
 import type { JournalSender } from './journal-sender.ts';
 import {
+  allSegments,
   appendAck,
   markDone,
   pendingSegments,
-  readJsonLines,
+  readEntries,
   readSegment,
-  segmentsDir,
   tryLockSegment,
 } from './journal-store.ts';
 
@@ -120,14 +118,10 @@ async function closeAbandonedRuns(
 
 /** Run refs that segments written after `segment` use (sent or not, finished or live). */
 async function refsWrittenAfter(journalDir: string, segment: string): Promise<Set<string>> {
-  const dir = segmentsDir(journalDir);
-  const names = (await readdir(dir)).filter(
-    (n) => n.endsWith('.jsonl') && !n.endsWith('.acks.jsonl'),
-  );
   const refs = new Set<string>();
-  for (const name of names.sort()) {
-    if (name <= basename(segment)) continue;
-    for (const entry of readJsonLines<JournalEntry>(await readFile(join(dir, name), 'utf8'))) {
+  for (const { path } of await allSegments(journalDir)) {
+    if (path <= segment) continue;
+    for (const entry of await readEntries(path)) {
       if ('ref' in entry && typeof entry.ref === 'string') refs.add(entry.ref);
     }
   }

@@ -84,20 +84,30 @@ export interface SegmentContents {
   acked: Map<number, JournalAck>;
 }
 
-/** Segments that still hold unacknowledged entries, oldest first. */
-export async function pendingSegments(journalDir: string): Promise<string[]> {
+/** Every segment's entry file, oldest first, with whether it was marked done. */
+export async function allSegments(journalDir: string): Promise<{ path: string; done: boolean }[]> {
   const dir = segmentsDir(journalDir);
   if (!existsSync(dir)) return [];
   const names = await readdir(dir);
   const done = new Set(names.filter((n) => n.endsWith('.done')).map((n) => n.slice(0, -5)));
   return names
-    .filter((n) => n.endsWith('.jsonl') && !n.endsWith('.acks.jsonl') && !done.has(n))
+    .filter((n) => n.endsWith('.jsonl') && !n.endsWith('.acks.jsonl'))
     .sort()
-    .map((n) => join(dir, n));
+    .map((n) => ({ path: join(dir, n), done: done.has(n) }));
+}
+
+/** Segments that still hold unacknowledged entries, oldest first. */
+export async function pendingSegments(journalDir: string): Promise<string[]> {
+  return (await allSegments(journalDir)).filter((s) => !s.done).map((s) => s.path);
+}
+
+/** A segment's entries alone, without its acknowledgements. */
+export async function readEntries(path: string): Promise<JournalEntry[]> {
+  return readJsonLines<JournalEntry>(await readFile(path, 'utf8'));
 }
 
 export async function readSegment(path: string): Promise<SegmentContents> {
-  const entries = readJsonLines<JournalEntry>(await readFile(path, 'utf8'));
+  const entries = await readEntries(path);
   const acked = new Map<number, JournalAck>();
   const acksPath = ackPath(path);
   if (existsSync(acksPath)) {
@@ -153,11 +163,8 @@ export async function journalledMetricSteps(
   ref: string,
 ): Promise<Map<string, Set<number>>> {
   const steps = new Map<string, Set<number>>();
-  const dir = segmentsDir(journalDir);
-  if (!existsSync(dir)) return steps;
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith('.jsonl') || name.endsWith('.acks.jsonl')) continue;
-    for (const entry of readJsonLines<JournalEntry>(await readFile(join(dir, name), 'utf8'))) {
+  for (const { path } of await allSegments(journalDir)) {
+    for (const entry of await readEntries(path)) {
       if (entry.op !== 'log-batch' || entry.ref !== ref) continue;
       for (const metric of entry.metrics) {
         const seen = steps.get(metric.key) ?? new Set<number>();
