@@ -115,14 +115,22 @@ async function stampCovers(
   return wanted.every(({ file, digest }) => stamp[file] === digest);
 }
 
-function runLogged(
+/**
+ * Runs a command from the venv (pip, `ray start`), its output kept out of the terminal and its
+ * tail in the failure message.
+ */
+export function runLogged(
   command: string,
   args: string[],
   log: (line: string) => void,
+  env?: Record<string, string>,
 ): Promise<Result<void, string>> {
   log(`$ ${[command, ...args].join(' ')}`);
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     let tail = '';
     // pip's own chatter stays out of the user's terminal; its tail explains a failure.
     const collect = (chunk: Buffer) => {

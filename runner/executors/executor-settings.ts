@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fail, ok, type Result } from '../result.ts';
 import type { JsonSchema } from '../spec-schema.ts';
@@ -9,6 +9,9 @@ import type { RayExecutorSettings } from './ray/ray-executor.ts';
  * of the run, not of the experiment: no stage reads it, so it never enters a key, and a sweep
  * run on a cluster reuses what a local run stored and the other way round.
  */
+/** The defaults of `executor.ray`, for the schema and for a spec that has no such section. */
+const RAY_DEFAULTS = { use_gpus: true, max_resubmits: 1, heavy_cpus: 4 } as const;
+
 export const executorSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -40,13 +43,13 @@ export const executorSchema: JsonSchema = {
         },
         use_gpus: {
           type: 'boolean',
-          default: true,
+          default: RAY_DEFAULTS.use_gpus,
           description: 'GPU stages ask Ray for GPUs; false runs them on CPU nodes.',
         },
         max_resubmits: {
           type: 'integer',
           minimum: 0,
-          default: 1,
+          default: RAY_DEFAULTS.max_resubmits,
           description:
             'How often a job that ended without a result (its node lost, stopped from outside) is submitted again; 0 fails the stage instead.',
         },
@@ -59,7 +62,7 @@ export const executorSchema: JsonSchema = {
         heavy_cpus: {
           type: 'integer',
           minimum: 1,
-          default: 4,
+          default: RAY_DEFAULTS.heavy_cpus,
           description:
             'A stage declaring this many CPUs or more goes to the cluster even without a GPU.',
         },
@@ -131,11 +134,11 @@ export function resolveExecutor(
     kind: 'ray',
     ray: {
       address,
-      storage: isAbsolute(storage) ? storage : resolve(cwd, storage),
-      useGpus: ray.use_gpus ?? true,
-      maxResubmits: ray.max_resubmits ?? 1,
+      storage: resolve(cwd, storage),
+      useGpus: ray.use_gpus ?? RAY_DEFAULTS.use_gpus,
+      maxResubmits: ray.max_resubmits ?? RAY_DEFAULTS.max_resubmits,
       maxJobs: ray.max_jobs,
-      heavyCpus: ray.heavy_cpus ?? 4,
+      heavyCpus: ray.heavy_cpus ?? RAY_DEFAULTS.heavy_cpus,
       headers: headers.value,
     },
   });

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePythonEnv } from '../../python-env.ts';
+import { ensurePythonEnv, runLogged } from '../../python-env.ts';
 import { fail, ok, type Result } from '../../result.ts';
 import { freeLoopbackPort } from '../../tracking/mlflow-server.ts';
 import { RayJobsClient } from './ray-jobs-client.ts';
@@ -40,7 +39,8 @@ export interface LocalRayHeadOptions {
 export async function startLocalRayHead(
   options: LocalRayHeadOptions,
 ): Promise<Result<LocalRayHead, string>> {
-  const env = await ensurePythonEnv([...options.requirements, RAY_REQUIREMENTS], options.log);
+  const log = options.log ?? (() => {});
+  const env = await ensurePythonEnv([...options.requirements, RAY_REQUIREMENTS], log);
   if (!env.ok) return fail(env.error.message);
   const rayCli = join(env.value.binDir, 'ray');
   await mkdir(options.tempDir, { recursive: true });
@@ -51,7 +51,7 @@ export async function startLocalRayHead(
     // Jobs started by this head find the venv's packages; the runtime env only checks pins.
     PATH: `${env.value.binDir}:${process.env.PATH ?? ''}`,
   };
-  const started = await run(
+  const started = await runLogged(
     rayCli,
     [
       'start',
@@ -67,12 +67,13 @@ export async function startLocalRayHead(
       `--temp-dir=${options.tempDir}`,
       '--disable-usage-stats',
     ],
+    log,
     rayEnv,
   );
   if (!started.ok) return fail(`ray start --head failed: ${started.error}`);
   const address = `http://127.0.0.1:${dashboardPort}`;
   const stop = async () => {
-    await run(rayCli, ['stop', '--force'], rayEnv);
+    await runLogged(rayCli, ['stop', '--force'], log, rayEnv);
   };
   // The dashboard answers a moment after `ray start` returns; the node registers after that.
   const client = new RayJobsClient({ address, maxAttempts: 1, timeoutMs: 5000 });
@@ -86,25 +87,4 @@ export async function startLocalRayHead(
   }
   await stop();
   return fail(`the local Ray head at ${address} did not come up within 120 s`);
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<Result<string, string>> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (error) => resolve(fail(error.message)));
-    child.on('close', (code) => resolve(code === 0 ? ok(output) : fail(`exit ${code}: ${output}`)));
-  });
 }

@@ -47,7 +47,6 @@ export interface RayExecutorSettings {
   /** Stages at or above this many CPUs count as heavy and go to the cluster. */
   heavyCpus: number;
   headers?: Record<string, string>;
-  pollIntervalMs?: number;
 }
 
 export type RayExecutorFailure = { reason: 'unreachable' | 'no-capacity'; message: string };
@@ -91,10 +90,9 @@ export class RayExecutor implements StageExecutor {
       return fail({ reason: 'unreachable', message: `Ray nodes: ${cluster.error.message}` });
     }
     const alive = cluster.value.filter((n) => n.state === 'ALIVE');
-    const executor = new RayExecutor(settings, client, 0);
     let slots = 0;
-    for (const node of nodes.filter((n) => executor.takes(n))) {
-      const demand = executor.#demand(node.resources);
+    for (const node of nodes.filter((n) => takesNode(settings, n))) {
+      const demand = demandOf(settings, node.resources);
       const fits = capacity(alive, demand);
       if (fits === 0) {
         const wanted = Object.entries(demand)
@@ -112,9 +110,7 @@ export class RayExecutor implements StageExecutor {
   }
 
   takes(node: StageNode): boolean {
-    if (node.kind.remote === undefined) return false;
-    const { gpu = 0, cpu = 1 } = node.resources;
-    return gpu > 0 || cpu >= this.#settings.heavyCpus;
+    return takesNode(this.#settings, node);
   }
 
   async run(
@@ -126,38 +122,38 @@ export class RayExecutor implements StageExecutor {
     if (!earlier.ok) return earlier;
     // The newest earlier job for this key whose output was never committed: follow it if it
     // still runs, adopt it if it finished. The others are leftovers of lost attempts.
-    let job: RayJobDetails | undefined = earlier.value.find(
-      (j) => j.status !== 'FAILED' && j.status !== 'STOPPED',
-    );
+    const found = earlier.value.find((j) => j.status !== 'FAILED' && j.status !== 'STOPPED');
     for (const leftover of earlier.value) {
-      if (leftover !== job && TERMINAL_STATUSES.has(leftover.status)) await this.#discard(leftover);
+      if (leftover !== found && TERMINAL_STATUSES.has(leftover.status)) {
+        await this.#discard(leftover);
+      }
     }
-    if (job !== undefined) {
+    if (found !== undefined) {
       ctx.report({
         type: 'log',
         level: 'info',
-        message: `found Ray job ${job.submission_id} (${job.status}) from an earlier run; not submitting again`,
+        message: `found Ray job ${found.submission_id} (${found.status}) from an earlier run; not submitting again`,
       });
     }
-    let submissions = job === undefined ? 0 : 1;
+    let jobId = found?.submission_id;
+    let submissions = found === undefined ? 0 : 1;
     for (;;) {
-      if (job === undefined) {
+      if (jobId === undefined) {
         const submitted = await this.#submit(node, ctx, remote, submissions);
         if (!submitted.ok) return submitted;
-        job = submitted.value;
+        jobId = submitted.value;
         submissions += 1;
       }
-      const followed = await this.#follow(job, remote, ctx);
+      const followed = await this.#follow(jobId, remote, ctx);
       if (!followed.ok) return followed;
       const { details, lines } = followed.value;
-      const outcome = remote.outcome(lines);
-      const verdict = classify(details, outcome, ctx.signal.aborted);
-      if (verdict.kind === 'succeeded' && outcome.state === 'done') {
+      const verdict = classify(details, remote.outcome(lines), ctx.signal.aborted);
+      if (verdict.kind === 'succeeded') {
         const collected = await this.#collect(details, node.key, ctx.outDir);
         if (!collected.ok) return collected;
         // Removed once the scheduler has committed the output (`committed`), not before.
         this.#jobDirs.set(node.key, collected.value);
-        return remote.summarize(ctx, outcome.result);
+        return remote.summarize(ctx, verdict.result);
       }
       // Whatever else it ended with, its folder on shared storage is of no further use.
       await this.#discard(details);
@@ -184,7 +180,7 @@ export class RayExecutor implements StageExecutor {
         level: 'warn',
         message: `Ray job ${details.submission_id} was lost (${why}); submitting it again (resubmission ${resubmits + 1} of ${this.#settings.maxResubmits})`,
       });
-      job = undefined;
+      jobId = undefined;
     }
   }
 
@@ -227,7 +223,7 @@ export class RayExecutor implements StageExecutor {
     ctx: StageContext<unknown>,
     remote: RemoteStage<unknown>,
     attempt: number,
-  ): Promise<Result<RayJobDetails, StageFailure>> {
+  ): Promise<Result<string, StageFailure>> {
     const submissionId = `dermatune-${node.key.slice(0, 16)}-${attempt + 1}-${randomBytes(3).toString('hex')}`;
     const jobDir = this.#storage.jobDir(submissionId);
     const outDir = join(jobDir, 'output');
@@ -249,7 +245,7 @@ export class RayExecutor implements StageExecutor {
     if (!built.ok) return built;
     const runtimeEnv = await this.#runtimeEnv(built.value);
     if (!runtimeEnv.ok) return runtimeEnv;
-    const demand = this.#demand(node.resources);
+    const demand = demandOf(this.#settings, node.resources);
     const submission: RayJobSubmission = {
       entrypoint: built.value.entrypoint,
       submission_id: submissionId,
@@ -275,11 +271,7 @@ export class RayExecutor implements StageExecutor {
       `--- Ray job ${submissionId} at ${this.#settings.address} (attempt ${attempt + 1}), files in ${jobDir}\n`,
     );
     ctx.report({ type: 'log', level: 'info', message: `submitted Ray job ${submissionId}` });
-    const details = await this.#client.job(submissionId);
-    if (!details.ok) {
-      return fail({ reason: 'external-service', message: `Ray: ${details.error.message}` });
-    }
-    return ok(details.value);
+    return ok(submissionId);
   }
 
   async #runtimeEnv(job: RemoteJob): Promise<Result<Record<string, unknown>, StageFailure>> {
@@ -307,11 +299,10 @@ export class RayExecutor implements StageExecutor {
    * websocket cannot be opened at all (a proxy), the log is polled instead.
    */
   async #follow(
-    job: RayJobDetails,
+    id: string,
     remote: RemoteStage<unknown>,
     ctx: StageContext<unknown>,
   ): Promise<Result<{ details: RayJobDetails; lines: string[] }, StageFailure>> {
-    const id = job.submission_id;
     // Lines handled so far; every tail connection and every full read starts from the top.
     let seen = 0;
     const handle = async (lines: readonly string[]) => {
@@ -372,7 +363,7 @@ export class RayExecutor implements StageExecutor {
   ): Promise<Result<RayJobDetails | undefined, StageFailure>> {
     // Ray marks a job terminal a moment after its log closes; polling finely keeps that moment
     // off every stage's time. Still running 3 s after the stream closed: the stream dropped.
-    const interval = this.#settings.pollIntervalMs ?? 250;
+    const interval = 250;
     const deadline = Date.now() + (stopping ? 60_000 : 3000);
     for (;;) {
       const details = await this.#client.job(id);
@@ -411,16 +402,27 @@ export class RayExecutor implements StageExecutor {
     await cp(join(jobDir, 'output'), outDir, { recursive: true });
     return ok(jobDir);
   }
+}
 
-  #demand(resources: StageResources): Record<string, number> {
-    const demand: Record<string, number> = { CPU: resources.cpu ?? 1 };
-    if (this.#settings.useGpus && (resources.gpu ?? 0) > 0) demand.GPU = resources.gpu ?? 0;
-    return demand;
-  }
+/** Stages with a remote form that declare a GPU, or at least `heavyCpus` CPUs, go to Ray. */
+function takesNode(settings: RayExecutorSettings, node: StageNode): boolean {
+  if (node.kind.remote === undefined) return false;
+  const { gpu = 0, cpu = 1 } = node.resources;
+  return gpu > 0 || cpu >= settings.heavyCpus;
+}
+
+/** What a job asks Ray for: the stage's CPUs, and its GPUs unless the cluster has none. */
+function demandOf(
+  settings: RayExecutorSettings,
+  resources: StageResources,
+): Record<string, number> {
+  const demand: Record<string, number> = { CPU: resources.cpu ?? 1 };
+  if (settings.useGpus && (resources.gpu ?? 0) > 0) demand.GPU = resources.gpu ?? 0;
+  return demand;
 }
 
 type Verdict =
-  | { kind: 'succeeded' }
+  | { kind: 'succeeded'; result: unknown }
   | { kind: 'failed'; failure: StageFailure }
   | { kind: 'cancelled' }
   | { kind: 'lost' };
@@ -432,7 +434,9 @@ type Verdict =
  */
 export function classify(job: RayJobDetails, outcome: RemoteOutcome, weStopped: boolean): Verdict {
   if (weStopped) return { kind: 'cancelled' };
-  if (job.status === 'SUCCEEDED' && outcome.state === 'done') return { kind: 'succeeded' };
+  if (job.status === 'SUCCEEDED' && outcome.state === 'done') {
+    return { kind: 'succeeded', result: outcome.result };
+  }
   if (job.error_type === 'RUNTIME_ENV_SETUP_FAILURE') {
     return {
       kind: 'failed',

@@ -7,7 +7,8 @@ import { fail, ok, type Result } from '../../result.ts';
  * A typed client for Ray's Jobs REST API (the dashboard's `/api/jobs/`, `/api/packages/` and
  * the state API's node list), written by hand because Ray ships no JavaScript client. Every
  * call returns a `Result`: a 4xx is `rejected` (resending cannot help), connection errors and
- * 5xx are retried with backoff for idempotent calls and end as `unreachable` / `server-error`.
+ * 5xx are retried with backoff and end as `unreachable` / `server-error`. Every call is safe to
+ * repeat; a submission is too, under its unique id (see `submit`).
  */
 export interface RayJobsClientOptions {
   /** The dashboard's HTTP address, e.g. `http://127.0.0.1:8265`. */
@@ -80,7 +81,8 @@ interface Request {
   path: string;
   json?: unknown;
   body?: Uint8Array;
-  idempotent: boolean;
+  /** Tries at most; defaults to the client's `maxAttempts`. */
+  attempts?: number;
 }
 
 export class RayJobsClient {
@@ -102,7 +104,6 @@ export class RayJobsClient {
     return this.#json('GET /api/version', {
       method: 'GET',
       path: '/api/version',
-      idempotent: true,
     });
   }
 
@@ -110,7 +111,7 @@ export class RayJobsClient {
   async nodes(): Promise<RayResult<RayNode[]>> {
     const response = await this.#json<{ data?: { result?: { result?: RayNode[] } } }>(
       'list nodes',
-      { method: 'GET', path: '/api/v0/nodes?detail=1&limit=10000', idempotent: true },
+      { method: 'GET', path: '/api/v0/nodes?detail=1&limit=10000' },
     );
     if (!response.ok) return response;
     const nodes = response.value.data?.result?.result;
@@ -123,7 +124,6 @@ export class RayJobsClient {
     const response = await this.#send({
       method: 'GET',
       path: packagePath(uri),
-      idempotent: true,
     });
     if (!response.ok) return response.error.reason === 'not-found' ? ok(false) : response;
     return ok(true);
@@ -134,7 +134,6 @@ export class RayJobsClient {
       method: 'PUT',
       path: packagePath(uri),
       body: zip,
-      idempotent: true,
     });
     return response.ok ? ok(undefined) : response;
   }
@@ -149,11 +148,12 @@ export class RayJobsClient {
     let last: RayResult<string> = fail({ reason: 'unreachable', message: 'not tried' });
     for (let attempt = 0; attempt < 6; attempt++) {
       if (attempt > 0) await sleep(this.#backoffMs * 2 ** attempt);
+      // One try per round: a retry inside this call could meet "already exists" unnoticed.
       const response = await this.#json<{ submission_id?: string }>('submit job', {
         method: 'POST',
         path: '/api/jobs/',
         json: job,
-        idempotent: true,
+        attempts: 1,
       });
       if (response.ok) return ok(response.value.submission_id ?? job.submission_id);
       last = response;
@@ -171,19 +171,17 @@ export class RayJobsClient {
     return this.#json(`get job ${id}`, {
       method: 'GET',
       path: `/api/jobs/${encodeURIComponent(id)}`,
-      idempotent: true,
     });
   }
 
   list(): Promise<RayResult<RayJobDetails[]>> {
-    return this.#json('list jobs', { method: 'GET', path: '/api/jobs/', idempotent: true });
+    return this.#json('list jobs', { method: 'GET', path: '/api/jobs/' });
   }
 
   async stop(id: string): Promise<RayResult<boolean>> {
     const response = await this.#json<{ stopped?: boolean }>(`stop job ${id}`, {
       method: 'POST',
       path: `/api/jobs/${encodeURIComponent(id)}/stop`,
-      idempotent: true,
     });
     return response.ok ? ok(response.value.stopped === true) : response;
   }
@@ -193,7 +191,6 @@ export class RayJobsClient {
     const response = await this.#json<{ logs?: string }>(`logs of job ${id}`, {
       method: 'GET',
       path: `/api/jobs/${encodeURIComponent(id)}/logs`,
-      idempotent: true,
     });
     return response.ok ? ok(response.value.logs ?? '') : response;
   }
@@ -248,7 +245,7 @@ export class RayJobsClient {
 
   async #send(request: Request): Promise<RayResult<string>> {
     let last: RayError = { reason: 'unreachable', message: 'not tried' };
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= (request.attempts ?? this.#maxAttempts); attempt++) {
       if (attempt > 1) await sleep(this.#backoffMs * 2 ** (attempt - 2));
       const response = await this.#exchange(request);
       if (!response.ok) {
@@ -256,8 +253,6 @@ export class RayJobsClient {
           reason: 'unreachable',
           message: `cannot reach the Ray dashboard at ${this.address} (${response.error.code})`,
         };
-        // A refused connection never delivered the request; anything else may have.
-        if (!request.idempotent && response.error.code !== 'ECONNREFUSED') return fail(last);
         continue;
       }
       const { status, text } = response.value;
@@ -266,7 +261,6 @@ export class RayJobsClient {
       if (status === 404) return fail({ reason: 'not-found', message });
       if (status < 500) return fail({ reason: 'rejected', status, message });
       last = { reason: 'server-error', status, message };
-      if (!request.idempotent) return fail(last);
     }
     return fail(last);
   }
