@@ -6,12 +6,14 @@
 // The data chain runs once, locally; each measured run starts from a copy of that store
 // without the worker stages' entries. Figures go to stdout and bench/out/ray-executor.json.
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ArtifactStore } from '../runner/artifact-store.ts';
 import { startLocalRayHead } from '../runner/executors/ray/local-head.ts';
 import { WORKER_REQUIREMENTS } from '../stages/model-worker/worker-client.ts';
+import { copyStoreWithout } from '../tests/ray/ray-fixture.ts';
 
 const { values } = parseArgs({
   options: {
@@ -57,33 +59,25 @@ interface StageTime {
 }
 
 async function stageTimes(store: string): Promise<StageTime[]> {
+  const artifacts = new ArtifactStore(store);
   const times: StageTime[] = [];
-  for (const key of await readdir(join(store, 'stages'))) {
-    const manifest = JSON.parse(
-      await readFile(join(store, 'stages', key, 'manifest.json'), 'utf8'),
-    ) as { nodeId: string; record: { kind: string }; durationMs: number };
-    if (!WORKER_KINDS.has(manifest.record.kind)) continue;
+  for (const key of await artifacts.storedKeys()) {
+    const entry = await artifacts.lookup(key);
+    if (entry.state !== 'present' || !WORKER_KINDS.has(entry.manifest.record.kind)) continue;
     times.push({
-      node: manifest.nodeId,
-      kind: manifest.record.kind,
-      seconds: manifest.durationMs / 1000,
+      node: entry.manifest.nodeId,
+      kind: entry.manifest.record.kind,
+      seconds: entry.manifest.durationMs / 1000,
     });
   }
   return times.sort((a, b) => a.node.localeCompare(b.node));
 }
 
+/** The data chain's entries alone: the worker stages and their evaluations run again. */
 async function freshCopy(name: string): Promise<string> {
   const store = join(work, name);
   await rm(store, { recursive: true, force: true });
-  await mkdir(join(store, 'stages'), { recursive: true });
-  for (const key of await readdir(join(base, 'stages'))) {
-    const manifest = JSON.parse(
-      await readFile(join(base, 'stages', key, 'manifest.json'), 'utf8'),
-    ) as { record: { kind: string } };
-    const kind = manifest.record.kind;
-    if (WORKER_KINDS.has(kind) || DOWNSTREAM.has(kind)) continue;
-    await cp(join(base, 'stages', key), join(store, 'stages', key), { recursive: true });
-  }
+  await copyStoreWithout(base, store, [...WORKER_KINDS, ...DOWNSTREAM]);
   return store;
 }
 

@@ -133,7 +133,10 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
           .filter((k) => !/seconds|per_second/.test(k))
           .sort();
       expect(keys(metrics[1] ?? {})).toEqual(keys(metrics[0] ?? {}));
-      for (const key of keys(metrics[0] ?? {}).filter((k) => k.startsWith('eval/'))) {
+      const evalKeys = keys(metrics[0] ?? {}).filter((k) => k.startsWith('eval/'));
+      // Without scores the comparison below would check nothing.
+      expect(evalKeys).toContain('eval/bleu');
+      for (const key of evalKeys) {
         expect(metrics[1]?.[key], key).toBe(metrics[0]?.[key]);
       }
       expect(params(pair[1])).toEqual(params(pair[0]));

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ArtifactStore } from '../../runner/artifact-store.ts';
 
 /**
  * Drives the real `dermatune` binary as a process (the way a user runs it), line by line, so a
@@ -89,13 +90,13 @@ export async function runCli(
 
 /** The keys of the stored entries, by the kind of stage that wrote them. */
 export async function storedByKind(store: string): Promise<Map<string, string[]>> {
+  const artifacts = new ArtifactStore(store);
   const byKind = new Map<string, string[]>();
-  const stages = join(store, 'stages');
-  for (const key of await readdir(stages)) {
-    const manifest = JSON.parse(await readFile(join(stages, key, 'manifest.json'), 'utf8')) as {
-      record: { kind: string };
-    };
-    byKind.set(manifest.record.kind, [...(byKind.get(manifest.record.kind) ?? []), key]);
+  for (const key of await artifacts.storedKeys()) {
+    const entry = await artifacts.lookup(key);
+    if (entry.state !== 'present') continue;
+    const kind = entry.manifest.record.kind;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), key]);
   }
   return byKind;
 }
@@ -108,10 +109,9 @@ export async function copyStoreWithout(
 ): Promise<void> {
   await cp(join(from, 'stages'), join(to, 'stages'), { recursive: true });
   const byKind = await storedByKind(to);
+  const copy = new ArtifactStore(to);
   for (const kind of kinds) {
-    for (const key of byKind.get(kind) ?? []) {
-      await rm(join(to, 'stages', key), { recursive: true, force: true });
-    }
+    for (const key of byKind.get(kind) ?? []) await copy.remove(key);
   }
 }
 

@@ -49,7 +49,10 @@ describe('what a finished Ray job means', () => {
   });
 
   it('keeps the stage’s own failure, and counts jobs without a verdict of their own as lost', () => {
-    expect(classify(job('SUCCEEDED'), done, false)).toEqual({ kind: 'succeeded' });
+    expect(classify(job('SUCCEEDED'), done, false)).toEqual({
+      kind: 'succeeded',
+      result: { event: 'done', summary: { steps: 3 } },
+    });
     expect(classify(job('FAILED'), workerError, false)).toMatchObject({
       kind: 'failed',
       failure: { reason: 'invalid-input' },
