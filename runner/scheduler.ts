@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store.ts';
 import type { StageExecutor } from './executors/stage-executor.ts';
+import { ResourceSlots, type SlotDemand } from './resource-slots.ts';
 import type { NodeInfo, NodeOutcome, RunObserver } from './run-events.ts';
 import type { StageGraph, StageNode } from './stage-graph.ts';
 import type { StageInputOutput, StageReport } from './stage-kind.ts';
@@ -52,13 +53,16 @@ export async function runStageGraph(
   const abortAll = new AbortController();
   const onAbort = () => abortAll.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
-  const free = {
-    cpu: Math.max(1, options.jobs),
-    gpu: options.gpuSlots,
-    llm: new Map<string, number>(),
-    remote: options.executor?.slots ?? 0,
-  };
+  const slots = new ResourceSlots({
+    jobs: options.jobs,
+    gpuSlots: options.gpuSlots,
+    llmConcurrency: options.llmConcurrency,
+    remoteSlots: options.executor?.slots ?? 0,
+  });
   const remote = (node: StageNode): boolean => options.executor?.takes(node) === true;
+  // A remote node occupies a slot of the cluster, not this machine's CPUs or GPUs.
+  const demand = (node: StageNode): SlotDemand =>
+    remote(node) ? { remote: true } : { remote: false, resources: node.resources };
   let failed = false;
 
   try {
@@ -91,13 +95,13 @@ export async function runStageGraph(
             ready.splice(i, 1);
             continue;
           }
-          if (!take(node)) {
+          if (!slots.take(demand(node))) {
             i++;
             continue;
           }
           ready.splice(i, 1);
           const task = execute(node).finally(() => {
-            give(node);
+            slots.give(demand(node));
             running.delete(node.key);
           });
           running.set(node.key, task);
@@ -137,35 +141,6 @@ export async function runStageGraph(
         });
       }
     }
-  }
-
-  function take(node: StageNode): boolean {
-    // A remote node occupies a slot of the cluster, not this machine's CPUs or GPUs.
-    if (remote(node)) {
-      if (free.remote < 1) return false;
-      free.remote -= 1;
-      return true;
-    }
-    const cpu = Math.min(node.resources.cpu ?? 1, Math.max(1, options.jobs));
-    const gpu = node.resources.gpu ?? 0;
-    const llm = node.resources.llm;
-    const llmFree = llm ? (free.llm.get(llm) ?? options.llmConcurrency) : 1;
-    if (free.cpu < cpu || free.gpu < gpu || llmFree < 1) return false;
-    free.cpu -= cpu;
-    free.gpu -= gpu;
-    if (llm) free.llm.set(llm, llmFree - 1);
-    return true;
-  }
-
-  function give(node: StageNode): void {
-    if (remote(node)) {
-      free.remote += 1;
-      return;
-    }
-    free.cpu += Math.min(node.resources.cpu ?? 1, Math.max(1, options.jobs));
-    free.gpu += node.resources.gpu ?? 0;
-    const llm = node.resources.llm;
-    if (llm) free.llm.set(llm, (free.llm.get(llm) ?? 0) + 1);
   }
 
   async function execute(node: StageNode): Promise<void> {

@@ -41,7 +41,7 @@ function xref(fig: string, label: string): string {
   return `<xref ref-type="fig" rid="${fig}">${label}</xref>`;
 }
 
-function it(text: string): string {
+function italic(text: string): string {
   return `<italic>${text}</italic>`;
 }
 
@@ -63,7 +63,7 @@ export const fixtureArticles: FixtureArticle[] = [
           'Flaccid bullae and shallow erosions with a collarette of scale on the left cheek and chin of a four-year-old boy.',
         mentions: [
           `On examination, several flaccid bullae 0.5-2 cm in diameter were present on the face, some ruptured and leaving moist erosions with a thin collarette of scale (${xref('F1', 'Figure 1')}).`,
-          `Cultures of the blister fluid grew ${it('Staphylococcus aureus')} sensitive to methicillin (${xref('F1', 'Figure 1')}).`,
+          `Cultures of the blister fluid grew ${italic('Staphylococcus aureus')} sensitive to methicillin (${xref('F1', 'Figure 1')}).`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -107,7 +107,7 @@ export const fixtureArticles: FixtureArticle[] = [
           'Honey-coloured crusts around the nostrils and upper lip of the index case. Photograph courtesy of Dr. L. Marsh, community paediatrics.',
         mentions: [
           `The index case presented with golden, honey-coloured crusts on an erythematous base around the nose and mouth (${xref('F1', 'Figure 1')}).`,
-          `Swabs from the crusts yielded ${it('Streptococcus pyogenes')} and ${it('Staphylococcus aureus')}.`,
+          `Swabs from the crusts yielded ${italic('Streptococcus pyogenes')} and ${italic('Staphylococcus aureus')}.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -198,7 +198,7 @@ export const fixtureArticles: FixtureArticle[] = [
         id: 'F2',
         caption: 'Close-up of the edge of the plaque showing small tense vesicles.',
         mentions: [
-          `Small vesicles formed along the advancing edge (${xref('F2', 'Figure 2')}). Blood cultures grew group A ${it('Streptococcus')}.`,
+          `Small vesicles formed along the advancing edge (${xref('F2', 'Figure 2')}). Blood cultures grew group A ${italic('Streptococcus')}.`,
         ],
         primary: ['Clinical Imaging'],
         secondary: ['Skin Lesion'],
@@ -222,7 +222,7 @@ export const fixtureArticles: FixtureArticle[] = [
           'Numerous follicular erythematous papules and pustules on the flank and buttocks in the distribution of the swimsuit.',
         mentions: [
           `Follicular papulopustules were concentrated in areas covered by the swimsuit (${xref('F1', 'Figure 1')}).`,
-          `${it('Pseudomonas aeruginosa')} was isolated from a pustule and from the whirlpool water.`,
+          `${italic('Pseudomonas aeruginosa')} was isolated from a pustule and from the whirlpool water.`,
         ],
         primary: ['clinical imaging'],
         secondary: ['skin lesion'],
@@ -300,7 +300,7 @@ export const fixtureArticles: FixtureArticle[] = [
         id: 'F2',
         caption: 'Purulent discharge after incision; the cavity was irrigated and left open.',
         mentions: [
-          `Incision released thick pus (${xref('F2', 'Figure 2')}); culture grew ${it('Staphylococcus aureus')}.`,
+          `Incision released thick pus (${xref('F2', 'Figure 2')}); culture grew ${italic('Staphylococcus aureus')}.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -364,7 +364,7 @@ export const fixtureArticles: FixtureArticle[] = [
         id: 'F2',
         caption: "Coral-red fluorescence of the patches under Wood's lamp.",
         mentions: [
-          `Under Wood's light the patches fluoresced coral red (${xref('F2', 'Figure 2')}), due to porphyrins produced by ${it('Corynebacterium minutissimum')}.`,
+          `Under Wood's light the patches fluoresced coral red (${xref('F2', 'Figure 2')}), due to porphyrins produced by ${italic('Corynebacterium minutissimum')}.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -404,7 +404,7 @@ export const fixtureArticles: FixtureArticle[] = [
         caption:
           'Skin of the thigh after the second debridement, with grey necrotic fascia at the wound edge.',
         mentions: [
-          `Repeated debridement removed grey, non-bleeding fascia (${xref('F3', 'Figure 3')}); ${it('Streptococcus pyogenes')} grew from tissue samples.`,
+          `Repeated debridement removed grey, non-bleeding fascia (${xref('F3', 'Figure 3')}); ${italic('Streptococcus pyogenes')} grew from tissue samples.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -540,7 +540,7 @@ export const fixtureArticles: FixtureArticle[] = [
           'Expanding annular erythema, 14 cm across, with central clearing around the bite site on the posterior thigh. Photograph courtesy of J. Lindqvist.',
         mentions: [
           `An annular erythema with central clearing had expanded over a week (${xref('F1', 'Figure 1')}); the diagnosis of erythema migrans is clinical.`,
-          `Early Lyme borreliosis is caused by ${it('Borrelia burgdorferi')} sensu lato.`,
+          `Early Lyme borreliosis is caused by ${italic('Borrelia burgdorferi')} sensu lato.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
@@ -952,7 +952,7 @@ export const fixtureArticles: FixtureArticle[] = [
         caption:
           'Thick grey hyperkeratotic crusts on the dorsum of the hands and between the fingers.',
         mentions: [
-          `Thick crusts covered the hands (${xref('F1', 'Figure 1')}); scrapings were teeming with ${it('Sarcoptes scabiei')}.`,
+          `Thick crusts covered the hands (${xref('F1', 'Figure 1')}); scrapings were teeming with ${italic('Sarcoptes scabiei')}.`,
         ],
         primary: CLINICAL,
         secondary: SKIN,
