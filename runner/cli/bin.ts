@@ -1,45 +1,8 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { studyCommands } from '../../stages/commands.ts';
-import { studyPipeline } from '../../stages/pipeline.ts';
-import { trackingForRun } from '../tracking/run-tracking.ts';
-import { commands } from './commands.ts';
-import { processInterrupts } from './interrupts.ts';
-import { runCli } from './main.ts';
+// Start-up is the latency of every command, and most of it is compiling modules. Node's compile
+// cache keeps V8's code (and the stripped TypeScript) between runs; it has to be on before the
+// CLI's modules load, hence the dynamic import of the real entry point.
+import { enableCompileCache } from 'node:module';
 
-const { version } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as {
-  version: string;
-};
-
-try {
-  process.exitCode = await runCli(
-    process.argv.slice(2),
-    {
-      pipeline: studyPipeline,
-      version,
-      io: {
-        stdout: (text) => process.stdout.write(text),
-        stderr: (text) => process.stderr.write(text),
-        env: process.env,
-        cwd: process.cwd(),
-        isTTY: process.stdout.isTTY === true,
-      },
-      tracking: trackingForRun,
-      interrupts: () =>
-        processInterrupts((signal) =>
-          process.stderr.write(
-            `\n${signal}: stopping; running stages finish cleanly (again to exit at once)\n`,
-          ),
-        ),
-    },
-    [...commands, ...studyCommands],
-  );
-} catch (error) {
-  // Only bugs reach here: say so, with the stack, so it can be reported.
-  process.stderr.write(
-    `dermatune crashed (this is a bug): ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
-  process.exitCode = 70;
-}
+enableCompileCache();
+await import('./process-main.ts');

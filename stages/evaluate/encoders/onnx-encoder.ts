@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import { type EncoderTokenizer, loadEncoderTokenizer } from './encoder-tokenizer.ts';
 import type { EncoderModelFiles } from './ensure-encoder-model.ts';
 
@@ -37,6 +37,9 @@ export async function loadOnnxEncoder(
   options: OnnxEncoderOptions = {},
 ): Promise<OnnxEncoder> {
   const { manifest } = files;
+  // Loaded here, not at the top: the native runtime costs start-up time to every command that
+  // only imports the stage kinds (validate, plan), and only evaluation needs it.
+  const { default: ort } = await import('onnxruntime-node');
   const [session, tokenizer] = await Promise.all([
     ort.InferenceSession.create(join(files.dir, 'model.onnx'), {
       graphOptimizationLevel: 'all',
