@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 const benches = [
   'runner',
+  'cli-startup',
   'metrics',
   'encoders',
   'llm',
