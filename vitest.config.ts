@@ -14,6 +14,7 @@ const unitTests = [
   'tests/evaluate/bleu-rouge-examples.test.ts',
   'tests/evaluate/parity.test.ts',
   'tests/evaluate/semantic-accuracy.test.ts',
+  'tests/llm/rate-limiter.test.ts',
   'tests/report/table-model.test.ts',
   'tests/runner/stage-key.test.ts',
   'tests/runner/spec-validation.test.ts',

@@ -58,7 +58,6 @@ describe('local provider (node-llama-cpp, SmolLM2-135M)', () => {
     });
     if (!created.ok) throw new Error(created.error.message);
     client = created.value;
-    const started = Date.now();
     const answer = await client.generateStructured(
       {
         system: 'You describe skin conditions.',
@@ -74,7 +73,6 @@ describe('local provider (node-llama-cpp, SmolLM2-135M)', () => {
     expect(['mild', 'moderate', 'severe']).toContain(value.severity);
     expect(answer.value.usage.inputTokens).toBeGreaterThan(10);
     expect(answer.value.usage.outputTokens).toBeGreaterThan(3);
-    expect(Date.now() - started).toBeLessThan(60_000);
 
     const cached = await client.generateStructured(
       {

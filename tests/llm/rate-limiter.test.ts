@@ -1,35 +1,49 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../../stages/llm/rate-limiter.ts';
 import { parseRetryAfter, retryDelayMs, retryInfoDelayMs } from '../../stages/llm/retry-timing.ts';
 
 const never = new AbortController().signal;
 
-async function startTimes(
-  limiter: RateLimiter,
-  count: number,
-  tokens = 1,
-  holdMs = 0,
-): Promise<number[]> {
-  const t0 = Date.now();
+// The limiter reads Date.now and sleeps with setTimeout; fake timers drive both, so every
+// expectation below is an exact instant, not a wall-clock tolerance.
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs `body` to completion while advancing the fake clock through every timer it sets. */
+async function settle<T>(body: Promise<T>): Promise<T> {
+  await vi.runAllTimersAsync();
+  return body;
+}
+
+function startTimes(limiter: RateLimiter, count: number, tokens = 1): Promise<number[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
       const permit = await limiter.acquire(tokens, never);
-      const at = Date.now() - t0;
-      if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
       permit.release();
-      return at;
+      return Date.now();
     }),
   );
 }
 
 describe('rate limiter', () => {
   it('lets no window of 300 ms see more than 3 requests', async () => {
-    // Observed resolution times lag the limiter's own stamps by a few ms, hence 270.
     const limiter = new RateLimiter({ requestsPerWindow: 3, concurrency: 10, windowMs: 300 });
-    const times = (await startTimes(limiter, 7)).sort((a, b) => a - b);
-    for (let i = 3; i < times.length; i++)
-      expect((times[i] as number) - (times[i - 3] as number)).toBeGreaterThanOrEqual(270);
-    expect(times[6]).toBeLessThan(900);
+    const times = await settle(startTimes(limiter, 7));
+    expect(times.sort((a, b) => a - b)).toEqual([0, 0, 0, 300, 300, 300, 600]);
+  });
+
+  it('adds the margin to the window', async () => {
+    const limiter = new RateLimiter({
+      requestsPerWindow: 1,
+      concurrency: 10,
+      windowMs: 300,
+      marginMs: 25,
+    });
+    expect(await settle(startTimes(limiter, 3))).toEqual([0, 325, 650]);
   });
 
   it('holds the tokens per window, settling the estimate to the real count', async () => {
@@ -37,41 +51,45 @@ describe('rate limiter', () => {
     const first = await limiter.acquire(80, never);
     first.settleTokens(20);
     first.release();
-    const t0 = Date.now();
     // 20 used + 70 fits; the next 70 must wait for the window to pass.
     (await limiter.acquire(70, never)).release();
-    expect(Date.now() - t0).toBeLessThan(50);
-    (await limiter.acquire(70, never)).release();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(Date.now()).toBe(0);
+    await settle(limiter.acquire(70, never).then((p) => p.release()));
+    expect(Date.now()).toBe(300);
   });
 
   it('never runs more than the concurrency at once', async () => {
     const limiter = new RateLimiter({ concurrency: 2, windowMs: 1000 });
     let running = 0;
     let peak = 0;
-    await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const permit = await limiter.acquire(1, never);
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, 20));
-        running--;
-        permit.release();
-      }),
+    await settle(
+      Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const permit = await limiter.acquire(1, never);
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 20));
+          running--;
+          permit.release();
+        }),
+      ),
     );
     expect(peak).toBe(2);
+    expect(Date.now()).toBe(60);
   });
 
   it('pauses every caller after a Retry-After, and lets an abort end the wait', async () => {
     const limiter = new RateLimiter({ concurrency: 5, windowMs: 1000 });
     limiter.pauseFor(200);
-    const t0 = Date.now();
-    (await limiter.acquire(1, never)).release();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    await settle(limiter.acquire(1, never).then((p) => p.release()));
+    expect(Date.now()).toBe(200);
     limiter.pauseFor(10_000);
     const abort = new AbortController();
     setTimeout(() => abort.abort(new Error('stop')), 20);
-    await expect(limiter.acquire(1, abort.signal)).rejects.toThrow('stop');
+    const waiting = expect(limiter.acquire(1, abort.signal)).rejects.toThrow('stop');
+    await vi.advanceTimersByTimeAsync(20);
+    await waiting;
+    expect(Date.now()).toBe(220);
   });
 });
 
