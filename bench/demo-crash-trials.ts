@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../runner/project-root.ts';
 import { syncJournal } from '../runner/tracking/create-tracking.ts';
 import { startTrackingServer } from '../runner/tracking/mlflow-server.ts';
+import { crashRandom } from '../tests/crash-seed.ts';
 import { experimentRuns, metricHistory, tag } from '../tests/tracking/mlflow-read.ts';
 
 const root = projectRoot();
@@ -61,11 +62,12 @@ if (!reuse) {
   console.log(`  ${refSeconds.toFixed(0)} s`);
 }
 
+const random = crashRandom('demo-crash-trials');
 const kills: number[] = [];
 const trialStart = Date.now();
 for (let attempt = 1; kills.length < trials && attempt <= 2 * trials; attempt++) {
   const run = start(['run', spec, '--store', interrupted]);
-  const after = 5 + Math.random() * ((2 * refSeconds) / trials - 5);
+  const after = 5 + random.next() * ((2 * refSeconds) / trials - 5);
   await new Promise((resolve) => setTimeout(resolve, after * 1000));
   const alive = run.child.exitCode === null;
   if (alive) run.child.kill('SIGKILL');

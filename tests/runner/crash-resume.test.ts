@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
+import { crashRandom } from '../crash-seed.ts';
 
 const NODE = join(process.cwd(), 'node_modules', '.bin', 'node');
 const CLI = join(process.cwd(), 'tests', 'runner', 'fixtures', 'test-cli.ts');
@@ -67,6 +68,7 @@ describe('a run killed at any moment', () => {
     const expected = await outputsOf(reference, dir, spec);
     expect(Object.keys(expected)).toHaveLength(7);
 
+    const random = crashRandom('crash-resume');
     let trialsInterrupted = 0;
     for (let trial = 0; trial < 20; trial++) {
       const store = join(dir, `trial-${trial}`);
@@ -76,7 +78,7 @@ describe('a run killed at any moment', () => {
       let killed = 0;
       for (let attempt = 0; killed < kills && attempt < 10; attempt++) {
         const run = start(['run', spec, '--store', store], dir);
-        await new Promise((r) => setTimeout(r, 100 + Math.random() * 800));
+        await new Promise((r) => setTimeout(r, 100 + random.next() * 800));
         if (run.child.exitCode === null) {
           run.child.kill('SIGKILL');
           killed++;
