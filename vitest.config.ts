@@ -19,7 +19,6 @@ const unitTests = [
   'tests/runner/stage-key.test.ts',
   'tests/runner/spec-validation.test.ts',
   'tests/tracking/mlflow-limits.test.ts',
-  'tests/tracking/redact-secrets.test.ts',
 ];
 
 export default defineConfig({

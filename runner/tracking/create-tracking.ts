@@ -9,7 +9,7 @@ import { JournalSegmentWriter, journalledMetricSteps, pendingSegments } from './
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowObserver } from './mlflow-observer.ts';
 import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
-import { secretEnvValues } from './redact-secrets.ts';
+import { secretEnvValues } from '../redact-secrets.ts';
 import { currentUser, sourceTags } from './source-tags.ts';
 import { RunLinks, RunRefs } from './tracking-state.ts';
 import {

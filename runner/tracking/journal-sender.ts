@@ -4,7 +4,7 @@ import type { JournalEntry } from './journal-entry.ts';
 import type { MlflowClient, MlflowError, MlflowResult } from './mlflow-client.ts';
 import { sanitizeKey } from './mlflow-limits.ts';
 import type { MlflowMetric, MlflowTag } from './mlflow-types.ts';
-import { REDACTED, redactText } from './redact-secrets.ts';
+import { REDACTED, redactText } from '../redact-secrets.ts';
 import type { RunRefs } from './tracking-state.ts';
 
 export type SendOutcome =

@@ -4,7 +4,7 @@ import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { AckOutcome, JournalAck, JournalEntry, JournalOp } from './journal-entry.ts';
-import { redactSecrets } from './redact-secrets.ts';
+import { redactSecrets } from '../redact-secrets.ts';
 
 /**
  * The append-only tracking journal of one target (the embedded server, or one remote URL):

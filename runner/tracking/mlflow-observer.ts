@@ -21,7 +21,7 @@ import type {
   MlflowRunStatus,
   MlflowTag,
 } from './mlflow-types.ts';
-import { redactSecrets, redactText } from './redact-secrets.ts';
+import { redactSecrets, redactText } from '../redact-secrets.ts';
 import type { RunLinks } from './tracking-state.ts';
 
 /**

@@ -8,7 +8,7 @@ import {
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter, retryInfoDelayMs } from './retry-timing.ts';
-import { redactSecret } from './secret-redaction.ts';
+import { redactSecret } from '../../runner/redact-secrets.ts';
 
 export interface GeminiProviderOptions {
   apiKey: string;

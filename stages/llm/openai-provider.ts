@@ -12,7 +12,7 @@ import {
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter } from './retry-timing.ts';
-import { redactSecret } from './secret-redaction.ts';
+import { redactSecret } from '../../runner/redact-secrets.ts';
 
 export interface OpenAiProviderOptions {
   /** Local servers (vLLM, llama.cpp, Ollama) accept any key; the SDK still wants one. */

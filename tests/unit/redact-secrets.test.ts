@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   looksSecretKey,
   REDACTED,
+  redactSecret,
   redactSecrets,
   secretEnvValues,
-} from '../../runner/tracking/redact-secrets.ts';
+} from '../../runner/redact-secrets.ts';
 
 describe('redactSecrets', () => {
   it('knows secret-looking keys from harmless ones', () => {
@@ -67,5 +68,15 @@ describe('redactSecrets', () => {
     expect(JSON.stringify(out)).not.toContain(secret);
     // The input is left as it was.
     expect(input.llm.api_key).toBe(secret);
+  });
+
+  it("cuts a provider's known key out of its error messages, with the same minimum length", () => {
+    const key = 'AIzaSyExampleKey123';
+    expect(redactSecret(`GET /v1beta/models?key=${key} failed`, key)).toBe(
+      `GET /v1beta/models?key=${REDACTED} failed`,
+    );
+    expect(redactSecret('no key given', undefined)).toBe('no key given');
+    // A value this short would shred ordinary text; no real key is this short.
+    expect(redactSecret('abc abc', 'abc')).toBe('abc abc');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Keeps secrets out of everything tracking writes: params, tags, artifacts and the journal.
- * Two independent nets, because either alone misses cases: a key that names a secret
+ * The one place secrets are cut out: everything tracking writes (params, tags, artifacts, the
+ * journal) and every message that leaves an LLM provider (errors can echo the request; some
+ * proxies quote the URL with `?key=`). Two independent nets, because either alone misses cases: a key that names a secret
  * (`llm.api_key`, `hf_token`) hides its value whatever it is, and any string that contains
  * the value of a secret-looking environment variable has that value cut out wherever it sits.
  */
@@ -23,7 +24,10 @@ const SECRET_WORDS = new Set([
   'accesskey',
 ]);
 
-/** Values shorter than this are too common (`1`, `true`) to hunt for inside other strings. */
+/**
+ * Values shorter than this are too common (`1`, `true`) to hunt for inside other strings; no
+ * real key or token is this short.
+ */
 const MIN_SECRET_VALUE_LENGTH = 6;
 
 /**
@@ -62,9 +66,16 @@ export function secretEnvValues(env: Readonly<Record<string, string | undefined>
 export function redactText(text: string, secretValues: readonly string[]): string {
   let out = text;
   for (const secret of secretValues) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    if (secret.length >= MIN_SECRET_VALUE_LENGTH && out.includes(secret)) {
+      out = out.split(secret).join(REDACTED);
+    }
   }
   return out;
+}
+
+/** One known secret (the API key a provider was given) cut out of a message. */
+export function redactSecret(text: string, secret: string | undefined): string {
+  return secret ? redactText(text, [secret]) : text;
 }
 
 /**
