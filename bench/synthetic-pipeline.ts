@@ -51,14 +51,6 @@ export function syntheticPipeline(depth: number): Pipeline {
   );
   return {
     kinds: [source, ...steps],
-    baseSchema: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        name: { type: 'string' },
-        sweep: { type: 'object' },
-      },
-    },
     stagesFor: () => [
       { id: 'source', kind: 'source', inputs: {} },
       ...steps.map((step, i) => ({

@@ -8,8 +8,11 @@ import type { StageKind } from './stage-kind.ts';
 export interface Pipeline {
   // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their param types
   readonly kinds: readonly StageKind<any>[];
-  /** The generic top level of the spec; the kinds' param schemas are composed into it. */
-  readonly baseSchema: JsonSchema;
+  /**
+   * The domain's own top level of the spec (the published schema's identity, fields of its
+   * own); the runner adds its grammar (runner/spec-grammar.ts) and the kinds their params.
+   */
+  readonly baseSchema?: JsonSchema;
   /** The stages one variant needs, each wired to others by their ids. */
   stagesFor(spec: Record<string, unknown>): PipelineStage[];
   /** Rules across settings the schema cannot say ("a rank of 0 with LoRA on"), by dotted path. */

@@ -39,7 +39,7 @@ function mergeSchema(a: JsonSchema, b: JsonSchema, from: string, at: string[]): 
     } else if (!isDeepStrictEqual(existing, value)) {
       // A bug in the stage declarations, not a user error.
       throw new Error(
-        `stage kind ${from} declares ${at.join('.') || '(root)'}.${keyword} differently from another kind`,
+        `${from} declares ${at.join('.') || '(root)'}.${keyword} differently from another kind`,
       );
     }
   }

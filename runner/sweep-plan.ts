@@ -5,6 +5,7 @@ import { applyOverrides } from './overrides.ts';
 import type { Pipeline } from './pipeline.ts';
 import { projectRoot } from './project-root.ts';
 import { fail, ok, type Result } from './result.ts';
+import { runnerGrammarSchema } from './spec-grammar.ts';
 import { loadSpecLayers, locate, mergeLayers } from './spec-layers.ts';
 import { composeSpecSchema, type JsonSchema } from './spec-schema.ts';
 import { SpecValidator } from './spec-validation.ts';
@@ -46,10 +47,13 @@ export function specSchemaFor(pipeline: Pipeline): {
 } {
   let entry = schemas.get(pipeline);
   if (!entry) {
-    const schema = composeSpecSchema(
-      pipeline.baseSchema,
-      pipeline.kinds.map((kind) => ({ from: kind.name, schema: kind.paramsSchema })),
-    );
+    const schema = composeSpecSchema(pipeline.baseSchema ?? {}, [
+      { from: 'the runner grammar', schema: runnerGrammarSchema },
+      ...pipeline.kinds.map((kind) => ({
+        from: `stage kind ${kind.name}`,
+        schema: kind.paramsSchema,
+      })),
+    ]);
     entry = { schema, validator: new SpecValidator(schema) };
     schemas.set(pipeline, entry);
   }

@@ -1,67 +1,12 @@
-import { executorSchema } from '../runner/executors/executor-settings.ts';
 import type { JsonSchema } from '../runner/spec-schema.ts';
 
 /**
- * The top level of a spec that no stage reads: its identity and the sweep. Stage kinds
- * contribute `data`, `llm`, `model`, `train`, `generate`, `eval` and `seed`.
+ * The study's own top level: the published schema's identity. The runner contributes its
+ * grammar (name, description, extends, sweep, executor; runner/spec-grammar.ts) and the stage
+ * kinds contribute `data`, `llm`, `model`, `train`, `generate`, `eval` and `seed`.
  */
 export const specBaseSchema: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://dermatune.dev/schemas/spec.schema.json',
   title: 'dermatune experiment spec',
-  type: 'object',
-  additionalProperties: false,
-  required: ['name'],
-  properties: {
-    name: {
-      type: 'string',
-      minLength: 1,
-      pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]*$',
-      description: 'The experiment: one MLflow experiment per name.',
-    },
-    description: { type: 'string', description: "Shown in MLflow as the runs' note." },
-    executor: executorSchema,
-    extends: {
-      description: 'Spec file(s) this one builds on; later layers win.',
-      'x-expects': 'a path or a list of paths',
-      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    },
-    sweep: {
-      type: 'object',
-      description:
-        'Dotted setting paths to lists of values; the variants are their cartesian product. A spec that sets sweep replaces the sweep of the specs it extends.',
-      properties: {
-        name: {
-          type: 'string',
-          description: 'Variant name template, e.g. "{data.supervision}-{data.train_size}".',
-        },
-        include: {
-          type: 'array',
-          description: 'Extra variants: {name, description, set: {dotted.path: value}}.',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name'],
-            properties: {
-              name: { type: 'string', minLength: 1 },
-              description: { type: 'string' },
-              set: { type: 'object' },
-            },
-          },
-        },
-        exclude: {
-          type: 'array',
-          description: 'Combinations of axis values to leave out.',
-          items: { type: 'object' },
-        },
-      },
-      patternProperties: {
-        '^(?!(name|include|exclude)$)[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$': {
-          type: 'array',
-          minItems: 1,
-        },
-      },
-      additionalProperties: false,
-    },
-  },
 };

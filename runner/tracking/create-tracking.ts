@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { projectRoot } from '../project-root.ts';
+import { secretEnvValues } from '../redact-secrets.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { RunObserver } from '../run-events.ts';
 import { JournalPump, type PumpReport } from './journal-pump.ts';
@@ -9,7 +10,6 @@ import { JournalSegmentWriter, journalledMetricSteps, pendingSegments } from './
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowObserver } from './mlflow-observer.ts';
 import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
-import { secretEnvValues } from '../redact-secrets.ts';
 import { currentUser, sourceTags } from './source-tags.ts';
 import { RunLinks, RunRefs } from './tracking-state.ts';
 import {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { REDACTED, redactText } from '../redact-secrets.ts';
 import type { JournalEntry } from './journal-entry.ts';
 import type { MlflowClient, MlflowError, MlflowResult } from './mlflow-client.ts';
 import { sanitizeKey } from './mlflow-limits.ts';
 import type { MlflowMetric, MlflowTag } from './mlflow-types.ts';
-import { REDACTED, redactText } from '../redact-secrets.ts';
 import type { RunRefs } from './tracking-state.ts';
 
 export type SendOutcome =

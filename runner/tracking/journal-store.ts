@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import type { AckOutcome, JournalAck, JournalEntry, JournalOp } from './journal-entry.ts';
 import { redactSecrets } from '../redact-secrets.ts';
+import type { AckOutcome, JournalAck, JournalEntry, JournalOp } from './journal-entry.ts';
 
 /**
  * The append-only tracking journal of one target (the embedded server, or one remote URL):

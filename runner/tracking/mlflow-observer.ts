@@ -3,6 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical-json.ts';
+import { redactSecrets, redactText } from '../redact-secrets.ts';
 import type {
   NodeInfo,
   NodeOutcome,
@@ -21,7 +22,6 @@ import type {
   MlflowRunStatus,
   MlflowTag,
 } from './mlflow-types.ts';
-import { redactSecrets, redactText } from '../redact-secrets.ts';
 import type { RunLinks } from './tracking-state.ts';
 
 /**
