@@ -109,6 +109,11 @@ export interface StageSummary {
   artifacts?: string[];
   /** Small JSON stats record kept in the manifest (drop counts, usage, timings). */
   stats?: Record<string, unknown>;
+  /**
+   * Short text facts tracking logs as tags of the variant's runs (`dermatune.stage.<kind>.<name>`),
+   * e.g. which model version answered an LLM stage.
+   */
+  tags?: Record<string, string>;
 }
 
 export interface StageFailure {

@@ -128,6 +128,7 @@ export async function runDistractors(
       dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
+      llm_model_versions: client.usage.modelVersions,
     };
     const finished = finishLlmStage('distractors', outcomes, client, ctx.signal, {
       metrics: {

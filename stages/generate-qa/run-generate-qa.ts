@@ -142,6 +142,7 @@ export async function runGenerateQa(
       dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
+      llm_model_versions: client.usage.modelVersions,
     };
     const finished = finishLlmStage('generate-qa', outcomes, client, ctx.signal, {
       metrics: {

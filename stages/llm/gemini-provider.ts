@@ -1,4 +1,5 @@
 import { ApiError, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
+import { geminiResponseSchema } from './gemini-schema.ts';
 import {
   type AttemptFailure,
   type AttemptOptions,
@@ -60,6 +61,7 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
           },
         });
       }
+      const thinking = attempt.thinkingBudget;
       let response: GenerateContentResponse;
       try {
         response = await ai.models.generateContent({
@@ -68,15 +70,21 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
           config: {
             systemInstruction: request.system,
             responseMimeType: 'application/json',
-            responseJsonSchema: request.schema,
+            responseJsonSchema: geminiResponseSchema(request.schema),
             temperature: attempt.temperature,
-            maxOutputTokens: attempt.maxOutputTokens,
+            // Gemini counts thoughts against maxOutputTokens: the thinking budget comes on top
+            // of the answer's, so thinking can never eat the room the JSON needs.
+            maxOutputTokens: attempt.maxOutputTokens + Math.max(0, thinking ?? 0),
+            ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
             abortSignal: attempt.signal,
             httpOptions: { fetch: noteHeaders },
           },
         });
       } catch (error: unknown) {
-        return { ok: false, failure: classifyError(error, retryAfterHeader, options.apiKey) };
+        return {
+          ok: false,
+          failure: classifyError(error, retryAfterHeader, options.apiKey, options.model),
+        };
       }
       return readResponse(response);
     },
@@ -90,6 +98,7 @@ function readResponse(response: GenerateContentResponse): AttemptOutcome {
     inputTokens: meta?.promptTokenCount ?? 0,
     // Thinking tokens are billed as output.
     outputTokens: (meta?.candidatesTokenCount ?? 0) + (meta?.thoughtsTokenCount ?? 0),
+    thoughtTokens: meta?.thoughtsTokenCount ?? 0,
   };
   const blockReason = response.promptFeedback?.blockReason;
   if (blockReason) {
@@ -114,13 +123,30 @@ function readResponse(response: GenerateContentResponse): AttemptOutcome {
       failure: { reason: 'safety-block', message: `answer stopped: ${finish}`, raw: text, usage },
     };
   }
-  return { ok: true, text, usage };
+  if (finish === 'MAX_TOKENS') {
+    return {
+      ok: false,
+      failure: {
+        reason: 'max-tokens',
+        message: `answer cut off at the output budget (MAX_TOKENS; ${usage.thoughtTokens} of ${usage.outputTokens} output tokens were thoughts)`,
+        raw: text,
+        usage,
+      },
+    };
+  }
+  return {
+    ok: true,
+    text,
+    usage,
+    ...(response.modelVersion ? { modelVersion: response.modelVersion } : {}),
+  };
 }
 
 function classifyError(
   error: unknown,
   retryAfterHeader: string | null,
   apiKey: string,
+  model: string,
 ): AttemptFailure {
   if (error instanceof ApiError) {
     const message = redactSecret(`HTTP ${error.status}: ${error.message}`, apiKey);
@@ -130,7 +156,15 @@ function classifyError(
     if (error.status === 429) return { reason: 'rate-limited', message, ...withWait };
     if (error.status === 408 || error.status >= 500)
       return { reason: 'server-error', message, ...withWait };
-    if (error.status === 401 || error.status === 403) return { reason: 'unauthorized', message };
+    if (error.status === 401 || error.status === 403 || isInvalidKey(error)) {
+      return { reason: 'unauthorized', message };
+    }
+    if (error.status === 404) {
+      return {
+        reason: 'model-not-found',
+        message: `${message} (llm.model ${model} is unknown or retired at the provider)`,
+      };
+    }
     return { reason: 'invalid-request', message };
   }
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
@@ -138,6 +172,11 @@ function classifyError(
   }
   const text = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
   return { reason: 'network', message: redactSecret(text, apiKey) };
+}
+
+/** Gemini answers a wrong key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID. */
+export function isInvalidKey(error: ApiError): boolean {
+  return error.status === 400 && error.message.includes('API_KEY_INVALID');
 }
 
 function parseJson(text: string): unknown {
