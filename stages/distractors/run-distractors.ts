@@ -25,7 +25,7 @@ export interface DistractorsRunParams {
 }
 
 /** A test QA row as split writes it (generate-qa's fields). */
-interface TestQa {
+export interface TestQa {
   key: string;
   question_id?: string;
   question: string;

@@ -349,8 +349,11 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
   }
 }
 
-/** A rough count (4 characters a token) for reserving room under a tokens-per-minute limit. */
-function estimateTokens(request: LlmRequest): number {
+/**
+ * A rough count (4 characters a token) for reserving room under a tokens-per-minute limit and
+ * for preflight's cost estimate.
+ */
+export function estimateTokens(request: LlmRequest): number {
   return Math.ceil((request.system.length + request.prompt.length) / 4) + (request.image ? 258 : 0);
 }
 
