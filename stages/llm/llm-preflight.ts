@@ -45,7 +45,8 @@ async function geminiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
     };
   }
   const where = settings.base_url ?? 'https://generativelanguage.googleapis.com';
-  return ctx.once(`gemini|${where}|${settings.model}|${name}`, async () => {
+  const budget = settings.max_output_tokens + Math.max(0, settings.thinking_budget ?? 0);
+  return ctx.once(`gemini|${where}|${settings.model}|${name}|${budget}`, async () => {
     const ai = new GoogleGenAI({
       apiKey: key,
       apiVersion: 'v1beta',
@@ -68,7 +69,6 @@ async function geminiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
           setting: 'llm.model',
         };
       }
-      const budget = settings.max_output_tokens + Math.max(0, settings.thinking_budget ?? 0);
       if (model.outputTokenLimit !== undefined && budget > model.outputTokenLimit) {
         return {
           part: 'llm',
