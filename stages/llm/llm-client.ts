@@ -162,6 +162,8 @@ class ProviderClient implements LlmClient {
     const remembered = await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
     if (remembered && parseStructuredAnswer(remembered.raw, request.schema).ok) {
       this.usage.cacheHits++;
+      // The stage's output holds this answer too, so its version counts as one that answered.
+      this.usage.noteModelVersion(remembered.modelVersion);
       return ok({ ...remembered, cached: true });
     }
     const hopeless = await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);

@@ -156,7 +156,7 @@ async function openAiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
     });
     try {
       const served: string[] = [];
-      for await (const model of client.models.list({ signal: ctx.signal } as never)) {
+      for await (const model of client.models.list({ signal: ctx.signal })) {
         served.push(model.id);
       }
       if (!served.includes(settings.model)) {

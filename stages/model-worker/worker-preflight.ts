@@ -68,10 +68,7 @@ export async function cudaPreflight(
   ctx: PreflightContext,
 ): Promise<PreflightCheck[]> {
   if (device !== 'cuda') return [];
-  const doctor = await ctx.once('worker-doctor', async () => {
-    const log = join(await mkdtemp(join(tmpdir(), 'dermatune-preflight-')), 'doctor.log');
-    return { report: await workerDoctor(log), log };
-  });
+  const doctor = await workerReport(ctx);
   if (!doctor.report.ok) {
     return [
       {
@@ -84,6 +81,19 @@ export async function cudaPreflight(
     ];
   }
   return [cudaCheck(doctor.report.value.cuda)];
+}
+
+/**
+ * The worker doctor's report (Python, torch, CUDA devices and their memory), asked once per
+ * preflight whichever check needs it (a GPU memory estimate can read the same report).
+ */
+export function workerReport(
+  ctx: PreflightContext,
+): Promise<{ report: Awaited<ReturnType<typeof workerDoctor>>; log: string }> {
+  return ctx.once('worker-doctor', async () => {
+    const log = join(await mkdtemp(join(tmpdir(), 'dermatune-preflight-')), 'doctor.log');
+    return { report: await workerDoctor(log), log };
+  });
 }
 
 /** The check for one doctor report's CUDA section. */
