@@ -22,8 +22,11 @@ import { UsageMeter } from './usage-meter.ts';
 
 /** Memo namespace of LLM answers; the store keeps it across stages and runs. */
 export const LLM_MEMO_NAMESPACE = 'llm-call';
-/** Calls that used up their attempts on malformed answers, remembered as such. */
-const MALFORMED_MEMO_NAMESPACE = 'llm-call-malformed';
+/**
+ * Calls that used up their attempts on unusable answers (malformed, or cut off at the output
+ * budget), remembered as such. The namespace keeps its first name so existing memos still count.
+ */
+const UNUSABLE_MEMO_NAMESPACE = 'llm-call-malformed';
 
 /** What the memo keeps per answered call: the answer, never the key or the request headers. */
 interface MemoizedAnswer {
@@ -166,7 +169,7 @@ class ProviderClient implements LlmClient {
       this.usage.noteModelVersion(remembered.modelVersion);
       return ok({ ...remembered, cached: true });
     }
-    const hopeless = await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);
+    const hopeless = await this.#memo.get<LlmFailure>(UNUSABLE_MEMO_NAMESPACE, key);
     if (hopeless) {
       this.usage.cacheHits++;
       return fail({ ...hopeless, remembered: true });
@@ -247,13 +250,17 @@ class ProviderClient implements LlmClient {
         continue;
       }
       if (failure.reason === 'max-tokens') {
-        return this.#failed(
+        const final = this.#failed(
           {
             ...failure,
-            message: `${failure.message}, also with ${answerBudget} answer tokens; raise llm.max_output_tokens`,
+            message: `${failure.message}${widened ? `, also with ${answerBudget} answer tokens` : ''}; raise llm.max_output_tokens`,
           },
           attempt,
         );
+        // Remembered like a malformed answer: the same request would be cut off again, and a
+        // rerun must not pay for it twice. Raising the budget changes the key, and asks anew.
+        await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
+        return final;
       }
       if (isFatalForStage(failure.reason)) {
         const fatal = this.#failed(failure, attempt);
@@ -275,7 +282,7 @@ class ProviderClient implements LlmClient {
     if (last.reason === 'malformed-answer') {
       // Remembered like an answer: the same request would most likely get the same unusable
       // answers again, and a rerun must not pay for them twice. --force on the stage clears it.
-      await this.#memo.put(MALFORMED_MEMO_NAMESPACE, key, final.error);
+      await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
     }
     return final;
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import { runAnnotate } from '../../stages/annotate/run-annotate.ts';
@@ -131,6 +132,13 @@ describe('Gemini model lifecycle against the Gemini-protocol server', () => {
     }
     expect(server.seen.length).toBe(4);
     expect(client.metrics()['llm/annotate/thought_tokens']).toBe(1500);
+    // Asked again (a rerun), the cut-off call is reported from the memo and not paid twice.
+    const again = await client.generateStructured(ask(3), signal);
+    expect(again.ok ? undefined : again.error).toMatchObject({
+      reason: 'max-tokens',
+      remembered: true,
+    });
+    expect(server.seen.length).toBe(4);
   });
 
   it('stops annotate at the first 404 for a retired model: one call, a message naming llm.model', async () => {
@@ -164,6 +172,26 @@ describe('Gemini model lifecycle against the Gemini-protocol server', () => {
     expect(server.generateCalls).toBeLessThanOrEqual(2);
     expect(server.generateCalls).toBeGreaterThanOrEqual(1);
     expect(server.seen.length).toBe(0);
+  });
+
+  it('lists and describes the models it serves in the shape the SDK reads (models.list / models.get)', async () => {
+    server = await startGeminiServer(() => ({ kind: 'answer', text: '{}' }), {
+      models: [MODEL, 'gemini-3.5-flash-lite'],
+    });
+    const ai = new GoogleGenAI({
+      apiKey: API_KEY,
+      apiVersion: 'v1beta',
+      httpOptions: { baseUrl: server.url },
+    });
+    const names: string[] = [];
+    for await (const model of await ai.models.list()) names.push(model.name ?? '');
+    expect(names).toEqual([`models/${MODEL}`, 'models/gemini-3.5-flash-lite']);
+    const model = await ai.models.get({ model: MODEL });
+    expect(model).toMatchObject({ name: `models/${MODEL}`, outputTokenLimit: 65_536 });
+    expect(model.supportedActions).toContain('generateContent');
+    await expect(ai.models.get({ model: 'gemini-2.0-flash' })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('stops at the first answer to a wrong key (400 API_KEY_INVALID) and never shows the key', async () => {
