@@ -1,4 +1,11 @@
-import { ApiError, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
+import {
+  ApiError,
+  type GenerateContentResponse,
+  GoogleGenAI,
+  type Part,
+  type ThinkingConfig,
+  type ThinkingLevel,
+} from '@google/genai';
 import { geminiResponseSchema } from './gemini-schema.ts';
 import {
   type AttemptFailure,
@@ -6,6 +13,7 @@ import {
   type AttemptOutcome,
   type LlmProvider,
   type LlmRequest,
+  type ThinkingLevelSetting,
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter, retryInfoDelayMs } from './retry-timing.ts';
@@ -62,6 +70,7 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
         });
       }
       const thinking = attempt.thinkingBudget;
+      const level = attempt.thinkingLevel;
       let response: GenerateContentResponse;
       try {
         response = await ai.models.generateContent({
@@ -75,7 +84,7 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
             // Gemini counts thoughts against maxOutputTokens: the thinking budget comes on top
             // of the answer's, so thinking can never eat the room the JSON needs.
             maxOutputTokens: attempt.maxOutputTokens + Math.max(0, thinking ?? 0),
-            ...(thinking === undefined ? {} : { thinkingConfig: { thinkingBudget: thinking } }),
+            ...thinkingConfig(thinking, level),
             abortSignal: attempt.signal,
             httpOptions: { fetch: noteHeaders },
           },
@@ -90,6 +99,15 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
     },
     async close() {},
   };
+}
+
+/** Gemini answers 400 to a request with both a level and a budget: the level wins. */
+function thinkingConfig(
+  budget: number | undefined,
+  level: ThinkingLevelSetting | undefined,
+): { thinkingConfig?: ThinkingConfig } {
+  if (level) return { thinkingConfig: { thinkingLevel: level.toUpperCase() as ThinkingLevel } };
+  return budget === undefined ? {} : { thinkingConfig: { thinkingBudget: budget } };
 }
 
 function readResponse(response: GenerateContentResponse): AttemptOutcome {

@@ -3,6 +3,9 @@
  * structured call asks for, what it returns, and how it fails.
  */
 
+/** The levels Gemini 3 models take (the SDK's ThinkingLevel, in the spec's lower case). */
+export type ThinkingLevelSetting = 'minimal' | 'low' | 'medium' | 'high';
+
 /** One structured call: the answer must be JSON matching `schema`. */
 export interface LlmRequest {
   system: string;
@@ -95,6 +98,11 @@ export interface AttemptOptions {
   maxOutputTokens: number;
   /** Gemini thinking tokens (0 off, -1 the model decides); other providers ignore it. */
   thinkingBudget?: number;
+  /**
+   * Gemini 3's thinking control (`thinkingConfig.thinkingLevel`); when set it is sent instead of
+   * the budget (Gemini refuses both at once), and the budget is only the room kept for thoughts.
+   */
+  thinkingLevel?: ThinkingLevelSetting;
   /** Set on a retry after a malformed answer, so the model hears what went wrong. */
   correction?: string;
 }

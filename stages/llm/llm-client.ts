@@ -87,6 +87,7 @@ export function llmCallKey(settings: LlmSettings, request: LlmRequest): string {
       max_output_tokens: settings.max_output_tokens,
       // Absent (and so out of the key) for providers that do not think.
       thinking_budget: settings.provider === 'gemini' ? settings.thinking_budget : undefined,
+      thinking_level: settings.provider === 'gemini' ? settings.thinking_level : undefined,
       system: request.system,
       prompt: request.prompt,
       schema: request.schema,
@@ -206,6 +207,9 @@ class ProviderClient implements LlmClient {
           temperature: this.#settings.temperature,
           maxOutputTokens: answerBudget,
           ...(thinking !== undefined ? { thinkingBudget: thinking } : {}),
+          ...(this.#settings.thinking_level
+            ? { thinkingLevel: this.#settings.thinking_level }
+            : {}),
           ...(correction ? { correction } : {}),
         })
         .finally(() => permit.release());

@@ -1,3 +1,5 @@
+import type { ThinkingLevelSetting } from './llm-call.ts';
+
 /**
  * The spec's `llm:` section as the client reads it, with the defaults of
  * stages/shared/spec-fragments.ts applied again here, so a stage called directly (tests,
@@ -14,6 +16,8 @@ export interface LlmSettings {
   max_output_tokens: number;
   /** Gemini thinking tokens per call (0 off, -1 the model decides); only gemini reads it. */
   thinking_budget?: number;
+  /** Gemini 3's thinking level; sent instead of thinking_budget, which then only reserves room. */
+  thinking_level?: ThinkingLevelSetting;
   send_images: boolean;
   /** Attempts per call, all failure kinds together (429, 5xx, timeouts, malformed answers). */
   max_attempts: number;

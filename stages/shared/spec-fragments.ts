@@ -53,7 +53,12 @@ export const llmSchema = {
       minimum: -1,
       default: DEFAULT_GEMINI_THINKING_BUDGET,
       description:
-        "Gemini only: thinking tokens per call (the SDK's thinkingConfig.thinkingBudget; 0 off where the model allows it, -1 the model decides, unbounded). Thought tokens are billed as output and counted in usage and cost.",
+        "Gemini only: thinking tokens per call, granted on top of max_output_tokens. Sent as the SDK's thinkingConfig.thinkingBudget (0 off where the model allows it, -1 the model decides, unbounded) unless thinking_level is set; then it is only the room kept for thoughts. Thought tokens are billed as output and counted in usage and cost.",
+    },
+    thinking_level: {
+      enum: ['minimal', 'low', 'medium', 'high'],
+      description:
+        "Gemini 3 models: the SDK's thinkingConfig.thinkingLevel, sent instead of the budget (Gemini refuses both). Unset: the budget is sent.",
     },
     send_images: {
       type: 'boolean',

@@ -80,6 +80,23 @@ describe('Gemini model lifecycle against the Gemini-protocol server', () => {
     expect(again.ok && again.value.cached && again.value.modelVersion).toBe(`${MODEL}-001`);
   });
 
+  it("sends Gemini 3's thinking level instead of the budget, keeping the budget's room", async () => {
+    server = await startGeminiServer(() => ({ kind: 'answer', text: '{"label":"erysipelas"}' }), {
+      models: [MODEL],
+    });
+    const client = await clientFor(server.url, {
+      max_output_tokens: 200,
+      thinking_budget: 300,
+      thinking_level: 'low',
+    });
+    // The server refuses a request with both, as Gemini does, so an answer proves only one went.
+    expect((await client.generateStructured(ask(1), signal)).ok).toBe(true);
+    expect(server.seen[0]?.generationConfig).toMatchObject({
+      thinkingConfig: { thinkingLevel: 'LOW' },
+      maxOutputTokens: 500,
+    });
+  });
+
   it('sends Gemini only the schema keywords it documents, and still enforces lengths locally', async () => {
     server = await startGeminiServer(
       (request) =>

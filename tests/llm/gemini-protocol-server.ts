@@ -136,6 +136,18 @@ export async function startGeminiServer(
       generationConfig: body.generationConfig ?? {},
       at: Date.now(),
     };
+    const thinking = (body.generationConfig?.thinkingConfig ?? {}) as Record<string, unknown>;
+    if (thinking.thinkingBudget !== undefined && thinking.thinkingLevel !== undefined) {
+      // As the real service refuses a request that sets both.
+      sendJson(res, 400, {
+        error: {
+          code: 400,
+          message: 'You can only set only one of thinking budget and thinking level.',
+          status: 'INVALID_ARGUMENT',
+        },
+      });
+      return;
+    }
     seen.push(request);
     const behaviour = decide(request);
     switch (behaviour.kind) {
