@@ -45,3 +45,13 @@ export interface StageEstimate {
   /** What the figures rest on: a bound, or why a count is unknown before an upstream stage ran. */
   note?: string;
 }
+
+/**
+ * How a check words a request that threw: the message with its cause, since fetch says only
+ * "fetch failed" and the cause says why (`getaddrinfo ENOTFOUND host`, `connect ECONNREFUSED`).
+ */
+export function describeRequestError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
+}

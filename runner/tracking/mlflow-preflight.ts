@@ -1,4 +1,8 @@
-import type { PreflightCheck, PreflightContext } from '../preflight-check.ts';
+import {
+  describeRequestError,
+  type PreflightCheck,
+  type PreflightContext,
+} from '../preflight-check.ts';
 import { authHeaders, proxiedArtifactRoot } from './mlflow-client.ts';
 import { resolveTrackingTarget } from './tracking-target.ts';
 
@@ -76,7 +80,7 @@ export async function trackingPreflight(
       );
     }
   } catch (error: unknown) {
-    return failed(`could not reach it: ${describe(error)}`);
+    return failed(`could not reach it: ${describeRequestError(error)}`);
   }
 
   if (experiment?.artifact_location && !proxiedArtifactRoot(experiment.artifact_location)) {
@@ -93,7 +97,7 @@ export async function trackingPreflight(
     }
     if (!response.ok) return failed(`artifact proxy answers HTTP ${response.status}`);
   } catch (error: unknown) {
-    return failed(`artifact proxy: ${describe(error)}`);
+    return failed(`artifact proxy: ${describeRequestError(error)}`);
   }
   return [
     {
@@ -105,10 +109,4 @@ export async function trackingPreflight(
         : `answers; artifacts are proxied; experiment ${experimentName} will be created`,
     },
   ];
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }

@@ -1,4 +1,8 @@
-import type { PreflightCheck, PreflightContext } from '../../runner/preflight-check.ts';
+import {
+  describeRequestError,
+  type PreflightCheck,
+  type PreflightContext,
+} from '../../runner/preflight-check.ts';
 import type { HubSource } from './biomedica-source.ts';
 import { DEFAULT_HUB_ENDPOINT, hubResolveUrl } from './hub-download.ts';
 
@@ -154,7 +158,7 @@ async function resolveRevision(
   } catch (error: unknown) {
     return {
       ok: false,
-      detail: `could not reach ${endpoint}: ${describe(error)}`,
+      detail: `could not reach ${endpoint}: ${describeRequestError(error)}`,
       setting: 'HF_ENDPOINT',
     };
   }
@@ -193,7 +197,7 @@ async function headFile(url: string, token: string, ctx: PreflightContext): Prom
       signal: timeout(ctx),
     });
   } catch (error: unknown) {
-    return { ok: false, detail: describe(error) };
+    return { ok: false, detail: describeRequestError(error) };
   }
   const code = response.headers.get('x-error-code');
   if (response.status >= 200 && response.status < 400) {
@@ -231,12 +235,6 @@ function timeout(ctx: PreflightContext): AbortSignal {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value && value.length > 0 ? value : undefined;
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }
 
 async function mapLimited<T, R>(

@@ -1,6 +1,10 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI, { APIError } from 'openai';
-import type { PreflightCheck, PreflightContext } from '../../runner/preflight-check.ts';
+import {
+  describeRequestError,
+  type PreflightCheck,
+  type PreflightContext,
+} from '../../runner/preflight-check.ts';
 import { isInvalidKey } from './gemini-provider.ts';
 import { apiKeyFrom, type LlmSettings, resolveLlmSettings } from './llm-settings.ts';
 import { isKnownLocalModel, localModelFingerprint } from './local-model.ts';
@@ -121,7 +125,7 @@ function geminiFailure(
     );
   }
   return failed(
-    `could not reach ${where}: ${describe(error)}`,
+    `could not reach ${where}: ${describeRequestError(error)}`,
     settings.base_url ? 'llm.base_url' : undefined,
   );
 }
@@ -176,7 +180,7 @@ async function openAiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
       if (error instanceof APIError && error.status !== undefined) {
         return failed(`${where}/models answers HTTP ${error.status}`, 'llm.base_url');
       }
-      return failed(`could not reach ${where}: ${describe(error)}`, 'llm.base_url');
+      return failed(`could not reach ${where}: ${describeRequestError(error)}`, 'llm.base_url');
     }
   });
 }
@@ -217,12 +221,6 @@ function localChecks(settings: LlmSettings): PreflightCheck[] {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }
 
 /** The model's identity for the stage key (for local models, the GGUF's digest). */
