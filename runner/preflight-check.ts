@@ -14,6 +14,11 @@ export interface PreflightCheck {
   detail: string;
   /** The spec setting (dotted path) or environment variable to change when it failed. */
   setting?: string;
+  /**
+   * A failure a run survives (a tracking server that is down: the journal keeps its calls for
+   * `dermatune sync`): `preflight` counts it, `run` prints it as a warning and goes on.
+   */
+  warnOnly?: boolean;
 }
 
 /**

@@ -53,8 +53,19 @@ export async function trackingPreflight(
       headers,
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]),
     });
-  const failed = (detail: string, setting = 'MLFLOW_TRACKING_URI'): PreflightCheck[] => [
-    { part: 'mlflow', subject, outcome: 'failed', detail, setting },
+  const failed = (
+    detail: string,
+    setting = 'MLFLOW_TRACKING_URI',
+    warnOnly = false,
+  ): PreflightCheck[] => [
+    {
+      part: 'mlflow',
+      subject,
+      outcome: 'failed',
+      detail,
+      setting,
+      ...(warnOnly ? { warnOnly } : {}),
+    },
   ];
 
   let experiment: { artifact_location?: string } | undefined;
@@ -80,7 +91,12 @@ export async function trackingPreflight(
       );
     }
   } catch (error: unknown) {
-    return failed(`could not reach it: ${describeRequestError(error)}`);
+    // Down is not fatal to a run: the journal keeps every call until the server answers.
+    return failed(
+      `could not reach it: ${describeRequestError(error)}; a run journals its calls and sends them when it answers (dermatune sync)`,
+      'MLFLOW_TRACKING_URI',
+      true,
+    );
   }
 
   if (experiment?.artifact_location && !proxiedArtifactRoot(experiment.artifact_location)) {

@@ -118,7 +118,7 @@ describe('dermatune preflight', () => {
       `llm.base_url: llm Gemini model gemini-3.6-flash: ${refused}`,
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Base@main: ${refused}`,
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Instruct@main: ${refused}`,
-      `MLFLOW_TRACKING_URI: mlflow tracking server ${closed}: could not reach it: fetch failed (connect ECONNREFUSED ${closed.slice(7)})`,
+      `MLFLOW_TRACKING_URI: mlflow tracking server ${closed}: could not reach it: fetch failed (connect ECONNREFUSED ${closed.slice(7)}); a run journals its calls and sends them when it answers (dermatune sync)`,
     ]);
     expect(result.stderr).not.toContain(KEY);
     expect(result.stdout).not.toContain(KEY);

@@ -1,9 +1,15 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatCheck, runPreflight } from '../../runner/preflight.ts';
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import type { StageNode } from '../../runner/stage-graph.ts';
 import type { StageKey } from '../../runner/stage-key.ts';
 import { defineStageKind, type StageKind } from '../../runner/stage-kind.ts';
+import { freeLoopbackPort } from '../../runner/tracking/mlflow-server.ts';
+import { runCapturedCli } from '../cli-capture.ts';
+import { makeWorkspace, SWEEP_SPEC } from './cli-harness.ts';
+import { testPipeline } from './test-pipeline.ts';
 
 /** A kind whose preflight proves one shared part through `once`, counting real proofs. */
 function kindProving(part: string, proofs: { count: number }): StageKind<{ n: number }> {
@@ -96,5 +102,29 @@ describe('runPreflight', () => {
     });
     expect(report.failed).toBe(1);
     expect(formatCheck(report.checks[0] as never)).toBe('FAIL hub: the hub: x -> change n (a)');
+  });
+});
+
+describe('run and the tracking server', () => {
+  it('warns about a tracking server that is down and runs anyway: the journal keeps the calls', async () => {
+    const ws = await makeWorkspace();
+    try {
+      const spec = await ws.write('spec.yaml', SWEEP_SPEC);
+      const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
+      const result = await runCapturedCli(['run', spec], {
+        pipeline: testPipeline,
+        cwd: ws.dir,
+        env: { DERMATUNE_STORE: join(ws.dir, 'store'), MLFLOW_TRACKING_URI: closed },
+        // A tracking session that records nothing: this test is about the refusal, not the logging.
+        tracking: async () => ({ observer: {}, where: closed, close: async () => {} }),
+      });
+      expect(result.stderr).toContain(
+        `warning: MLFLOW_TRACKING_URI: mlflow tracking server ${closed}: could not reach it`,
+      );
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('scaling: finished.');
+    } finally {
+      await rm(ws.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preflightContext } from '../../runner/preflight.ts';
 import { trackingPreflight } from '../../runner/tracking/mlflow-preflight.ts';
-import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
+import {
+  freeLoopbackPort,
+  startTrackingServer,
+  type TrackingServer,
+} from '../../runner/tracking/mlflow-server.ts';
 
 let root: string;
 let proxying: TrackingServer;
@@ -67,6 +71,17 @@ describe('MLflow preflight against real MLflow servers', () => {
     expect(result?.detail).toContain(
       'ARTIFACTS_NOT_PROXIED: experiment elsewhere keeps artifacts at',
     );
+  });
+
+  it('reports a server that is down as a failure a run survives (the journal keeps its calls)', async () => {
+    const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
+    const [result] = await check(closed);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      warnOnly: true,
+      setting: 'MLFLOW_TRACKING_URI',
+    });
+    expect(result?.detail).toContain('could not reach it');
   });
 
   it('skips the embedded server and refuses a URI it cannot speak to', async () => {

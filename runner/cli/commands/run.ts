@@ -100,8 +100,12 @@ export const runCommand: Command = {
       tracking: tracked,
       signal: new AbortController().signal,
     });
-    if (preflight.failed > 0) {
-      const lines = preflight.checks.filter((c) => c.outcome === 'failed').map(failureLine);
+    const failedChecks = preflight.checks.filter((c) => c.outcome === 'failed');
+    for (const check of failedChecks.filter((c) => c.warnOnly)) {
+      ctx.io.stderr(`warning: ${failureLine(check)}\n`);
+    }
+    if (failedChecks.some((c) => !c.warnOnly)) {
+      const lines = failedChecks.filter((c) => !c.warnOnly).map(failureLine);
       ctx.io.stderr(
         `${lines.join('\n')}\n\nnothing was run. (\`dermatune preflight\` shows every check and the cost.)\n`,
       );
