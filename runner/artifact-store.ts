@@ -56,6 +56,11 @@ export class ArtifactStore {
     return join(this.root, 'stages', key);
   }
 
+  /** Where a committed entry's files are (whether the entry exists is `lookup`'s to say). */
+  outputDir(key: string): string {
+    return join(this.entryDir(key), 'output');
+  }
+
   /** Long-lived per-kind cache (downloads); created on demand, never part of an output. */
   cacheDir(kind: string): string {
     return join(this.root, 'cache', kind);
@@ -88,7 +93,7 @@ export class ArtifactStore {
     if (manifest.formatVersion !== 1 || manifest.key !== key) {
       return { state: 'corrupt', why: 'the manifest belongs to another key or format' };
     }
-    const outputDir = join(dir, 'output');
+    const outputDir = this.outputDir(key);
     for (const file of manifest.files) {
       try {
         const info = await stat(join(outputDir, file.path));

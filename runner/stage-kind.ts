@@ -1,4 +1,5 @@
 import type { RemoteStage } from './executors/remote-stage.ts';
+import type { PreflightCheck, PreflightContext, StageEstimate } from './preflight-check.ts';
 import type { Result } from './result.ts';
 
 /**
@@ -32,10 +33,14 @@ export interface StageKind<P = Record<string, unknown>> {
    */
   fingerprints?(params: P): Promise<Record<string, string>> | Record<string, string>;
   /**
-   * Checks that need more than the schema (a file that must exist, a credential that must be
-   * set) before anything runs, so a sweep refuses up front instead of failing an hour in.
+   * Proofs that need more than the schema, made before anything runs or is paid for: a
+   * credential is set and accepted, a model is still served, a file exists. Each external part
+   * the stage uses gets the cheapest real call that proves it (see runner/preflight-check.ts);
+   * `dermatune preflight` and `run` call it for every stage about to run.
    */
-  preflight?(params: P): Promise<StagePreflightIssue[]> | StagePreflightIssue[];
+  preflight?(params: P, ctx: PreflightContext): Promise<PreflightCheck[]> | PreflightCheck[];
+  /** What the stage will buy (LLM calls and tokens, downloads), for preflight's cost line. */
+  estimate?(params: P, ctx: PreflightContext): Promise<StageEstimate> | StageEstimate;
   /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
   run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
   /**
@@ -52,12 +57,6 @@ export interface StageResources {
   gpu?: number;
   /** The LLM provider whose concurrency limit this stage counts against. */
   llm?: string;
-}
-
-export interface StagePreflightIssue {
-  /** Dotted spec path of the offending setting, when there is one. */
-  path?: string;
-  message: string;
 }
 
 export interface StageInputOutput {
@@ -109,6 +108,11 @@ export interface StageSummary {
   artifacts?: string[];
   /** Small JSON stats record kept in the manifest (drop counts, usage, timings). */
   stats?: Record<string, unknown>;
+  /**
+   * Short text facts tracking logs as tags of the variant's runs (`dermatune.stage.<kind>.<name>`),
+   * e.g. which model version answered an LLM stage.
+   */
+  tags?: Record<string, string>;
 }
 
 export interface StageFailure {

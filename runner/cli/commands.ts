@@ -1,6 +1,7 @@
 import type { Command } from './cli-context.ts';
 import { gcCommand } from './commands/gc.ts';
 import { planCommand } from './commands/plan.ts';
+import { preflightCommand } from './commands/preflight.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
@@ -12,6 +13,7 @@ import { whyCommand } from './commands/why.ts';
 export const commands: readonly Command[] = [
   validateCommand,
   planCommand,
+  preflightCommand,
   runCommand,
   statusCommand,
   whyCommand,

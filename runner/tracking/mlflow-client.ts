@@ -387,7 +387,7 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-function authHeaders(auth: MlflowClientOptions['auth']): Record<string, string> {
+export function authHeaders(auth: MlflowClientOptions['auth']): Record<string, string> {
   if (!auth) return {};
   if ('token' in auth) return { authorization: `Bearer ${auth.token}` };
   const basic = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');

@@ -405,6 +405,12 @@ export class MlflowObserver implements RunObserver {
         if (variant.loggedSteps?.get(key)?.has(0)) continue;
         metrics.push({ key, value, timestamp: now, step: 0 });
       }
+      for (const [name, value] of Object.entries(outcome.summary.tags ?? {})) {
+        tags.push({
+          key: `${stage}.${name}`,
+          value: truncateValue(value, MLFLOW_LIMITS.tagValueChars),
+        });
+      }
     }
     const durationKey = `duration_s/${node.kind}`;
     if (outcome.state !== 'skipped' && !variant.loggedSteps?.get(durationKey)?.has(0)) {

@@ -55,6 +55,11 @@ export interface StartServerOptions {
   startTimeoutMs?: number;
   /** Gives up on a start still waiting for `/health` (a run that ended first). */
   signal?: AbortSignal;
+  /**
+   * false starts it with `--no-serve-artifacts`, as some shared servers run, for tests of the
+   * refusal dermatune makes before a run (it uploads through the proxy only). Default true.
+   */
+  serveArtifacts?: boolean;
   log?: (line: string) => void;
 }
 
@@ -73,7 +78,10 @@ export async function startTrackingServer(
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = options.port ?? (await freeLoopbackPort());
     const logStream = createWriteStream(layout.logFile, { flags: 'a' });
-    const mlflow = [join(env.value.binDir, 'mlflow'), ...serverArgs(layout, host, port, 1)];
+    const mlflow = [
+      join(env.value.binDir, 'mlflow'),
+      ...serverArgs(layout, host, port, 1, options.serveArtifacts ?? true),
+    ];
     // Through the guard, so the server does not outlive a runner killed with SIGKILL.
     const child = spawn(env.value.python, [SERVER_GUARD, String(process.pid), ...mlflow], {
       // Its own process group, so stop() reaches the uvicorn worker too.
@@ -144,14 +152,20 @@ export async function startUiServer(options: {
   });
 }
 
-function serverArgs(layout: ServerLayout, host: string, port: number, workers: number): string[] {
+function serverArgs(
+  layout: ServerLayout,
+  host: string,
+  port: number,
+  workers: number,
+  serveArtifacts = true,
+): string[] {
   return [
     'server',
     '--backend-store-uri',
     layout.backendStoreUri,
-    '--serve-artifacts',
-    '--artifacts-destination',
-    layout.artifactsDir,
+    ...(serveArtifacts
+      ? ['--serve-artifacts', '--artifacts-destination', layout.artifactsDir]
+      : ['--no-serve-artifacts', '--default-artifact-root', layout.artifactsDir]),
     '--host',
     host,
     '--port',

@@ -1,7 +1,9 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import type { CuratedRecord } from '../curate/curated-record.ts';
+import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
-import { ANNOTATE_PROMPT_DIGEST } from './annotate-prompt.ts';
+import { ANNOTATE_PROMPT_DIGEST, annotationRequest } from './annotate-prompt.ts';
 import { runAnnotate } from './run-annotate.ts';
 
 export interface AnnotateParams {
@@ -17,7 +19,15 @@ export const annotateKind = defineStageKind<AnnotateParams>({
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),
-  preflight: (params) => llmPreflight(params.llm),
+  preflight: (params, ctx) => llmPreflight(params.llm, ctx),
+  estimate: async (params, ctx) => {
+    const records = await storedRows<CuratedRecord>(ctx, 'records', 'records.jsonl');
+    return llmEstimate(
+      params.llm,
+      records?.map(annotationRequest),
+      'calls unknown until curate is stored (one per curated figure)',
+    );
+  },
   run: (ctx) => runAnnotate(ctx),
   paramsSchema: { type: 'object', properties: { llm: llmSchema } },
 });

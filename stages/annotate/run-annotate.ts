@@ -98,6 +98,7 @@ export async function runAnnotate(
       by_category: byCategory,
       fallbacks,
       llm: client.metrics(),
+      llm_model_versions: client.usage.modelVersions,
     };
     const finished = finishLlmStage('annotate', outcomes, client, ctx.signal, {
       metrics: {

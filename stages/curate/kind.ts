@@ -1,5 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { curateFingerprints, curatePreflight, runCurate } from './run-curate.ts';
+import { curateEstimate, curateFingerprints, curatePreflight, runCurate } from './run-curate.ts';
 
 export interface CurateParams {
   data: {
@@ -28,6 +28,7 @@ export const curateKind = defineStageKind<CurateParams>({
   resources: { cpu: 1 },
   fingerprints: curateFingerprints,
   preflight: curatePreflight,
+  estimate: curateEstimate,
   run: runCurate,
   paramsSchema: {
     type: 'object',

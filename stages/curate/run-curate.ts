@@ -1,20 +1,24 @@
+import type {
+  PreflightCheck,
+  PreflightContext,
+  StageEstimate,
+} from '../../runner/preflight-check.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
 import type {
   StageContext,
   StageFailure,
   StageFailureReason,
-  StagePreflightIssue,
   StageSummary,
 } from '../../runner/stage-kind.ts';
 import {
   type BiomedicaSource,
   biomedicaSourceFingerprint,
-  hubToken,
   readBiomedicaSource,
   type SourceFailure,
   type SourceOptions,
 } from '../biomedica/biomedica-source.ts';
+import { proveHubDataset } from '../biomedica/hub-preflight.ts';
 import { CURATE_OUTPUT, curateSamples } from './curate.ts';
 import { DEFAULT_LABEL_FILTER, type LabelFilter } from './label-filter.ts';
 
@@ -87,19 +91,44 @@ export async function curateFingerprints(params: CurateRunParams): Promise<Recor
   };
 }
 
-export async function curatePreflight(params: CurateRunParams): Promise<StagePreflightIssue[]> {
+/**
+ * For hub data: the revision resolves and every listed shard is readable with the token (the
+ * dataset is gated); for local shards: they are there. See stages/biomedica/hub-preflight.ts.
+ */
+export async function curatePreflight(
+  params: CurateRunParams,
+  ctx: PreflightContext,
+): Promise<PreflightCheck[]> {
   const source = params.data.source;
-  const options = { cacheDir: '', baseDir: projectRoot() };
-  const issues: StagePreflightIssue[] = [];
-  if (source.type === 'hub' && !hubToken(source, options)) {
-    issues.push({
-      path: 'data.source',
-      message: `${source.token_env ?? 'HF_TOKEN'} is not set; ${source.repo} is gated on the hub and answers 401 without a token`,
-    });
-  }
-  const pinned = await biomedicaSourceFingerprint(source, options);
-  if (!pinned.ok) issues.push({ path: 'data.source', message: pinned.error.message });
-  return issues;
+  if (source.type === 'hub') return (await proveHubDataset(source, ctx)).checks;
+  const pinned = await biomedicaSourceFingerprint(source, { cacheDir: '', baseDir: projectRoot() });
+  return [
+    pinned.ok
+      ? { part: 'data', subject: 'local shards', outcome: 'passed', detail: 'present' }
+      : {
+          part: 'data',
+          subject: 'local shards',
+          outcome: 'failed',
+          detail: pinned.error.message,
+          setting: 'data.source.paths',
+        },
+  ];
+}
+
+/** The hub shards' bytes (from the same HEADs preflight made); local shards cost nothing. */
+export async function curateEstimate(
+  params: CurateRunParams,
+  ctx: PreflightContext,
+): Promise<StageEstimate> {
+  const source = params.data.source;
+  if (source.type !== 'hub') return { amounts: {} };
+  const proof = await proveHubDataset(source, ctx);
+  return proof.bytes !== undefined
+    ? {
+        amounts: { 'download bytes': proof.bytes },
+        note: 'shards already in the cache are not downloaded again',
+      }
+    : { amounts: {}, note: `download size unknown until the hub answers for ${source.repo}` };
 }
 
 function stageReason(failure: SourceFailure): StageFailureReason {

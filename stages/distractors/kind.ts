@@ -1,8 +1,10 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
+import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
-import { DISTRACTOR_PROMPT_DIGEST } from './distractor-prompt.ts';
-import { runDistractors } from './run-distractors.ts';
+import { DISTRACTOR_PROMPT_DIGEST, distractorRequest } from './distractor-prompt.ts';
+import { runDistractors, type TestQa } from './run-distractors.ts';
 
 export interface DistractorsParams {
   seed: number;
@@ -19,7 +21,18 @@ export const distractorsKind = defineStageKind<DistractorsParams>({
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),
-  preflight: (params) => llmPreflight(params.llm),
+  preflight: (params, ctx) => llmPreflight(params.llm, ctx),
+  estimate: async (params, ctx) => {
+    const rows = await storedRows<TestQa>(ctx, 'split', 'test.jsonl');
+    const budget = resolveLlmSettings(params.llm).max_output_tokens;
+    const count = params.eval?.distractors ?? 3;
+    // The first round per question; a rejected option costs another round, so this is a floor.
+    return llmEstimate(
+      params.llm,
+      rows?.map((row) => distractorRequest(row.question, row.answer, count, [], budget)),
+      'calls unknown until split is stored (one or more per test question)',
+    );
+  },
   run: (ctx) => runDistractors(ctx),
   paramsSchema: {
     type: 'object',

@@ -25,7 +25,7 @@ export interface DistractorsRunParams {
 }
 
 /** A test QA row as split writes it (generate-qa's fields). */
-interface TestQa {
+export interface TestQa {
   key: string;
   question_id?: string;
   question: string;
@@ -128,6 +128,7 @@ export async function runDistractors(
       dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
+      llm_model_versions: client.usage.modelVersions,
     };
     const finished = finishLlmStage('distractors', outcomes, client, ctx.signal, {
       metrics: {

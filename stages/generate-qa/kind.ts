@@ -1,9 +1,13 @@
+import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import type { CuratedRecord } from '../curate/curated-record.ts';
+import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
+import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
-import { QA_PROMPT_DIGEST } from './qa-prompt.ts';
+import { QA_PROMPT_DIGEST, qaRequest } from './qa-prompt.ts';
 import { QUESTION_BANK, QUESTION_BANK_DIGEST } from './question-bank.ts';
-import { runGenerateQa } from './run-generate-qa.ts';
+import { qaItems, runGenerateQa } from './run-generate-qa.ts';
 
 export interface GenerateQaParams {
   seed: number;
@@ -24,17 +28,38 @@ export const generateQaKind = defineStageKind<GenerateQaParams>({
     prompt: QA_PROMPT_DIGEST,
     question_bank: QUESTION_BANK_DIGEST,
   }),
-  preflight: (params) => [
-    ...llmPreflight(params.llm),
-    ...((params.data?.questions_per_image ?? 3) > QUESTION_BANK.length
-      ? [
-          {
-            path: 'data.questions_per_image',
-            message: `the question bank holds ${QUESTION_BANK.length} questions; ask for at most that many per image`,
-          },
-        ]
-      : []),
-  ],
+  preflight: async (params, ctx) => {
+    const perImage = params.data?.questions_per_image ?? 3;
+    const bank: PreflightCheck =
+      perImage > QUESTION_BANK.length
+        ? {
+            part: 'spec',
+            subject: 'question bank',
+            outcome: 'failed',
+            detail: `it holds ${QUESTION_BANK.length} questions; ask for at most that many per image`,
+            setting: 'data.questions_per_image',
+          }
+        : {
+            part: 'spec',
+            subject: 'question bank',
+            outcome: 'passed',
+            detail: `${perImage} of ${QUESTION_BANK.length} questions per image`,
+          };
+    return [...(await llmPreflight(params.llm, ctx)), bank];
+  },
+  estimate: async (params, ctx) => {
+    const records = await storedRows<CuratedRecord>(ctx, 'images', 'records.jsonl');
+    const budget = resolveLlmSettings(params.llm).max_output_tokens;
+    const perImage = params.data?.questions_per_image ?? 3;
+    return llmEstimate(
+      params.llm,
+      records &&
+        qaItems(records, perImage, params.seed).map(({ record, question }) =>
+          qaRequest(record, question, budget),
+        ),
+      `calls unknown until select is stored (${perImage} per selected image)`,
+    );
+  },
   run: (ctx) => runGenerateQa(ctx),
   paramsSchema: {
     type: 'object',

@@ -45,7 +45,20 @@ export interface QaRow {
 
 export const GENERATE_QA_OUTPUT = { qa: 'qa.jsonl', stats: 'stats.json' } as const;
 
-interface QaItem {
+/** Every call the stage makes: each image with its seeded draw of questions. */
+export function qaItems(
+  records: readonly CuratedRecord[],
+  perImage: number,
+  seed: number,
+): QaItem[] {
+  return records.flatMap((record) =>
+    drawQuestions(QUESTION_BANK, perImage, seededRandom(seed, `generate-qa:${record.key}`)).map(
+      (question) => ({ record, question }),
+    ),
+  );
+}
+
+export interface QaItem {
   record: CuratedRecord;
   question: BankQuestion;
 }
@@ -71,13 +84,7 @@ export async function runGenerateQa(
   const lines = await readJsonlLines(join(input.dir, 'records.jsonl'));
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const records = lines.value.map((l) => l.value as CuratedRecord);
-  const items: QaItem[] = records.flatMap((record) =>
-    drawQuestions(
-      QUESTION_BANK,
-      perImage,
-      seededRandom(ctx.params.seed, `generate-qa:${record.key}`),
-    ).map((question) => ({ record, question })),
-  );
+  const items = qaItems(records, perImage, ctx.params.seed);
 
   const settings = resolveLlmSettings(ctx.params.llm);
   const opened = await openStageClient(ctx, 'generate-qa', settings, options);
@@ -142,6 +149,7 @@ export async function runGenerateQa(
       dropped_items: dropped.items,
       seed: ctx.params.seed,
       llm: client.metrics(),
+      llm_model_versions: client.usage.modelVersions,
     };
     const finished = finishLlmStage('generate-qa', outcomes, client, ctx.signal, {
       metrics: {

@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
+import { baseModelPreflight } from '../model-worker/worker-preflight.ts';
 import { modelBaseSchema, modelRevisionSchema } from '../shared/spec-fragments.ts';
 import { generateRemote, runGenerate } from './run-generate.ts';
 
@@ -27,6 +28,7 @@ export const generateKind = defineStageKind<GenerateParams>({
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
+  preflight: (params, ctx) => baseModelPreflight(params.model, ctx),
   run: runGenerate,
   remote: generateRemote,
   paramsSchema: {

@@ -1,10 +1,19 @@
-import { ApiError, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
+import {
+  ApiError,
+  type GenerateContentResponse,
+  GoogleGenAI,
+  type Part,
+  type ThinkingConfig,
+  type ThinkingLevel,
+} from '@google/genai';
+import { geminiResponseSchema } from './gemini-schema.ts';
 import {
   type AttemptFailure,
   type AttemptOptions,
   type AttemptOutcome,
   type LlmProvider,
   type LlmRequest,
+  type ThinkingLevelSetting,
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter, retryInfoDelayMs } from './retry-timing.ts';
@@ -60,6 +69,8 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
           },
         });
       }
+      const thinking = attempt.thinkingBudget;
+      const level = attempt.thinkingLevel;
       let response: GenerateContentResponse;
       try {
         response = await ai.models.generateContent({
@@ -68,20 +79,35 @@ export function geminiProvider(options: GeminiProviderOptions): LlmProvider {
           config: {
             systemInstruction: request.system,
             responseMimeType: 'application/json',
-            responseJsonSchema: request.schema,
+            responseJsonSchema: geminiResponseSchema(request.schema),
             temperature: attempt.temperature,
-            maxOutputTokens: attempt.maxOutputTokens,
+            // Gemini counts thoughts against maxOutputTokens: the thinking budget comes on top
+            // of the answer's, so thinking can never eat the room the JSON needs.
+            maxOutputTokens: attempt.maxOutputTokens + Math.max(0, thinking ?? 0),
+            ...thinkingConfig(thinking, level),
             abortSignal: attempt.signal,
             httpOptions: { fetch: noteHeaders },
           },
         });
       } catch (error: unknown) {
-        return { ok: false, failure: classifyError(error, retryAfterHeader, options.apiKey) };
+        return {
+          ok: false,
+          failure: classifyError(error, retryAfterHeader, options.apiKey, options.model),
+        };
       }
       return readResponse(response);
     },
     async close() {},
   };
+}
+
+/** Gemini answers 400 to a request with both a level and a budget: the level wins. */
+function thinkingConfig(
+  budget: number | undefined,
+  level: ThinkingLevelSetting | undefined,
+): { thinkingConfig?: ThinkingConfig } {
+  if (level) return { thinkingConfig: { thinkingLevel: level.toUpperCase() as ThinkingLevel } };
+  return budget === undefined ? {} : { thinkingConfig: { thinkingBudget: budget } };
 }
 
 function readResponse(response: GenerateContentResponse): AttemptOutcome {
@@ -90,6 +116,7 @@ function readResponse(response: GenerateContentResponse): AttemptOutcome {
     inputTokens: meta?.promptTokenCount ?? 0,
     // Thinking tokens are billed as output.
     outputTokens: (meta?.candidatesTokenCount ?? 0) + (meta?.thoughtsTokenCount ?? 0),
+    thoughtTokens: meta?.thoughtsTokenCount ?? 0,
   };
   const blockReason = response.promptFeedback?.blockReason;
   if (blockReason) {
@@ -114,13 +141,30 @@ function readResponse(response: GenerateContentResponse): AttemptOutcome {
       failure: { reason: 'safety-block', message: `answer stopped: ${finish}`, raw: text, usage },
     };
   }
-  return { ok: true, text, usage };
+  if (finish === 'MAX_TOKENS') {
+    return {
+      ok: false,
+      failure: {
+        reason: 'max-tokens',
+        message: `answer cut off at the output budget (MAX_TOKENS; ${usage.thoughtTokens} of ${usage.outputTokens} output tokens were thoughts)`,
+        raw: text,
+        usage,
+      },
+    };
+  }
+  return {
+    ok: true,
+    text,
+    usage,
+    ...(response.modelVersion ? { modelVersion: response.modelVersion } : {}),
+  };
 }
 
 function classifyError(
   error: unknown,
   retryAfterHeader: string | null,
   apiKey: string,
+  model: string,
 ): AttemptFailure {
   if (error instanceof ApiError) {
     const message = redactSecret(`HTTP ${error.status}: ${error.message}`, apiKey);
@@ -130,7 +174,15 @@ function classifyError(
     if (error.status === 429) return { reason: 'rate-limited', message, ...withWait };
     if (error.status === 408 || error.status >= 500)
       return { reason: 'server-error', message, ...withWait };
-    if (error.status === 401 || error.status === 403) return { reason: 'unauthorized', message };
+    if (error.status === 401 || error.status === 403 || isInvalidKey(error)) {
+      return { reason: 'unauthorized', message };
+    }
+    if (error.status === 404) {
+      return {
+        reason: 'model-not-found',
+        message: `${message} (llm.model ${model} is unknown or retired at the provider)`,
+      };
+    }
     return { reason: 'invalid-request', message };
   }
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
@@ -138,6 +190,11 @@ function classifyError(
   }
   const text = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
   return { reason: 'network', message: redactSecret(text, apiKey) };
+}
+
+/** Gemini answers a wrong key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID. */
+export function isInvalidKey(error: ApiError): boolean {
+  return error.status === 400 && error.message.includes('API_KEY_INVALID');
 }
 
 function parseJson(text: string): unknown {

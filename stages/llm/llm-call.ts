@@ -3,6 +3,9 @@
  * structured call asks for, what it returns, and how it fails.
  */
 
+/** The levels Gemini 3 models take (the SDK's ThinkingLevel, in the spec's lower case). */
+export type ThinkingLevelSetting = 'minimal' | 'low' | 'medium' | 'high';
+
 /** One structured call: the answer must be JSON matching `schema`. */
 export interface LlmRequest {
   system: string;
@@ -20,7 +23,10 @@ export interface LlmImage {
 
 export interface LlmUsage {
   inputTokens: number;
+  /** Every billed output token: the answer and, for thinking models, the thoughts. */
   outputTokens: number;
+  /** The part of outputTokens the model spent thinking (Gemini's thoughtsTokenCount). */
+  thoughtTokens?: number;
 }
 
 export interface LlmAnswer {
@@ -31,6 +37,8 @@ export interface LlmAnswer {
   raw: string;
   /** True when the answer came from the memo and nothing was paid for it. */
   cached: boolean;
+  /** The model version that answered (Gemini's modelVersion, OpenAI's `model`), when told. */
+  modelVersion?: string;
 }
 
 export type LlmFailureReason =
@@ -46,8 +54,12 @@ export type LlmFailureReason =
   | 'safety-block'
   /** Every attempt answered something that is not JSON matching the schema. */
   | 'malformed-answer'
-  /** 400, 404 and friends: retrying the same request cannot help. */
+  /** 400 and friends: retrying the same request cannot help. */
   | 'invalid-request'
+  /** The output budget ran out before the answer closed (Gemini MAX_TOKENS, OpenAI `length`). */
+  | 'max-tokens'
+  /** 404 for the model: unknown, or retired by the provider. No call of the stage can succeed. */
+  | 'model-not-found'
   /** 401/403: the key is wrong or lacks access. */
   | 'unauthorized'
   | 'missing-credentials'
@@ -82,13 +94,21 @@ export interface LlmProvider {
 export interface AttemptOptions {
   signal: AbortSignal;
   temperature: number;
+  /** The answer's budget; a thinking budget comes on top of it (see thinkingBudget). */
   maxOutputTokens: number;
+  /** Gemini thinking tokens (0 off, -1 the model decides); other providers ignore it. */
+  thinkingBudget?: number;
+  /**
+   * Gemini 3's thinking control (`thinkingConfig.thinkingLevel`); when set it is sent instead of
+   * the budget (Gemini refuses both at once), and the budget is only the room kept for thoughts.
+   */
+  thinkingLevel?: ThinkingLevelSetting;
   /** Set on a retry after a malformed answer, so the model hears what went wrong. */
   correction?: string;
 }
 
 export type AttemptOutcome =
-  | { ok: true; text: string; usage: LlmUsage }
+  | { ok: true; text: string; usage: LlmUsage; modelVersion?: string }
   | { ok: false; failure: AttemptFailure };
 
 export interface AttemptFailure {
@@ -109,6 +129,14 @@ export function isTransient(reason: AttemptFailure['reason']): boolean {
     reason === 'timeout' ||
     reason === 'network'
   );
+}
+
+/**
+ * Failures that no other call of the same stage can escape (the model is gone, the key is
+ * refused): the stage stops at the first one instead of failing, and paying for, every item.
+ */
+export function isFatalForStage(reason: LlmFailureReason): boolean {
+  return reason === 'model-not-found' || reason === 'unauthorized';
 }
 
 /** The prompt of a retry after a malformed answer: the same request plus what went wrong. */

@@ -4,6 +4,7 @@ import type { ItemMemo } from '../../runner/stage-kind.ts';
 import { geminiProvider } from './gemini-provider.ts';
 import {
   type AttemptFailure,
+  isFatalForStage,
   isTransient,
   type LlmAnswer,
   type LlmFailure,
@@ -11,7 +12,7 @@ import {
   type LlmRequest,
   type LlmUsage,
 } from './llm-call.ts';
-import { apiKeyFrom, type LlmSettings } from './llm-settings.ts';
+import { apiKeyFrom, type LlmSettings, MAX_TOKENS_RETRY_FACTOR } from './llm-settings.ts';
 import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
 import { openAiProvider } from './openai-provider.ts';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
@@ -21,14 +22,18 @@ import { UsageMeter } from './usage-meter.ts';
 
 /** Memo namespace of LLM answers; the store keeps it across stages and runs. */
 export const LLM_MEMO_NAMESPACE = 'llm-call';
-/** Calls that used up their attempts on malformed answers, remembered as such. */
-const MALFORMED_MEMO_NAMESPACE = 'llm-call-malformed';
+/**
+ * Calls that used up their attempts on unusable answers (malformed, or cut off at the output
+ * budget), remembered as such. The namespace keeps its first name so existing memos still count.
+ */
+const UNUSABLE_MEMO_NAMESPACE = 'llm-call-malformed';
 
 /** What the memo keeps per answered call: the answer, never the key or the request headers. */
 interface MemoizedAnswer {
   value: unknown;
   raw: string;
   usage: LlmUsage;
+  modelVersion?: string;
 }
 
 export interface LlmClient {
@@ -80,6 +85,9 @@ export function llmCallKey(settings: LlmSettings, request: LlmRequest): string {
       base_url: settings.provider === 'local' ? undefined : settings.base_url,
       temperature: settings.temperature,
       max_output_tokens: settings.max_output_tokens,
+      // Absent (and so out of the key) for providers that do not think.
+      thinking_budget: settings.provider === 'gemini' ? settings.thinking_budget : undefined,
+      thinking_level: settings.provider === 'gemini' ? settings.thinking_level : undefined,
       system: request.system,
       prompt: request.prompt,
       schema: request.schema,
@@ -101,6 +109,8 @@ class ProviderClient implements LlmClient {
   readonly #timeoutMs: number;
   /** Identical requests in flight at once share one call instead of paying twice. */
   readonly #inFlight = new Map<string, Promise<Result<LlmAnswer, LlmFailure>>>();
+  /** The first failure no other call can escape (model gone, key refused); no call is sent after it. */
+  #fatal: LlmFailure | undefined;
 
   constructor(options: LlmClientOptions, provider: LlmProvider) {
     const settings = options.settings;
@@ -156,20 +166,23 @@ class ProviderClient implements LlmClient {
     const remembered = await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
     if (remembered && parseStructuredAnswer(remembered.raw, request.schema).ok) {
       this.usage.cacheHits++;
-      return ok({
-        value: remembered.value,
-        raw: remembered.raw,
-        usage: remembered.usage,
-        cached: true,
-      });
+      // The stage's output holds this answer too, so its version counts as one that answered.
+      this.usage.noteModelVersion(remembered.modelVersion);
+      return ok({ ...remembered, cached: true });
     }
-    const hopeless = await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);
+    const hopeless = await this.#memo.get<LlmFailure>(UNUSABLE_MEMO_NAMESPACE, key);
     if (hopeless) {
       this.usage.cacheHits++;
       return fail({ ...hopeless, remembered: true });
     }
+    const stopped = this.#stopped(0);
+    if (stopped) return stopped;
     const maxAttempts = Math.max(1, this.#settings.max_attempts);
-    const estimate = estimateTokens(request) + this.#settings.max_output_tokens;
+    const thinking =
+      this.#settings.provider === 'gemini' ? this.#settings.thinking_budget : undefined;
+    let answerBudget = this.#settings.max_output_tokens;
+    let widened = false;
+    const estimate = () => estimateTokens(request) + answerBudget + Math.max(0, thinking ?? 0);
     let correction: string | undefined;
     let last: AttemptFailure | { reason: 'malformed-answer'; message: string; raw: string } = {
       reason: 'server-error',
@@ -179,9 +192,11 @@ class ProviderClient implements LlmClient {
       if (attempt > 1) this.usage.retries++;
       if (signal.aborted)
         return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
+      const stoppedNow = this.#stopped(attempt - 1);
+      if (stoppedNow) return stoppedNow;
       let permit: Awaited<ReturnType<RateLimiter['acquire']>>;
       try {
-        permit = await this.#limiter.acquire(estimate, signal);
+        permit = await this.#limiter.acquire(estimate(), signal);
       } catch {
         return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
       }
@@ -190,12 +205,16 @@ class ProviderClient implements LlmClient {
         .attempt(request, {
           signal: AbortSignal.any([signal, timeout]),
           temperature: this.#settings.temperature,
-          maxOutputTokens: this.#settings.max_output_tokens,
+          maxOutputTokens: answerBudget,
+          ...(thinking !== undefined ? { thinkingBudget: thinking } : {}),
+          ...(this.#settings.thinking_level
+            ? { thinkingLevel: this.#settings.thinking_level }
+            : {}),
           ...(correction ? { correction } : {}),
         })
         .finally(() => permit.release());
       const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
-      permit.settleTokens(usage ? usage.inputTokens + usage.outputTokens : estimate);
+      permit.settleTokens(usage ? usage.inputTokens + usage.outputTokens : estimate());
       this.usage.addAttempt(usage);
 
       if (outcome.ok) {
@@ -205,7 +224,9 @@ class ProviderClient implements LlmClient {
             value: parsed.value,
             raw: outcome.text,
             usage: outcome.usage,
+            ...(outcome.modelVersion ? { modelVersion: outcome.modelVersion } : {}),
           };
+          this.usage.noteModelVersion(outcome.modelVersion);
           await this.#memo.put(LLM_MEMO_NAMESPACE, key, answer);
           return ok({ ...answer, cached: false });
         }
@@ -226,6 +247,30 @@ class ProviderClient implements LlmClient {
       if (failure.reason === 'cancelled' || signal.aborted) {
         return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
       }
+      if (failure.reason === 'max-tokens' && !widened && attempt < maxAttempts) {
+        // Once, with more room: a long answer (or long thoughts) may fit; a runaway one will not.
+        widened = true;
+        answerBudget *= MAX_TOKENS_RETRY_FACTOR;
+        continue;
+      }
+      if (failure.reason === 'max-tokens') {
+        const final = this.#failed(
+          {
+            ...failure,
+            message: `${failure.message}${widened ? `, also with ${answerBudget} answer tokens` : ''}; raise llm.max_output_tokens`,
+          },
+          attempt,
+        );
+        // Remembered like a malformed answer: the same request would be cut off again, and a
+        // rerun must not pay for it twice. Raising the budget changes the key, and asks anew.
+        await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
+        return final;
+      }
+      if (isFatalForStage(failure.reason)) {
+        const fatal = this.#failed(failure, attempt);
+        this.#fatal ??= fatal.error;
+        return fatal;
+      }
       if (!isTransient(failure.reason)) return this.#failed(failure, attempt);
       if (attempt === maxAttempts) break;
       if (failure.reason === 'rate-limited' && failure.retryAfterMs !== undefined) {
@@ -241,9 +286,14 @@ class ProviderClient implements LlmClient {
     if (last.reason === 'malformed-answer') {
       // Remembered like an answer: the same request would most likely get the same unusable
       // answers again, and a rerun must not pay for them twice. --force on the stage clears it.
-      await this.#memo.put(MALFORMED_MEMO_NAMESPACE, key, final.error);
+      await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
     }
     return final;
+  }
+
+  /** The stage-wide failure every later call gets once one call met it (see #fatal). */
+  #stopped(attempts: number): Result<never, LlmFailure> | undefined {
+    return this.#fatal ? fail({ ...this.#fatal, attempts }) : undefined;
   }
 
   #failed(
@@ -312,8 +362,11 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
   }
 }
 
-/** A rough count (4 characters a token) for reserving room under a tokens-per-minute limit. */
-function estimateTokens(request: LlmRequest): number {
+/**
+ * A rough count (4 characters a token) for reserving room under a tokens-per-minute limit and
+ * for preflight's cost estimate.
+ */
+export function estimateTokens(request: LlmRequest): number {
   return Math.ceil((request.system.length + request.prompt.length) / 4) + (request.image ? 258 : 0);
 }
 

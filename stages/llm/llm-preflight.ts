@@ -1,42 +1,226 @@
-import type { StagePreflightIssue } from '../../runner/stage-kind.ts';
-import { apiKeyFrom, resolveLlmSettings } from './llm-settings.ts';
+import { ApiError, GoogleGenAI } from '@google/genai';
+import OpenAI, { APIError } from 'openai';
+import {
+  describeRequestError,
+  type PreflightCheck,
+  type PreflightContext,
+} from '../../runner/preflight-check.ts';
+import { isInvalidKey } from './gemini-provider.ts';
+import { apiKeyFrom, type LlmSettings, resolveLlmSettings } from './llm-settings.ts';
 import { isKnownLocalModel, localModelFingerprint } from './local-model.ts';
+import { redactSecret } from './secret-redaction.ts';
+
+/** A model lookup answers in well under a second; this long means the endpoint is not there. */
+const CHECK_TIMEOUT_MS = 20_000;
+const GEMINI_MODELS_PAGE = 'https://ai.google.dev/gemini-api/docs/models';
 
 /**
- * What an LLM stage checks before anything runs: the key is there (by variable name; the value
- * is never looked at beyond presence), the local model is one we know how to install.
+ * What an LLM stage proves before anything runs, with the cheapest real call there is:
+ * Gemini's models.get of the configured model (free, and the answer to "is it retired?"), an
+ * OpenAI-compatible server's GET /models listing it, or for the local provider that the model
+ * is one we know how to install. Keys are looked at by variable name; a value only ever goes
+ * to its provider. Three LLM kinds on one model share one request (`ctx.once`).
  */
-export function llmPreflight(
+export async function llmPreflight(
   raw: Record<string, unknown> | undefined,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): StagePreflightIssue[] {
+  ctx: PreflightContext,
+): Promise<PreflightCheck[]> {
   const settings = resolveLlmSettings(raw);
-  const issues: StagePreflightIssue[] = [];
-  if (settings.provider === 'gemini' && !apiKeyFrom(settings, env).key) {
-    issues.push({
-      path: settings.api_key_env ? 'llm.api_key_env' : 'llm.provider',
-      message: `the gemini provider needs an API key in ${apiKeyFrom(settings, env).name}; export it before running`,
-    });
+  switch (settings.provider) {
+    case 'gemini':
+      return [await geminiCheck(settings, ctx)];
+    case 'openai':
+      return [await openAiCheck(settings, ctx)];
+    case 'local':
+      return localChecks(settings);
   }
-  if (settings.provider === 'openai' && settings.api_key_env && !env[settings.api_key_env]) {
-    issues.push({
-      path: 'llm.api_key_env',
-      message: `llm.api_key_env names ${settings.api_key_env}, which is not set`,
-    });
+}
+
+async function geminiCheck(settings: LlmSettings, ctx: PreflightContext): Promise<PreflightCheck> {
+  const subject = `Gemini model ${settings.model}`;
+  const { name, key } = apiKeyFrom(settings, ctx.env);
+  if (!key) {
+    return {
+      part: 'llm',
+      subject,
+      outcome: 'failed',
+      detail: `no API key: ${name} is not set (export it; the key never goes in a spec)`,
+      setting: name,
+    };
   }
-  if (settings.provider === 'local' && !isKnownLocalModel(settings.model)) {
-    issues.push({
-      path: 'llm.model',
-      message: `the local provider knows ${settings.model} neither by name nor as a .gguf path`,
+  const where = settings.base_url ?? 'https://generativelanguage.googleapis.com';
+  const budget = settings.max_output_tokens + Math.max(0, settings.thinking_budget ?? 0);
+  return ctx.once(`gemini|${where}|${settings.model}|${name}|${budget}`, async () => {
+    const ai = new GoogleGenAI({
+      apiKey: key,
+      apiVersion: 'v1beta',
+      httpOptions: { ...(settings.base_url ? { baseUrl: settings.base_url } : {}) },
     });
+    try {
+      const model = await ai.models.get({
+        model: settings.model,
+        config: {
+          abortSignal: AbortSignal.any([ctx.signal, AbortSignal.timeout(CHECK_TIMEOUT_MS)]),
+          httpOptions: { fetch: ctx.fetch },
+        },
+      });
+      if (model.supportedActions && !model.supportedActions.includes('generateContent')) {
+        return {
+          part: 'llm',
+          subject,
+          outcome: 'failed',
+          detail: `served, but not for generateContent (it supports ${model.supportedActions.join(', ')})`,
+          setting: 'llm.model',
+        };
+      }
+      if (model.outputTokenLimit !== undefined && budget > model.outputTokenLimit) {
+        return {
+          part: 'llm',
+          subject,
+          outcome: 'failed',
+          detail: `answer plus thinking budget (${budget} tokens) exceeds the model's output limit of ${model.outputTokenLimit}`,
+          setting: 'llm.max_output_tokens',
+        };
+      }
+      return {
+        part: 'llm',
+        subject,
+        outcome: 'passed',
+        detail: `served at ${where} (${model.name ?? settings.model}${model.version ? `, version ${model.version}` : ''}${model.outputTokenLimit ? `, up to ${model.outputTokenLimit} output tokens` : ''})`,
+      };
+    } catch (error: unknown) {
+      return geminiFailure(error, subject, settings, name, key, where);
+    }
+  });
+}
+
+function geminiFailure(
+  error: unknown,
+  subject: string,
+  settings: LlmSettings,
+  keyName: string,
+  key: string,
+  where: string,
+): PreflightCheck {
+  const failed = (detail: string, setting?: string): PreflightCheck => ({
+    part: 'llm',
+    subject,
+    outcome: 'failed',
+    detail: redactSecret(detail, key),
+    ...(setting ? { setting } : {}),
+  });
+  if (error instanceof ApiError) {
+    if (error.status === 404) {
+      return failed(
+        `not served: Gemini answers 404 NOT_FOUND (the model is unknown or retired; current ones are listed at ${GEMINI_MODELS_PAGE})`,
+        'llm.model',
+      );
+    }
+    if (error.status === 401 || error.status === 403 || isInvalidKey(error)) {
+      return failed(`the key in ${keyName} is refused (HTTP ${error.status})`, keyName);
+    }
+    return failed(
+      `HTTP ${error.status}: ${firstLine(error.message)}`,
+      settings.base_url ? 'llm.base_url' : undefined,
+    );
   }
-  if (settings.provider === 'local' && settings.send_images) {
-    issues.push({
-      path: 'llm.send_images',
-      message: 'the local provider runs a text-only model; it cannot take images',
+  return failed(
+    `could not reach ${where}: ${describeRequestError(error)}`,
+    settings.base_url ? 'llm.base_url' : undefined,
+  );
+}
+
+async function openAiCheck(settings: LlmSettings, ctx: PreflightContext): Promise<PreflightCheck> {
+  const subject = `OpenAI-compatible model ${settings.model}`;
+  const { name, key } = apiKeyFrom(settings, ctx.env);
+  if (!key && settings.api_key_env) {
+    return {
+      part: 'llm',
+      subject,
+      outcome: 'failed',
+      detail: `llm.api_key_env names ${name}, which is not set`,
+      setting: 'llm.api_key_env',
+    };
+  }
+  const where = settings.base_url ?? 'https://api.openai.com/v1';
+  return ctx.once(`openai|${where}|${settings.model}|${name}`, async () => {
+    const client = new OpenAI({
+      apiKey: key ?? 'no-key',
+      ...(settings.base_url ? { baseURL: settings.base_url } : {}),
+      maxRetries: 0,
+      timeout: CHECK_TIMEOUT_MS,
+      fetch: ctx.fetch,
     });
+    const failed = (detail: string, setting?: string): PreflightCheck => ({
+      part: 'llm',
+      subject,
+      outcome: 'failed',
+      detail: key ? redactSecret(detail, key) : detail,
+      ...(setting ? { setting } : {}),
+    });
+    try {
+      const served: string[] = [];
+      for await (const model of client.models.list({ signal: ctx.signal })) {
+        served.push(model.id);
+      }
+      if (!served.includes(settings.model)) {
+        return failed(
+          `${where}/models does not list it (it serves ${served.slice(0, 8).join(', ') || 'nothing'}${served.length > 8 ? ', ...' : ''})`,
+          'llm.model',
+        );
+      }
+      return { part: 'llm', subject, outcome: 'passed', detail: `listed by ${where}/models` };
+    } catch (error: unknown) {
+      if (error instanceof APIError && (error.status === 401 || error.status === 403)) {
+        return failed(
+          `the key in ${name || 'OPENAI_API_KEY'} is refused (HTTP ${error.status})`,
+          name || 'llm.api_key_env',
+        );
+      }
+      if (error instanceof APIError && error.status !== undefined) {
+        return failed(`${where}/models answers HTTP ${error.status}`, 'llm.base_url');
+      }
+      return failed(`could not reach ${where}: ${describeRequestError(error)}`, 'llm.base_url');
+    }
+  });
+}
+
+function localChecks(settings: LlmSettings): PreflightCheck[] {
+  const subject = `local model ${settings.model}`;
+  if (!isKnownLocalModel(settings.model)) {
+    return [
+      {
+        part: 'llm',
+        subject,
+        outcome: 'failed',
+        detail: 'the local provider knows it neither by name nor as a .gguf path',
+        setting: 'llm.model',
+      },
+    ];
   }
-  return issues;
+  if (settings.send_images) {
+    return [
+      {
+        part: 'llm',
+        subject,
+        outcome: 'failed',
+        detail: 'the local provider runs a text-only model; it cannot take images',
+        setting: 'llm.send_images',
+      },
+    ];
+  }
+  return [
+    {
+      part: 'llm',
+      subject,
+      outcome: 'passed',
+      detail: 'runs in-process (installed on first use from its pinned package)',
+    },
+  ];
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]?.slice(0, 300) ?? '';
 }
 
 /** The model's identity for the stage key (for local models, the GGUF's digest). */

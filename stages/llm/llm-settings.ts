@@ -1,3 +1,5 @@
+import type { ThinkingLevelSetting } from './llm-call.ts';
+
 /**
  * The spec's `llm:` section as the client reads it, with the defaults of
  * stages/shared/spec-fragments.ts applied again here, so a stage called directly (tests,
@@ -10,7 +12,12 @@ export interface LlmSettings {
   /** Name of the environment variable holding the key; never the key itself. */
   api_key_env?: string;
   temperature: number;
+  /** Room for the answer itself; a thinking budget is granted on top of it. */
   max_output_tokens: number;
+  /** Gemini thinking tokens per call (0 off, -1 the model decides); only gemini reads it. */
+  thinking_budget?: number;
+  /** Gemini 3's thinking level; sent instead of thinking_budget, which then only reserves room. */
+  thinking_level?: ThinkingLevelSetting;
   send_images: boolean;
   /** Attempts per call, all failure kinds together (429, 5xx, timeouts, malformed answers). */
   max_attempts: number;
@@ -30,6 +37,16 @@ export interface RateLimitSettings {
 
 export const DEFAULT_LOCAL_MODEL = 'smollm2-135m-instruct-q4_1';
 
+/**
+ * Thinking tokens a Gemini call may spend before it answers. Labelling from metadata and
+ * writing short QA need little reasoning; a small fixed budget keeps thoughts from eating the
+ * answer's room and the bill predictable (current Gemini models think by default, unbounded).
+ */
+export const DEFAULT_GEMINI_THINKING_BUDGET = 512;
+
+/** A MAX_TOKENS answer is tried once more with its answer budget multiplied by this. */
+export const MAX_TOKENS_RETRY_FACTOR = 2;
+
 export function resolveLlmSettings(raw: Record<string, unknown> | undefined): LlmSettings {
   const given = (raw ?? {}) as Partial<LlmSettings>;
   const provider = given.provider ?? 'local';
@@ -40,6 +57,9 @@ export function resolveLlmSettings(raw: Record<string, unknown> | undefined): Ll
     model: given.model ?? DEFAULT_LOCAL_MODEL,
     temperature: given.temperature ?? 0,
     max_output_tokens: given.max_output_tokens ?? 512,
+    ...(provider === 'gemini'
+      ? { thinking_budget: given.thinking_budget ?? DEFAULT_GEMINI_THINKING_BUDGET }
+      : {}),
     send_images: given.send_images ?? false,
     max_attempts: given.max_attempts ?? 4,
     rate_limit: {

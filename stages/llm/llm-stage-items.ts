@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { writeJsonl } from '../curate/jsonl-file.ts';
-import type { LlmFailureReason, LlmImage } from './llm-call.ts';
+import { isFatalForStage, type LlmFailureReason, type LlmImage } from './llm-call.ts';
 import { type LlmClient, openLlmClient } from './llm-client.ts';
 import type { LlmSettings } from './llm-settings.ts';
 import type { BackoffPolicy } from './retry-timing.ts';
@@ -72,6 +72,15 @@ export function finishLlmStage(
       message: `${stage} stopped with ${unfinished + failures.length} of ${outcomes.length} items left; a rerun resumes from the memo`,
     });
   }
+  const fatal = failures.find((f) => isFatalForStage(f.reason as LlmFailureReason));
+  if (fatal) {
+    const answered = outcomes.filter((o) => o?.ok).length;
+    return fail({
+      reason: fatal.reason === 'unauthorized' ? 'missing-credentials' : 'external-service',
+      message: `${stage} stopped at the first ${fatal.reason} answer: ${fatal.message}. No further call was sent; the ${answered} answered item(s) are kept in the memo. Fix ${fatal.reason === 'unauthorized' ? 'the API key (llm.api_key_env)' : 'llm.model'} and run again (\`dermatune preflight\` checks it for free).`,
+      details: failures,
+    });
+  }
   if (failures.length > 0) {
     const byReason: Record<string, number> = {};
     for (const f of failures) byReason[f.reason] = (byReason[f.reason] ?? 0) + 1;
@@ -84,7 +93,14 @@ export function finishLlmStage(
       details: failures,
     });
   }
-  return ok({ ...summary, metrics: { ...summary.metrics, ...client.metrics() } });
+  const versions = Object.keys(client.usage.modelVersions).sort();
+  return ok({
+    ...summary,
+    metrics: { ...summary.metrics, ...client.metrics() },
+    ...(versions.length > 0
+      ? { tags: { ...summary.tags, 'llm.model_version': versions.join(',') } }
+      : {}),
+  });
 }
 
 /** The items left out of the output, by reason, for the stage's stats. */

@@ -69,11 +69,13 @@ export function openAiProvider(options: OpenAiProviderOptions): LlmProvider {
           { signal: attempt.signal },
         );
       } catch (error: unknown) {
-        return { ok: false, failure: classifyError(error, options.apiKey) };
+        return { ok: false, failure: classifyError(error, options.apiKey, options.model) };
       }
+      const reasoning = completion.usage?.completion_tokens_details?.reasoning_tokens;
       const usage = {
         inputTokens: completion.usage?.prompt_tokens ?? 0,
         outputTokens: completion.usage?.completion_tokens ?? 0,
+        ...(reasoning !== undefined ? { thoughtTokens: reasoning } : {}),
       };
       const choice = completion.choices[0];
       const content = choice?.message.content ?? '';
@@ -94,13 +96,29 @@ export function openAiProvider(options: OpenAiProviderOptions): LlmProvider {
           },
         };
       }
-      return { ok: true, text: content, usage };
+      if (choice?.finish_reason === 'length') {
+        return {
+          ok: false,
+          failure: {
+            reason: 'max-tokens',
+            message: 'answer cut off at the output budget (finish_reason length)',
+            raw: content,
+            usage,
+          },
+        };
+      }
+      return {
+        ok: true,
+        text: content,
+        usage,
+        ...(completion.model ? { modelVersion: completion.model } : {}),
+      };
     },
     async close() {},
   };
 }
 
-function classifyError(error: unknown, apiKey: string): AttemptFailure {
+function classifyError(error: unknown, apiKey: string, model: string): AttemptFailure {
   if (error instanceof APIUserAbortError)
     return { reason: 'cancelled', message: 'request aborted' };
   if (error instanceof APIConnectionError) {
@@ -114,6 +132,12 @@ function classifyError(error: unknown, apiKey: string): AttemptFailure {
     if (error.status === 408 || error.status >= 500)
       return { reason: 'server-error', message, ...withWait };
     if (error.status === 401 || error.status === 403) return { reason: 'unauthorized', message };
+    if (error.status === 404) {
+      return {
+        reason: 'model-not-found',
+        message: `${message} (llm.model ${model} is not served at this endpoint)`,
+      };
+    }
     return { reason: 'invalid-request', message };
   }
   if (error instanceof Error && error.name === 'AbortError') {

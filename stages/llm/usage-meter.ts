@@ -14,19 +14,29 @@ export class UsageMeter {
   /** Requests that reached the provider (each attempt counts). */
   calls = 0;
   inputTokens = 0;
+  /** Billed output, thoughts included. */
   outputTokens = 0;
+  /** The part of outputTokens spent thinking. */
+  thoughtTokens = 0;
   /** Answers served from the memo. */
   cacheHits = 0;
   /** Attempts beyond the first, for any reason. */
   retries = 0;
   /** Calls that ended without a valid answer. */
   failures = 0;
+  /** Answers per model version that wrote them, so an alias that moves shows. */
+  readonly modelVersions: Record<string, number> = {};
+
+  noteModelVersion(version: string | undefined): void {
+    if (version) this.modelVersions[version] = (this.modelVersions[version] ?? 0) + 1;
+  }
 
   addAttempt(usage: LlmUsage | undefined): void {
     this.calls++;
     if (usage) {
       this.inputTokens += usage.inputTokens;
       this.outputTokens += usage.outputTokens;
+      this.thoughtTokens += usage.thoughtTokens ?? 0;
     }
   }
 
@@ -51,6 +61,7 @@ export class UsageMeter {
       [`${prefix}calls`]: this.calls,
       [`${prefix}input_tokens`]: this.inputTokens,
       [`${prefix}output_tokens`]: this.outputTokens,
+      [`${prefix}thought_tokens`]: this.thoughtTokens,
       [`${prefix}cache_hits`]: this.cacheHits,
       [`${prefix}retries`]: this.retries,
       [`${prefix}failures`]: this.failures,

@@ -7,7 +7,14 @@ export interface WorkerDoctorReport {
   python: { version: string; executable: string };
   /** Installed versions of the worker's main packages (null: missing). */
   packages: Record<string, string | null>;
-  cuda: { available: boolean; version: string | null; devices: string[]; bf16: boolean };
+  cuda: {
+    available: boolean;
+    version: string | null;
+    devices: string[];
+    /** Total memory of each device, in the order of `devices`. */
+    memory_bytes: number[];
+    bf16: boolean;
+  };
   cpu_threads: number;
   /** Models usable offline: the project's models folder (the stand-in) and the HF cache. */
   models: Array<{

@@ -1,3 +1,5 @@
+import { DEFAULT_GEMINI_THINKING_BUDGET } from '../llm/llm-settings.ts';
+
 /**
  * Schema fragments that more than one stage kind reads. Declared once so that kinds reading
  * the same spec path agree on it (the runner refuses two different schemas for one path).
@@ -25,7 +27,8 @@ export const llmSchema = {
       type: 'string',
       minLength: 1,
       default: 'smollm2-135m-instruct-q4_1',
-      description: 'Model id at the provider (gemini-2.0-flash), or the local GGUF model name.',
+      description:
+        'Model id at the provider (gemini-3.6-flash), or the local GGUF model name. Providers retire models: `dermatune preflight` asks the provider whether it still serves this one.',
     },
     base_url: {
       type: 'string',
@@ -38,7 +41,25 @@ export const llmSchema = {
         'Name of the environment variable holding the API key. The key itself never goes in a spec.',
     },
     temperature: { type: 'number', minimum: 0, maximum: 2, default: 0 },
-    max_output_tokens: { type: 'integer', minimum: 1, default: 512 },
+    max_output_tokens: {
+      type: 'integer',
+      minimum: 1,
+      default: 512,
+      description:
+        'Output tokens for the answer itself; for gemini the thinking budget is granted on top. An answer cut off at the budget is tried once more with twice the room, then reported (max-tokens).',
+    },
+    thinking_budget: {
+      type: 'integer',
+      minimum: -1,
+      default: DEFAULT_GEMINI_THINKING_BUDGET,
+      description:
+        "Gemini only: thinking tokens per call, granted on top of max_output_tokens. Sent as the SDK's thinkingConfig.thinkingBudget (0 off where the model allows it, -1 the model decides, unbounded) unless thinking_level is set; then it is only the room kept for thoughts. Thought tokens are billed as output and counted in usage and cost.",
+    },
+    thinking_level: {
+      enum: ['minimal', 'low', 'medium', 'high'],
+      description:
+        "Gemini 3 models: the SDK's thinkingConfig.thinkingLevel, sent instead of the budget (Gemini refuses both). Unset: the budget is sent.",
+    },
     send_images: {
       type: 'boolean',
       default: false,

@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
+import { baseModelPreflight, cudaPreflight } from '../model-worker/worker-preflight.ts';
 import {
   modelBaseSchema,
   modelRevisionSchema,
@@ -43,6 +44,10 @@ export const trainKind = defineStageKind<TrainParams>({
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
+  preflight: async (params, ctx) => [
+    ...(await baseModelPreflight(params.model, ctx)),
+    ...(await cudaPreflight(params.train?.device, ctx)),
+  ],
   run: runTrain,
   remote: trainRemote,
   paramsSchema: {

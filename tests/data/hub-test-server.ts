@@ -22,6 +22,10 @@ export interface HubTestServerOptions {
   /** Required bearer token; requests without it get 401, with a wrong one 403. */
   token: string;
   faults?: Record<string, Fault[]>;
+  /** Public model repositories (repo -> commit) the model revision API serves, without a token. */
+  models?: Record<string, string>;
+  /** Valid tokens whose owner has not been granted the gated dataset: file requests get 403 GatedRepo. */
+  ungrantedTokens?: string[];
 }
 
 /** Applied to successive content requests of one path, one fault per request. */
@@ -76,8 +80,37 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       serveContent(req, res, bytes, sha, fault, log);
       return;
     }
+    const modelRevision = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    if (modelRevision) {
+      // As the hub does for a repository that does not exist (or is private): 401 RepoNotFound.
+      const commit = options.models?.[modelRevision[1] as string];
+      if (!commit) return send(401, 'Repository not found', { 'x-error-code': 'RepoNotFound' });
+      const revision = decodeURIComponent(modelRevision[2] as string);
+      if (revision !== 'main' && revision !== commit) {
+        return send(404, 'Revision not found', { 'x-error-code': 'RevisionNotFound' });
+      }
+      return send(200, JSON.stringify({ id: modelRevision[1], sha: commit }), {
+        'content-type': 'application/json',
+      });
+    }
     const auth = req.headers.authorization;
     if (!auth) return send(401, 'Access to this dataset is restricted.');
+    const ungranted = options.ungrantedTokens?.some((t) => auth === `Bearer ${t}`);
+    if (ungranted && url.pathname.startsWith(`/datasets/${options.repo}/resolve/`)) {
+      return send(
+        403,
+        'Access to this dataset is restricted and you are not in the authorized list.',
+        {
+          'x-error-code': 'GatedRepo',
+        },
+      );
+    }
+    if (ungranted && url.pathname.startsWith(`/api/datasets/${options.repo}/revision/`)) {
+      // Metadata of a gated repository is visible to any signed-in user.
+      return send(200, JSON.stringify({ id: options.repo, sha: options.commit }), {
+        'content-type': 'application/json',
+      });
+    }
     if (auth !== `Bearer ${options.token}`) return send(403, 'Invalid credentials.');
     const prefix = `/api/datasets/${options.repo}/revision/`;
     if (url.pathname.startsWith(prefix)) {

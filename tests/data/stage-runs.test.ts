@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preflightContext } from '../../runner/preflight.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import type { StageContext, StageInputOutput, StageReport } from '../../runner/stage-kind.ts';
 import { cleanQaKind } from '../../stages/clean-qa/kind.ts';
@@ -202,16 +203,17 @@ describe('the data stage kinds run through the stage contract', () => {
         },
       };
       delete process.env.DERMATUNE_TEST_HF_TOKEN;
-      const issues = await curateKind.preflight?.(params);
-      expect(issues?.map((i) => i.message).join('\n')).toMatch(
-        /DERMATUNE_TEST_HF_TOKEN is not set/,
+      const issues = await curateKind.preflight?.(params, preflightContext({ env: process.env }));
+      expect(issues?.map((i) => `${i.outcome} ${i.setting}: ${i.detail}`).join('\n')).toMatch(
+        /failed DERMATUNE_TEST_HF_TOKEN: DERMATUNE_TEST_HF_TOKEN is not set/,
       );
       const denied = await context('curate-hub-denied', params);
       const refused = await curateKind.run?.(denied.ctx);
       expect(refused?.ok ? undefined : refused?.error.reason).toBe('external-service');
 
       process.env.DERMATUNE_TEST_HF_TOKEN = 'tok';
-      expect(await curateKind.preflight?.(params)).toEqual([]);
+      const proven = await curateKind.preflight?.(params, preflightContext({ env: process.env }));
+      expect(proven?.map((c) => c.outcome)).toEqual(['passed', 'passed']);
       expect(await curateKind.fingerprints?.(params)).toEqual({
         'source.repo': 'BIOMEDICA/biomedica_webdataset_24M',
         'source.revision': commit,

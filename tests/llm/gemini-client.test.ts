@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import { createLlmClient } from '../../stages/llm/llm-client.ts';
-import { resolveLlmSettings } from '../../stages/llm/llm-settings.ts';
+import {
+  DEFAULT_GEMINI_THINKING_BUDGET,
+  resolveLlmSettings,
+} from '../../stages/llm/llm-settings.ts';
 import {
   type ProtocolServer,
   type ServerBehaviour,
@@ -170,7 +173,9 @@ describe('gemini provider through a Gemini-protocol server', () => {
     expect(firstSeen?.generationConfig).toMatchObject({
       responseMimeType: 'application/json',
       temperature: 0.3,
-      maxOutputTokens: 99,
+      // The answer's 99 tokens, and the thinking budget on top.
+      maxOutputTokens: 99 + DEFAULT_GEMINI_THINKING_BUDGET,
+      thinkingConfig: { thinkingBudget: DEFAULT_GEMINI_THINKING_BUDGET },
     });
     expect(firstSeen?.schema).toEqual(schema);
     expect(firstSeen?.system).toBe('Label.');

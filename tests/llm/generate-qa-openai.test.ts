@@ -128,6 +128,10 @@ describe('generate-qa through the openai provider against an OpenAI-compatible s
       article_id: 'PMC1000',
     });
     expect(rows[0]?.caption).toContain('impetigo');
+    // The model that answered (OpenAI's `model` field), for every answer in the output, memoized
+    // ones included, in the stats and as the tag tracking logs.
+    expect(done.value.stats?.llm_model_versions).toEqual({ [params.llm.model]: rows.length });
+    expect(done.value.tags).toEqual({ 'llm.model_version': params.llm.model });
     const metrics = done.value.metrics ?? {};
     // Everything but the filtered question came from the memo, the malformed ones included.
     expect(metrics['llm/generate-qa/cache_hits']).toBe(IMAGES * 3 - 1);

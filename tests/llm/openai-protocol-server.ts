@@ -30,12 +30,26 @@ export const CHAT_USAGE = { prompt: 13, completion: 5 };
 
 export async function startOpenAiServer(
   decide: (request: ChatRequestSeen) => ChatBehaviour,
+  /** What GET /v1/models lists, as vLLM and llama.cpp list the models they serve. */
+  options: { models?: readonly string[] } = {},
 ): Promise<{ url: string; seen: ChatRequestSeen[]; close(): Promise<void> }> {
   const seen: ChatRequestSeen[] = [];
   const server = createServer((req, res) => {
     void handle(req, res);
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: (options.models ?? []).map((id) => ({
+          id,
+          object: 'model',
+          created: 1_767_225_600,
+          owned_by: 'local',
+        })),
+      });
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       sendJson(res, 404, {
         error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' },

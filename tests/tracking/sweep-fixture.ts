@@ -155,6 +155,8 @@ export interface DriveOptions {
   /** Called after a variant's first `half` training steps were reported. */
   midTraining?: (variant: string) => Promise<void>;
   status?: 'finished' | 'failed' | 'killed';
+  /** Text facts a node's summary carries (StageSummary.tags). */
+  tags?: (node: NodeInfo) => Record<string, string> | undefined;
 }
 
 /** Plays the sweep through the hooks in topological order, as the scheduler does. */
@@ -195,7 +197,11 @@ export async function driveSweep(
       state: cached ? 'cached' : 'done',
       durationMs: cached ? 1 : 1500,
       outputDir: produced.outputDir,
-      summary: { metrics: produced.metrics, artifacts: produced.artifacts },
+      summary: {
+        metrics: produced.metrics,
+        artifacts: produced.artifacts,
+        ...(options.tags?.(node) ? { tags: options.tags(node) } : {}),
+      },
     };
     await observer.nodeFinished?.(node, outcome);
   }

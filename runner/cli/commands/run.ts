@@ -23,6 +23,7 @@ import {
 } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 import { forcedKeys, forceOption } from '../force.ts';
+import { failureLine, preflightNodes } from './preflight.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -93,9 +94,21 @@ export const runCommand: Command = {
       );
       return EXIT_USAGE;
     }
-    const preflight = await runPreflight(toRun);
-    if (preflight.length > 0) {
-      ctx.io.stderr(`${preflight.join('\n')}\n\nnothing was run.\n`);
+    // The same proofs as `dermatune preflight`, before anything that costs starts.
+    const tracked = ctx.tracking !== undefined && args.values['no-tracking'] !== true;
+    const preflight = await preflightNodes(plan, toRun, store, stored, ctx, {
+      tracking: tracked,
+      signal: new AbortController().signal,
+    });
+    const failedChecks = preflight.checks.filter((c) => c.outcome === 'failed');
+    for (const check of failedChecks.filter((c) => c.warnOnly)) {
+      ctx.io.stderr(`warning: ${failureLine(check)}\n`);
+    }
+    if (failedChecks.some((c) => !c.warnOnly)) {
+      const lines = failedChecks.filter((c) => !c.warnOnly).map(failureLine);
+      ctx.io.stderr(
+        `${lines.join('\n')}\n\nnothing was run. (\`dermatune preflight\` shows every check and the cost.)\n`,
+      );
       return EXIT_USAGE;
     }
 
@@ -208,16 +221,6 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       variants: n.variants,
     })),
   };
-}
-
-async function runPreflight(toRun: SweepPlan['graph']['nodes']): Promise<string[]> {
-  const messages = new Set<string>();
-  for (const node of toRun) {
-    for (const issue of (await node.kind.preflight?.(node.params)) ?? []) {
-      messages.add(`${issue.path ? `${issue.path}: ` : ''}${issue.message} (stage ${node.id})`);
-    }
-  }
-  return [...messages];
 }
 
 function parseNumbers(

@@ -21,6 +21,8 @@ def run_doctor(job: dict[str, Any]) -> dict[str, Any]:
             "available": cuda,
             "version": torch.version.cuda,
             "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
+            # Total memory per device, for preflight's "is the GPU big enough" line.
+            "memory_bytes": [torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count())] if cuda else [],
             "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
         },
         "cpu_threads": torch.get_num_threads(),
