@@ -6,6 +6,8 @@ import {
   type ThinkingConfig,
   type ThinkingLevel,
 } from '@google/genai';
+import { redactSecret } from '../../runner/redact-secrets.ts';
+import { isInvalidKey } from './gemini-api-errors.ts';
 import { geminiResponseSchema } from './gemini-schema.ts';
 import {
   type AttemptFailure,
@@ -17,7 +19,6 @@ import {
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter, retryInfoDelayMs } from './retry-timing.ts';
-import { redactSecret } from '../../runner/redact-secrets.ts';
 
 export interface GeminiProviderOptions {
   apiKey: string;
@@ -190,11 +191,6 @@ function classifyError(
   }
   const text = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
   return { reason: 'network', message: redactSecret(text, apiKey) };
-}
-
-/** Gemini answers a wrong key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID. */
-export function isInvalidKey(error: ApiError): boolean {
-  return error.status === 400 && error.message.includes('API_KEY_INVALID');
 }
 
 function parseJson(text: string): unknown {

@@ -87,6 +87,11 @@ export interface LlmFailure {
 export interface LlmProvider {
   readonly name: 'gemini' | 'openai' | 'local';
   attempt(request: LlmRequest, options: AttemptOptions): Promise<AttemptOutcome>;
+  /**
+   * Loads what the provider needs before its first call (its SDK, a local model), so that the
+   * request timeout measures the service and not the start-up; idempotent.
+   */
+  prepare?(): Promise<void>;
   /** Frees what the provider holds (the local model); idempotent. */
   close(): Promise<void>;
 }

@@ -1,7 +1,6 @@
 import { canonicalJson, sha256Hex } from '../../runner/canonical-json.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { ItemMemo } from '../../runner/stage-kind.ts';
-import { geminiProvider } from './gemini-provider.ts';
 import {
   type AttemptFailure,
   isFatalForStage,
@@ -14,7 +13,6 @@ import {
 } from './llm-call.ts';
 import { apiKeyFrom, type LlmSettings, MAX_TOKENS_RETRY_FACTOR } from './llm-settings.ts';
 import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
-import { openAiProvider } from './openai-provider.ts';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry-timing.ts';
 import { parseStructuredAnswer } from './structured-answer.ts';
@@ -194,6 +192,7 @@ class ProviderClient implements LlmClient {
         return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
       const stoppedNow = this.#stopped(attempt - 1);
       if (stoppedNow) return stoppedNow;
+      await this.#provider.prepare?.();
       let permit: Awaited<ReturnType<RateLimiter['acquire']>>;
       try {
         permit = await this.#limiter.acquire(estimate(), signal);
@@ -324,11 +323,13 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
         });
       }
       return ok(
-        geminiProvider({
-          apiKey: key,
-          model: settings.model,
-          ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
-        }),
+        lazyProvider('gemini', async () =>
+          (await import('./gemini-provider.ts')).geminiProvider({
+            apiKey: key,
+            model: settings.model,
+            ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
+          }),
+        ),
       );
     }
     case 'openai': {
@@ -341,12 +342,14 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
         });
       }
       return ok(
-        openAiProvider({
-          // Local servers (vLLM, llama.cpp) take no key; the SDK wants a non-empty string.
-          apiKey: key ?? 'no-key',
-          model: settings.model,
-          ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
-        }),
+        lazyProvider('openai', async () =>
+          (await import('./openai-provider.ts')).openAiProvider({
+            // Local servers (vLLM, llama.cpp) take no key; the SDK wants a non-empty string.
+            apiKey: key ?? 'no-key',
+            model: settings.model,
+            ...(settings.base_url ? { baseUrl: settings.base_url } : {}),
+          }),
+        ),
       );
     }
     case 'local': {
@@ -357,7 +360,16 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
           attempts: 0,
         });
       }
-      return ok(localProviderLazy(options.localModelPath, settings.threads));
+      const { localModelPath: modelPath } = options;
+      const { threads } = settings;
+      return ok(
+        lazyProvider('local', async () =>
+          (await import('./local-provider.ts')).localProvider({
+            modelPath,
+            ...(threads !== undefined ? { threads } : {}),
+          }),
+        ),
+      );
     }
   }
 }
@@ -371,20 +383,25 @@ export function estimateTokens(request: LlmRequest): number {
 }
 
 /**
- * The local provider module loads node-llama-cpp's types only; the native addon itself is
- * imported on first use inside it, so this stays cheap for remote runs.
+ * A provider whose module (and so its SDK: @google/genai, openai, node-llama-cpp's addon) loads
+ * on its first call: every command imports the stage kinds, and only the stages that call an
+ * LLM should pay for loading one.
  */
-function localProviderLazy(modelPath: string, threads: number | undefined): LlmProvider {
+function lazyProvider(
+  name: LlmProvider['name'],
+  load: () => LlmProvider | Promise<LlmProvider>,
+): LlmProvider {
   let provider: Promise<LlmProvider> | undefined;
   const get = () => {
-    provider ??= import('./local-provider.ts').then(({ localProvider }) =>
-      localProvider({ modelPath, ...(threads !== undefined ? { threads } : {}) }),
-    );
+    provider ??= Promise.resolve(load());
     return provider;
   };
   return {
-    name: 'local',
+    name,
     attempt: async (request, attempt) => (await get()).attempt(request, attempt),
+    prepare: async () => {
+      await (await get()).prepare?.();
+    },
     close: async () => {
       if (provider) await (await provider).close();
     },

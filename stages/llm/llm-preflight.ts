@@ -1,14 +1,13 @@
-import { ApiError, GoogleGenAI } from '@google/genai';
-import OpenAI, { APIError } from 'openai';
+import type { ApiError } from '@google/genai';
 import {
   describeRequestError,
   type PreflightCheck,
   type PreflightContext,
 } from '../../runner/preflight-check.ts';
-import { isInvalidKey } from './gemini-provider.ts';
+import { redactSecret } from '../../runner/redact-secrets.ts';
+import { isInvalidKey } from './gemini-api-errors.ts';
 import { apiKeyFrom, type LlmSettings, resolveLlmSettings } from './llm-settings.ts';
 import { isKnownLocalModel, localModelFingerprint } from './local-model.ts';
-import { redactSecret } from './secret-redaction.ts';
 
 /** A model lookup answers in well under a second; this long means the endpoint is not there. */
 const CHECK_TIMEOUT_MS = 20_000;
@@ -51,6 +50,8 @@ async function geminiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
   const where = settings.base_url ?? 'https://generativelanguage.googleapis.com';
   const budget = settings.max_output_tokens + Math.max(0, settings.thinking_budget ?? 0);
   return ctx.once(`gemini|${where}|${settings.model}|${name}|${budget}`, async () => {
+    // The SDKs load only when a spec uses them: validate and plan never pay their start-up.
+    const { ApiError, GoogleGenAI } = await import('@google/genai');
     const ai = new GoogleGenAI({
       apiKey: key,
       apiVersion: 'v1beta',
@@ -89,12 +90,21 @@ async function geminiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
         detail: `served at ${where} (${model.name ?? settings.model}${model.version ? `, version ${model.version}` : ''}${model.outputTokenLimit ? `, up to ${model.outputTokenLimit} output tokens` : ''})`,
       };
     } catch (error: unknown) {
-      return geminiFailure(error, subject, settings, name, key, where);
+      return geminiFailure(
+        error instanceof ApiError ? error : undefined,
+        error,
+        subject,
+        settings,
+        name,
+        key,
+        where,
+      );
     }
   });
 }
 
 function geminiFailure(
+  apiError: ApiError | undefined,
   error: unknown,
   subject: string,
   settings: LlmSettings,
@@ -109,18 +119,18 @@ function geminiFailure(
     detail: redactSecret(detail, key),
     ...(setting ? { setting } : {}),
   });
-  if (error instanceof ApiError) {
-    if (error.status === 404) {
+  if (apiError) {
+    if (apiError.status === 404) {
       return failed(
         `not served: Gemini answers 404 NOT_FOUND (the model is unknown or retired; current ones are listed at ${GEMINI_MODELS_PAGE})`,
         'llm.model',
       );
     }
-    if (error.status === 401 || error.status === 403 || isInvalidKey(error)) {
-      return failed(`the key in ${keyName} is refused (HTTP ${error.status})`, keyName);
+    if (apiError.status === 401 || apiError.status === 403 || isInvalidKey(apiError)) {
+      return failed(`the key in ${keyName} is refused (HTTP ${apiError.status})`, keyName);
     }
     return failed(
-      `HTTP ${error.status}: ${firstLine(error.message)}`,
+      `HTTP ${apiError.status}: ${firstLine(apiError.message)}`,
       settings.base_url ? 'llm.base_url' : undefined,
     );
   }
@@ -144,6 +154,7 @@ async function openAiCheck(settings: LlmSettings, ctx: PreflightContext): Promis
   }
   const where = settings.base_url ?? 'https://api.openai.com/v1';
   return ctx.once(`openai|${where}|${settings.model}|${name}`, async () => {
+    const { default: OpenAI, APIError } = await import('openai');
     const client = new OpenAI({
       apiKey: key ?? 'no-key',
       ...(settings.base_url ? { baseURL: settings.base_url } : {}),

@@ -3,6 +3,7 @@ import type {
   ChatCompletion,
   ChatCompletionUserMessageParam,
 } from 'openai/resources/chat/completions';
+import { redactSecret } from '../../runner/redact-secrets.ts';
 import {
   type AttemptFailure,
   type AttemptOptions,
@@ -12,7 +13,6 @@ import {
   withCorrection,
 } from './llm-call.ts';
 import { parseRetryAfter } from './retry-timing.ts';
-import { redactSecret } from '../../runner/redact-secrets.ts';
 
 export interface OpenAiProviderOptions {
   /** Local servers (vLLM, llama.cpp, Ollama) accept any key; the SDK still wants one. */

@@ -48,7 +48,9 @@ function clientFor(url: string, memoRoot: string, overrides: Record<string, unkn
       model: 'gemini-test',
       base_url: url,
       max_attempts: 4,
-      request_timeout_s: 0.4,
+      // Long enough that a loaded CI machine answers every non-hanging request in time (a
+      // late answer would be retried and counted twice), short enough for the hanging ones.
+      request_timeout_s: 2,
       rate_limit: { concurrency: 8 },
       ...overrides,
     }),
