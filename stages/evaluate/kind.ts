@@ -7,10 +7,24 @@ export interface EvaluateParams {
   eval: {
     bleu: { smooth: boolean };
     rouge: { use_stemmer: boolean };
-    bertscore: { model: string; layer?: number; rescale_with_baseline: boolean; idf: boolean };
-    encoder: { model: string };
+    bertscore: {
+      model: string;
+      revision?: string;
+      layer?: number;
+      rescale_with_baseline: boolean;
+      idf: boolean;
+    };
+    encoder: { model: string; revision?: string };
   };
 }
+
+/** A hub encoder's revision; the commit it resolves to is recorded in the export's encoder.json. */
+const encoderRevisionSchema = {
+  type: 'string',
+  minLength: 1,
+  description:
+    'Branch, tag or commit of a hub encoder (default main); pin a commit id to make scores reproducible.',
+} as const;
 
 /** Text metrics against the reference answers, and the semantic-matching accuracy. */
 export const evaluateKind = defineStageKind<EvaluateParams>({
@@ -51,8 +65,9 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
                 type: 'string',
                 default: 'all-MiniLM-L6-v2',
                 description:
-                  'Encoder for BERTScore (the paper: roberta-large; here what a package ships).',
+                  'Encoder for BERTScore (the paper: roberta-large): a packaged model, a local model folder, or a hub repo id downloaded at set-up.',
               },
+              revision: encoderRevisionSchema,
               layer: { type: 'integer', minimum: 1, description: 'Hidden layer to match on.' },
               rescale_with_baseline: { type: 'boolean', default: false },
               idf: { type: 'boolean', default: false },
@@ -66,8 +81,10 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
               model: {
                 type: 'string',
                 default: 'all-MiniLM-L6-v2',
-                description: 'Sentence encoder for the semantic-matching accuracy.',
+                description:
+                  'Sentence encoder for the semantic-matching accuracy (packaged, a folder, or a hub repo id).',
               },
+              revision: encoderRevisionSchema,
             },
           },
         },

@@ -20,7 +20,7 @@ export const EVALUATE_OUTPUT = {
 /** Where the encoders come from; tests and the CLI may hand in their own. */
 export interface EvaluateEncoders {
   sentenceEncoder(
-    model: string,
+    settings: EvaluateParams['eval']['encoder'],
   ): Promise<Result<SentenceEncoder, { reason: string; message: string }>>;
   bertScorer(
     settings: EvaluateParams['eval']['bertscore'],
@@ -28,9 +28,15 @@ export interface EvaluateEncoders {
 }
 
 export const defaultEvaluateEncoders: EvaluateEncoders = {
-  sentenceEncoder: (model) => createSentenceEncoder({ model }),
+  sentenceEncoder: (settings) =>
+    createSentenceEncoder({ model: settings.model, revision: settings.revision }),
   bertScorer: (settings) =>
-    createBertScorer({ model: settings.model, layer: settings.layer, idf: settings.idf }),
+    createBertScorer({
+      model: settings.model,
+      revision: settings.revision,
+      layer: settings.layer,
+      idf: settings.idf,
+    }),
 };
 
 /**
@@ -90,7 +96,7 @@ export async function scoreWithEncoders(
   let encoder: SentenceEncoder | undefined;
   try {
     if (lines.some((l) => l.options !== undefined)) {
-      const created = await encoders.sentenceEncoder(settings.encoder.model);
+      const created = await encoders.sentenceEncoder(settings.encoder);
       if (!created.ok) return fail({ reason: 'missing-model', message: created.error.message });
       encoder = created.value;
     }

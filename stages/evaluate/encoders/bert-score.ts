@@ -56,7 +56,7 @@ export interface BertScoreOptions {
 }
 
 export interface BertScorerOptions extends EnsureEncoderOptions, BertScoreOptions {
-  /** A packaged model's hub id or short name, or a local model folder. */
+  /** A packaged model's hub id or short name, a local model folder, or a hub repo id. */
   model?: string;
   /**
    * Hidden layer to read (0 = embeddings). Defaults to bert_score's tuned layer for the models
@@ -74,7 +74,7 @@ export async function createBertScorer(
   options: BertScorerOptions = {},
 ): Promise<Result<BertScorer, BertScorerFailure>> {
   const model = options.model ?? DEFAULT_SENTENCE_ENCODER;
-  const files = await ensureEncoderModel(model, options);
+  const files = await ensureEncoderModel(model, { setting: 'eval.bertscore.model', ...options });
   if (!files.ok) return files;
   const { numLayers, modelId } = files.value.manifest;
   const layer = options.layer ?? BERT_SCORE_LAYERS[model] ?? numLayers;

@@ -9,6 +9,8 @@ export interface EncoderManifest {
   source: string;
   /** sha256 of the source weights: identifies the model's revision. */
   sourceWeightsSha256: string | null;
+  /** The hub commit of a downloaded model; null for packaged models and local folders. */
+  revision?: string | null;
   onnxSha256: string;
   numLayers: number;
   hiddenSize: number;

