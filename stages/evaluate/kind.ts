@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { asStageIssues, encoderPreflight } from './encoders/encoder-preflight.ts';
 import { runEvaluate } from './run-evaluate.ts';
 
 export interface EvaluateParams {
@@ -35,6 +36,7 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
   deterministic: true,
   resources: { cpu: 1 },
   run: (ctx) => runEvaluate(ctx),
+  preflight: async (params) => asStageIssues(await encoderPreflight(params)),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
 import { type BertScorer, createBertScorer } from '../../stages/evaluate/encoders/bert-score.ts';
+import { encoderPreflight } from '../../stages/evaluate/encoders/encoder-preflight.ts';
 import { loadEncoderTokenizer } from '../../stages/evaluate/encoders/encoder-tokenizer.ts';
 import {
   type EncoderModelFiles,
@@ -164,6 +165,23 @@ describe('BERTScore on a RoBERTa downloaded from the hub protocol (tiny fixture)
     expect(hub.requests.slice(before).map((r) => r.url)).toEqual([
       `/api/models/${golden.model}/revision/main`,
     ]);
+  });
+
+  test('the preflight finds the export set up here, offline too', async () => {
+    const params = {
+      seed: 1,
+      eval: {
+        bleu: { smooth: false },
+        rouge: { use_stemmer: false },
+        bertscore: { model: golden.model, rescale_with_baseline: false, idf: false },
+        encoder: { model: 'all-MiniLM-L6-v2' },
+      },
+    };
+    const [check] = await encoderPreflight(params, { env: { HF_HUB_OFFLINE: '1' }, modelsDir });
+    expect(check).toMatchObject({
+      outcome: 'passed',
+      detail: `set up locally at ${files.dir} (commit ${COMMIT})`,
+    });
   });
 
   test('offline, the branch resolves to the commit set up before, without asking the hub', async () => {

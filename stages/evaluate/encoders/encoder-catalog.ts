@@ -85,6 +85,9 @@ export function resolveEncoder(
   model: string,
   revision: string = DEFAULT_ENCODER_REVISION,
 ): Result<EncoderEntry, UnknownEncoder> {
+  // An empty setting would otherwise resolve to the working directory.
+  if (model.trim() === '')
+    return fail({ reason: 'unknown-encoder', message: 'encoder model is empty' });
   const packaged = PACKAGED.find((entry) => entry.modelId === model || entry.name === model);
   if (packaged) return ok(packaged);
   const path = resolve(model);

@@ -188,11 +188,7 @@ async function locate(
 ): Promise<Result<Located, EncoderSetupFailure>> {
   const { source } = entry;
   if (source.kind !== 'hub') return ok({ entry });
-  const pinned = (commit: string) => ({
-    ...entry,
-    name: `${entry.name}-${commit.slice(0, 12)}`,
-    source: { ...source, commit },
-  });
+  const pinned = (commit: string) => pinToCommit(entry, commit);
   const known = await knownCommit(cacheDir, source.repo, source.revision);
   if (access.offline) {
     if (known) return ok({ entry: pinned(known) });
@@ -214,8 +210,38 @@ async function locate(
   return ok({ entry: pinned(remote.value.commit), remote: remote.value });
 }
 
+/** A hub entry at one commit: its export folder's name carries the commit. */
+function pinToCommit(entry: EncoderEntry, commit: string): EncoderEntry {
+  if (entry.source.kind !== 'hub') return entry;
+  return {
+    ...entry,
+    name: `${entry.name}-${commit.slice(0, 12)}`,
+    source: { ...entry.source, commit },
+  };
+}
+
+/**
+ * The export a hub encoder's revision already has here (what an offline run would use),
+ * found without asking the hub; undefined when there is none or the entry is not a hub one.
+ */
+export async function localHubExport(
+  entry: EncoderEntry,
+  modelsDir: string = defaultModelsDir(),
+): Promise<EncoderModelFiles | undefined> {
+  if (entry.source.kind !== 'hub') return undefined;
+  const { repo, revision } = entry.source;
+  const commit = await knownCommit(hubCacheDir(modelsDir), repo, revision);
+  if (!commit) return undefined;
+  const pinned = pinToCommit(entry, commit);
+  return readyFiles(join(modelsDir, pinned.name), pinned, await setupStamp(pinned));
+}
+
 /** The refusal of a hub encoder that cannot be had offline, naming what to change. */
-function notAvailable(model: string, access: HubAccess, options: EnsureEncoderOptions): string {
+export function notAvailable(
+  model: string,
+  access: HubAccess,
+  options: EnsureEncoderOptions,
+): string {
   const why = access.offline
     ? `hub downloads are off (${access.offline})`
     : `the hub at ${access.endpoint} does not answer`;

