@@ -78,7 +78,11 @@ beforeAll(async () => {
   });
   if (!created.ok) throw new Error(`${created.error.reason}: ${created.error.message}`);
   scorer = created.value;
-  const ensured = await ensureEncoderModel(golden.model, { modelsDir, env: env() });
+  const ensured = await ensureEncoderModel(golden.model, {
+    modelsDir,
+    env: env(),
+    layers: golden.layer,
+  });
   if (!ensured.ok) throw new Error(ensured.error.message);
   files = ensured.value;
 }, EXPORT_TIMEOUT);
@@ -107,18 +111,23 @@ function worstDifference(
 
 describe('BERTScore on a RoBERTa downloaded from the hub protocol (tiny fixture)', () => {
   test('set-up downloaded the pinned commit, exported every hidden state and recorded the commit', () => {
+    // Exported up to the layer BERTScore reads (3 of 4), as bert_score truncates the model.
     expect(files.dir).toBe(
-      join(modelsDir, `hub-dermatune-test--tiny-roberta-${COMMIT.slice(0, 12)}`),
+      join(
+        modelsDir,
+        `hub-dermatune-test--tiny-roberta-upto${golden.layer}-${COMMIT.slice(0, 12)}`,
+      ),
     );
     expect(files.manifest).toMatchObject({
       modelId: golden.model,
       revision: COMMIT,
       modelType: 'roberta',
-      numLayers: 4,
+      numLayers: golden.layer,
+      modelNumLayers: 4,
       hiddenSize: 16,
       sourceWeightsSha256: golden.weightsSha256,
     });
-    expect(files.manifest.outputs).toHaveLength(5);
+    expect(files.manifest.outputs).toHaveLength(golden.layer + 1);
     expect(lines.some((l) => l.startsWith(`downloading ${golden.model}@${COMMIT}`))).toBe(true);
     expect(scorer.layer).toBe(golden.layer);
   });
@@ -160,7 +169,11 @@ describe('BERTScore on a RoBERTa downloaded from the hub protocol (tiny fixture)
 
   test('a second set-up reuses the export: online it only asks the revision API', async () => {
     const before = hub.requests.length;
-    const again = await ensureEncoderModel(golden.model, { modelsDir, env: env() });
+    const again = await ensureEncoderModel(golden.model, {
+      modelsDir,
+      env: env(),
+      layers: golden.layer,
+    });
     expect(again.ok && again.value.dir).toBe(files.dir);
     expect(hub.requests.slice(before).map((r) => r.url)).toEqual([
       `/api/models/${golden.model}/revision/main`,
@@ -173,7 +186,12 @@ describe('BERTScore on a RoBERTa downloaded from the hub protocol (tiny fixture)
       eval: {
         bleu: { smooth: false },
         rouge: { use_stemmer: false },
-        bertscore: { model: golden.model, rescale_with_baseline: false, idf: false },
+        bertscore: {
+          model: golden.model,
+          layer: golden.layer,
+          rescale_with_baseline: false,
+          idf: false,
+        },
         encoder: { model: 'all-MiniLM-L6-v2' },
       },
     };
@@ -189,6 +207,7 @@ describe('BERTScore on a RoBERTa downloaded from the hub protocol (tiny fixture)
     const offline = await ensureEncoderModel(golden.model, {
       modelsDir,
       env: { HF_HUB_OFFLINE: '1', HF_ENDPOINT: hub.endpoint },
+      layers: golden.layer,
     });
     expect(offline.ok && offline.value.dir).toBe(files.dir);
     expect(hub.requests.length).toBe(before);

@@ -18,6 +18,8 @@ export type EncoderSource =
       revision: string;
       /** The commit it resolved to; set by the set-up step before anything is exported. */
       commit?: string;
+      /** Exported up to this layer only (BERTScore's); absent, the whole model. */
+      layers?: number;
     };
 
 export interface EncoderEntry {
@@ -70,6 +72,14 @@ export const BERT_SCORE_LAYERS: Readonly<Record<string, number>> = {
   'allenai/scibert_scivocab_uncased': 8,
   'allenai/scibert_scivocab_cased': 9,
 };
+
+/**
+ * The layer BERTScore reads: the spec's, else bert_score's tuned one; undefined means the
+ * model's last layer, known once it is exported.
+ */
+export function bertScoreLayer(model: string, layer?: number): number | undefined {
+  return layer ?? BERT_SCORE_LAYERS[model];
+}
 
 /** What the hub accepts as a repo id (huggingface_hub's validate_repo_id). */
 const HUB_REPO_ID = /^(?:[\w.-]+\/)?[\w.-]+$/;

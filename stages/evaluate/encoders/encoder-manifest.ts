@@ -12,7 +12,10 @@ export interface EncoderManifest {
   /** The hub commit of a downloaded model; null for packaged models and local folders. */
   revision?: string | null;
   onnxSha256: string;
+  /** Layers in the graph: the model's, or fewer when exported up to BERTScore's layer. */
   numLayers: number;
+  /** Layers of the model itself (older exports lack it: then numLayers). */
+  modelNumLayers?: number;
   hiddenSize: number;
   /** `bert`, `roberta`, ...: decides the tokenization quirks bert_score applies. */
   modelType: string;

@@ -4,7 +4,7 @@ import type { PreflightCheck } from '../../../runner/preflight-check.ts';
 import type { StagePreflightIssue } from '../../../runner/stage-kind.ts';
 import { hubAccess } from '../../shared/hub-access.ts';
 import type { EvaluateParams } from '../kind.ts';
-import { resolveEncoder } from './encoder-catalog.ts';
+import { bertScoreLayer, resolveEncoder } from './encoder-catalog.ts';
 import { defaultModelsDir, localHubExport, notAvailable } from './ensure-encoder-model.ts';
 import { hubModelDownloadBytes, resolveHubModel } from './hub-model.ts';
 
@@ -24,13 +24,18 @@ export async function encoderPreflight(
   params: EvaluateParams,
   options: EncoderPreflightOptions = {},
 ): Promise<PreflightCheck[]> {
+  const { bertscore, encoder } = params.eval;
   const wanted = [
-    { setting: 'eval.bertscore.model', ...params.eval.bertscore },
-    { setting: 'eval.encoder.model', ...params.eval.encoder },
+    {
+      setting: 'eval.bertscore.model',
+      ...bertscore,
+      layers: bertScoreLayer(bertscore.model, bertscore.layer),
+    },
+    { setting: 'eval.encoder.model', ...encoder, layers: undefined },
   ];
   const checks: PreflightCheck[] = [];
-  for (const { setting, model, revision } of wanted) {
-    checks.push(await checkEncoder(setting, model, revision, options));
+  for (const { setting, model, revision, layers } of wanted) {
+    checks.push(await checkEncoder(setting, model, revision, layers, options));
   }
   return checks;
 }
@@ -39,6 +44,7 @@ async function checkEncoder(
   setting: string,
   model: string,
   revision: string | undefined,
+  layers: number | undefined,
   options: EncoderPreflightOptions,
 ): Promise<PreflightCheck> {
   const subject = `encoder ${model}${revision ? `@${revision}` : ''} (${setting})`;
@@ -64,7 +70,7 @@ async function checkEncoder(
       : check('failed', `${source.path} lacks ${missing.join(', ')}`);
   }
   const modelsDir = options.modelsDir ?? defaultModelsDir();
-  const local = await localHubExport(resolved.value, modelsDir);
+  const local = await localHubExport(resolved.value, modelsDir, layers);
   if (local) {
     return check('passed', `set up locally at ${local.dir} (commit ${local.manifest.revision})`);
   }

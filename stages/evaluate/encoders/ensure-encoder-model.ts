@@ -53,6 +53,12 @@ export interface EnsureEncoderOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The spec setting a refusal tells the user to change (`eval.bertscore.model`). */
   setting?: string;
+  /**
+   * The deepest layer the caller reads (BERTScore's). A hub model is exported up to it only:
+   * onnxruntime runs the whole graph whatever output is asked, and roberta-large's layer 17 of
+   * 24 then costs 17 layers. Packaged models and folders are exported whole.
+   */
+  layers?: number;
   /** Retry policy of the hub downloads (tests shorten the waits). */
   retry?: Partial<RetryPolicy>;
 }
@@ -75,7 +81,12 @@ export async function ensureEncoderModel(
   const log = options.log ?? (() => {});
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const access = hubAccess(options.env);
-  const located = await locate(resolved.value, access, hubCacheDir(modelsDir), options);
+  const located = await locate(
+    withLayers(resolved.value, options.layers),
+    access,
+    hubCacheDir(modelsDir),
+    options,
+  );
   if (!located.ok) return located;
   const { entry, remote } = located.value;
   const dir = join(modelsDir, entry.name);
@@ -114,6 +125,7 @@ export async function ensureEncoderModel(
       });
       if (!snapshot.ok) return snapshot;
       source = ['--source', snapshot.value, '--revision', remote.commit];
+      if (entry.source.layers !== undefined) source.push('--layers', String(entry.source.layers));
     } else {
       source = exportSource(entry);
     }
@@ -159,7 +171,12 @@ export async function setupStamp(entry: EncoderEntry): Promise<string> {
   // A hub model is its commit: the branch that led there does not change the export.
   const source =
     entry.source.kind === 'hub'
-      ? { kind: 'hub', repo: entry.source.repo, commit: entry.source.commit ?? null }
+      ? {
+          kind: 'hub',
+          repo: entry.source.repo,
+          commit: entry.source.commit ?? null,
+          layers: entry.source.layers ?? null,
+        }
       : entry.source;
   return sha256Hex(canonicalJson({ script, requirements, source, id: entry.modelId }));
 }
@@ -210,6 +227,12 @@ async function locate(
   return ok({ entry: pinned(remote.value.commit), remote: remote.value });
 }
 
+/** A hub entry exported up to a layer: its own folder, so the whole model's export stays. */
+function withLayers(entry: EncoderEntry, layers: number | undefined): EncoderEntry {
+  if (entry.source.kind !== 'hub' || layers === undefined) return entry;
+  return { ...entry, name: `${entry.name}-upto${layers}`, source: { ...entry.source, layers } };
+}
+
 /** A hub entry at one commit: its export folder's name carries the commit. */
 function pinToCommit(entry: EncoderEntry, commit: string): EncoderEntry {
   if (entry.source.kind !== 'hub') return entry;
@@ -225,9 +248,11 @@ function pinToCommit(entry: EncoderEntry, commit: string): EncoderEntry {
  * found without asking the hub; undefined when there is none or the entry is not a hub one.
  */
 export async function localHubExport(
-  entry: EncoderEntry,
+  resolved: EncoderEntry,
   modelsDir: string = defaultModelsDir(),
+  layers?: number,
 ): Promise<EncoderModelFiles | undefined> {
+  const entry = withLayers(resolved, layers);
   if (entry.source.kind !== 'hub') return undefined;
   const { repo, revision } = entry.source;
   const commit = await knownCommit(hubCacheDir(modelsDir), repo, revision);
