@@ -7,8 +7,9 @@
  * registry's integrity digest. Run by hand when the fixture or the pairs change:
  * `node scripts/encoders/make-roberta-golden.ts`.
  */
-import { createHash } from 'node:crypto';
+
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,9 @@ async function main(): Promise<number> {
       ['pack', GPT2_PACKAGE, '--pack-destination', work, '--silent'],
       { encoding: 'utf8' },
     ).trim();
-    const digest = `sha512-${createHash('sha512').update(readFileSync(join(work, tarball))).digest('base64')}`;
+    const digest = `sha512-${createHash('sha512')
+      .update(readFileSync(join(work, tarball)))
+      .digest('base64')}`;
     if (digest !== GPT2_INTEGRITY) throw new Error(`${tarball}: integrity ${digest}`);
     execFileSync('tar', ['xzf', join(work, tarball), '-C', work]);
     const python = (script: string, args: string[]) =>

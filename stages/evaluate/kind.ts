@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { DEFAULT_ENCODER_REVISION } from './encoders/encoder-catalog.ts';
 import { asStageIssues, encoderPreflight } from './encoders/encoder-preflight.ts';
 import { runEvaluate } from './run-evaluate.ts';
 
@@ -23,8 +24,7 @@ export interface EvaluateParams {
 const encoderRevisionSchema = {
   type: 'string',
   minLength: 1,
-  description:
-    'Branch, tag or commit of a hub encoder (default main); pin a commit id to make scores reproducible.',
+  description: `Branch, tag or commit of a hub encoder (default ${DEFAULT_ENCODER_REVISION}); pin a commit id to make scores reproducible.`,
 } as const;
 
 /** Text metrics against the reference answers, and the semantic-matching accuracy. */

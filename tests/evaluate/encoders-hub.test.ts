@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
-import { hubAccess } from '../../stages/shared/hub-access.ts';
 import { ensureEncoderModel } from '../../stages/evaluate/encoders/ensure-encoder-model.ts';
 import {
   downloadHubModel,
@@ -11,6 +10,7 @@ import {
   resolveHubModel,
   snapshotFolder,
 } from '../../stages/evaluate/encoders/hub-model.ts';
+import { hubAccess } from '../../stages/shared/hub-access.ts';
 import { type Fault, type HubTestServer, startHubTestServer } from '../data/hub-test-server.ts';
 
 // The tiny RoBERTa fixture published as a model repository on the local hub-protocol server:
