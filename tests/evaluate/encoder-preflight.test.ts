@@ -116,6 +116,22 @@ describe('the encoder preflight', () => {
     ]);
   });
 
+  test('an unreachable hub fails on the model setting, saying how to do without it', async () => {
+    const server = await start();
+    const endpoint = server.endpoint;
+    await server.close();
+    hub = undefined;
+    const [check] = await encoderPreflight(params(REPO), {
+      env: { HF_ENDPOINT: endpoint },
+      modelsDir,
+    });
+    expect(check).toMatchObject({ outcome: 'failed', setting: 'eval.bertscore.model' });
+    expect(check?.detail).toContain(
+      `encoder '${REPO}': ${endpoint}/api/models/${REPO}/revision/main`,
+    );
+    expect(check?.detail).toMatch(/set eval\.bertscore\.model to a local model folder/);
+  });
+
   test("is the evaluate kind's preflight hook, failed checks as issues", async () => {
     const issues = await evaluateKind.preflight?.(params('not a model id!'));
     expect(issues).toEqual([

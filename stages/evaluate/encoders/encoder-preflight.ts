@@ -5,8 +5,13 @@ import type { StagePreflightIssue } from '../../../runner/stage-kind.ts';
 import { hubAccess } from '../../shared/hub-access.ts';
 import type { EvaluateParams } from '../kind.ts';
 import { bertScoreLayer, resolveEncoder } from './encoder-catalog.ts';
-import { defaultModelsDir, localHubExport, notAvailable } from './ensure-encoder-model.ts';
-import { hubModelDownloadBytes, resolveHubModel } from './hub-model.ts';
+import {
+  defaultModelsDir,
+  hubRefusal,
+  localHubExport,
+  notAvailable,
+} from './ensure-encoder-model.ts';
+import { type HubModelFailure, hubModelDownloadBytes, resolveHubModel } from './hub-model.ts';
 
 export interface EncoderPreflightOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -76,12 +81,14 @@ async function checkEncoder(
   }
   const access = hubAccess(options.env);
   if (access.offline) return check('failed', notAvailable(model, access, { setting }));
+  const refused = (failure: HubModelFailure) => {
+    const refusal = hubRefusal(model, failure, { setting });
+    return check('failed', refusal.message, settingFor(refusal.reason, setting));
+  };
   const remote = await resolveHubModel(source.repo, source.revision, access);
-  if (!remote.ok)
-    return check('failed', remote.error.message, settingFor(remote.error.reason, setting));
+  if (!remote.ok) return refused(remote.error);
   const bytes = await hubModelDownloadBytes(remote.value, access);
-  if (!bytes.ok)
-    return check('failed', bytes.error.message, settingFor(bytes.error.reason, setting));
+  if (!bytes.ok) return refused(bytes.error);
   const { repo, commit, files } = remote.value;
   return check(
     'passed',

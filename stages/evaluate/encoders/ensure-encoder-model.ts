@@ -217,12 +217,7 @@ async function locate(
   const remote = await resolveHubModel(source.repo, source.revision, access);
   if (!remote.ok) {
     if (remote.error.reason === 'hub-unreachable' && known) return ok({ entry: pinned(known) });
-    const provide =
-      remote.error.reason === 'hub-unreachable' ? `; ${howToProvide(entry.modelId, options)}` : '';
-    return fail({
-      ...remote.error,
-      message: `encoder '${entry.modelId}': ${remote.error.message}${provide}`,
-    });
+    return fail(hubRefusal(entry.modelId, remote.error, options));
   }
   return ok({ entry: pinned(remote.value.commit), remote: remote.value });
 }
@@ -261,11 +256,21 @@ export async function localHubExport(
   return readyFiles(join(modelsDir, pinned.name), pinned, await setupStamp(pinned));
 }
 
+/** A failure of the hub, naming the encoder; an unreachable hub says how to do without. */
+export function hubRefusal(
+  model: string,
+  failure: HubModelFailure,
+  options: Pick<EnsureEncoderOptions, 'setting'>,
+): HubModelFailure {
+  const provide = failure.reason === 'hub-unreachable' ? `; ${howToProvide(model, options)}` : '';
+  return { ...failure, message: `encoder '${model}': ${failure.message}${provide}` };
+}
+
 /** The refusal of a hub encoder that cannot be had offline, naming what to change. */
 export function notAvailable(
   model: string,
   access: HubAccess,
-  options: EnsureEncoderOptions,
+  options: Pick<EnsureEncoderOptions, 'setting'>,
 ): string {
   const why = access.offline
     ? `hub downloads are off (${access.offline})`
@@ -273,7 +278,7 @@ export function notAvailable(
   return `encoder '${model}' is not set up locally and ${why}; ${howToProvide(model, options)}`;
 }
 
-function howToProvide(model: string, options: EnsureEncoderOptions): string {
+function howToProvide(model: string, options: Pick<EnsureEncoderOptions, 'setting'>): string {
   const setting = options.setting ?? 'the encoder setting';
   return (
     `set ${setting} to a local model folder (config.json, tokenizer.json, model.safetensors; ` +
