@@ -9,6 +9,7 @@ const benches = [
   'runner',
   'metrics',
   'encoders',
+  'hub-encoder-download',
   'llm',
   'worker',
   'data-reader',
