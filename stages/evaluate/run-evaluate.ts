@@ -17,25 +17,31 @@ export const EVALUATE_OUTPUT = {
   examples: 'examples.jsonl',
 } as const;
 
-/** Where the encoders come from; tests and the CLI may hand in their own. */
+/**
+ * Where the encoders come from; tests and the CLI may hand in their own. `log` hears the
+ * set-up's lines (a hub model's download progress, the export).
+ */
 export interface EvaluateEncoders {
   sentenceEncoder(
     settings: EvaluateParams['eval']['encoder'],
+    log?: (line: string) => void,
   ): Promise<Result<SentenceEncoder, { reason: string; message: string }>>;
   bertScorer(
     settings: EvaluateParams['eval']['bertscore'],
+    log?: (line: string) => void,
   ): Promise<Result<BertScorer, { reason: string; message: string }>>;
 }
 
 export const defaultEvaluateEncoders: EvaluateEncoders = {
-  sentenceEncoder: (settings) =>
-    createSentenceEncoder({ model: settings.model, revision: settings.revision }),
-  bertScorer: (settings) =>
+  sentenceEncoder: (settings, log) =>
+    createSentenceEncoder({ model: settings.model, revision: settings.revision, log }),
+  bertScorer: (settings, log) =>
     createBertScorer({
       model: settings.model,
       revision: settings.revision,
       layer: settings.layer,
       idf: settings.idf,
+      log,
     }),
 };
 
@@ -59,7 +65,8 @@ export async function runEvaluate(
   if (!lines.ok) return lines;
 
   ctx.report({ type: 'progress', done: 0, total: 2, unit: 'phase', note: 'scoring' });
-  const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal);
+  const log = (message: string) => ctx.report({ type: 'log', level: 'info', message });
+  const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal, log);
   if (!report.ok) return report;
   ctx.report({ type: 'progress', done: 1, total: 2, unit: 'phase', note: 'writing' });
   const { examples, ...summary } = report.value;
@@ -82,6 +89,7 @@ export async function scoreWithEncoders(
   params: EvaluateParams,
   encoders: EvaluateEncoders = defaultEvaluateEncoders,
   signal?: AbortSignal,
+  log?: (line: string) => void,
 ): Promise<Result<ScoreReport, StageFailure>> {
   const settings = params.eval;
   if (settings.bertscore.rescale_with_baseline) {
@@ -91,13 +99,13 @@ export async function scoreWithEncoders(
         'eval.bertscore.rescale_with_baseline: no baseline file ships for the packaged encoders; set it to false',
     });
   }
-  const scorer = await encoders.bertScorer(settings.bertscore);
-  if (!scorer.ok) return fail({ reason: 'missing-model', message: scorer.error.message });
+  const scorer = await encoders.bertScorer(settings.bertscore, log);
+  if (!scorer.ok) return fail(setupFailure(scorer.error));
   let encoder: SentenceEncoder | undefined;
   try {
     if (lines.some((l) => l.options !== undefined)) {
-      const created = await encoders.sentenceEncoder(settings.encoder);
-      if (!created.ok) return fail({ reason: 'missing-model', message: created.error.message });
+      const created = await encoders.sentenceEncoder(settings.encoder, log);
+      if (!created.ok) return fail(setupFailure(created.error));
       encoder = created.value;
     }
     if (signal?.aborted) return fail({ reason: 'cancelled', message: 'evaluate cancelled' });
@@ -118,6 +126,17 @@ export async function scoreWithEncoders(
     await scorer.value.release();
     await encoder?.release();
   }
+}
+
+/** A hub that does not answer is a service failing; a refused token, credentials; else the model. */
+function setupFailure(error: { reason: string; message: string }): StageFailure {
+  const reason =
+    error.reason === 'hub-unreachable'
+      ? 'external-service'
+      : error.reason === 'hub-unauthorized'
+        ? 'missing-credentials'
+        : 'missing-model';
+  return { reason, message: error.message };
 }
 
 function summaryOf(report: ScoreReport, withoutOptions: number): StageSummary {
