@@ -1,6 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
 import { DEFAULT_ENCODER_REVISION } from './encoders/encoder-catalog.ts';
+import { encoderFingerprints } from './encoders/encoder-fingerprints.ts';
 import { asStageIssues, encoderPreflight } from './encoders/encoder-preflight.ts';
 import { runEvaluate } from './run-evaluate.ts';
 
@@ -37,6 +38,7 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
   resources: { cpu: 1 },
   run: (ctx) => runEvaluate(ctx),
   preflight: async (params) => asStageIssues(await encoderPreflight(params)),
+  fingerprints: (params) => encoderFingerprints(params),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
+import { encoderFingerprints } from '../../stages/evaluate/encoders/encoder-fingerprints.ts';
 import {
   asStageIssues,
   encoderPreflight,
@@ -140,5 +141,34 @@ describe('the encoder preflight', () => {
         message: expect.stringMatching(/encoder 'not a model id!' is neither/),
       },
     ]);
+  });
+});
+
+describe("the evaluate stage's key", () => {
+  test('packaged encoders add nothing to it', async () => {
+    expect(await encoderFingerprints(params('all-MiniLM-L6-v2'), { env: {}, modelsDir })).toEqual(
+      {},
+    );
+    expect(await evaluateKind.fingerprints?.(params('all-MiniLM-L6-v2'))).toEqual({});
+  });
+
+  test('a hub encoder on a branch carries the commit the hub resolves it to', async () => {
+    const server = await start();
+    const prints = await encoderFingerprints(params(REPO), {
+      env: { HF_ENDPOINT: server.endpoint },
+      modelsDir,
+    });
+    expect(prints).toEqual({ 'eval.bertscore.model': `${REPO}@${COMMIT}` });
+  });
+
+  test('a pinned commit is its own fingerprint, offline too; an unknown branch says unresolved', async () => {
+    const pinned = 'abcdef0123456789abcdef0123456789abcdef01';
+    const offline = { env: { HF_HUB_OFFLINE: '1' }, modelsDir };
+    expect(await encoderFingerprints(params(REPO, pinned), offline)).toEqual({
+      'eval.bertscore.model': `${REPO}@${pinned}`,
+    });
+    expect(await encoderFingerprints(params(REPO), offline)).toEqual({
+      'eval.bertscore.model': `${REPO}@main (unresolved)`,
+    });
   });
 });

@@ -181,6 +181,28 @@ export async function setupStamp(entry: EncoderEntry): Promise<string> {
   return sha256Hex(canonicalJson({ script, requirements, source, id: entry.modelId }));
 }
 
+/**
+ * The commit a hub encoder would be set up at now, found as set-up finds it (the hub when it
+ * answers, else what was set up here); undefined when it cannot be told. Other sources: the
+ * commit is not theirs to have, also undefined.
+ */
+export async function hubEncoderCommit(
+  model: string,
+  options: EnsureEncoderOptions = {},
+): Promise<string | undefined> {
+  const resolved = resolveEncoder(model, options.revision);
+  if (!resolved.ok || resolved.value.source.kind !== 'hub') return undefined;
+  const modelsDir = options.modelsDir ?? defaultModelsDir();
+  const located = await locate(
+    resolved.value,
+    hubAccess(options.env),
+    hubCacheDir(modelsDir),
+    options,
+  );
+  if (!located.ok || located.value.entry.source.kind !== 'hub') return undefined;
+  return located.value.entry.source.commit;
+}
+
 /** Downloaded hub repositories, one folder per repo and commit (hub-model.ts). */
 export function hubCacheDir(modelsDir: string): string {
   return join(modelsDir, 'hub');
