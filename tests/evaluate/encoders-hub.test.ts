@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
+import { downloadHubFile } from '../../stages/biomedica/hub-download.ts';
 import { ensureEncoderModel } from '../../stages/evaluate/encoders/ensure-encoder-model.ts';
 import {
   downloadHubModel,
@@ -110,6 +111,27 @@ describe('a hub encoder repository over the hub protocol', () => {
     expect(hub.requests.length).toBe(before);
   });
 
+  test("follows a renamed repo's redirect on the hub with the token, then the CDN without it", async () => {
+    const hub = await start({ gated: true });
+    const cache = cacheDir();
+    const file = await downloadHubFile({
+      endpoint: hub.endpoint,
+      repo: 'tiny-roberta',
+      repoType: 'model',
+      revision: COMMIT,
+      path: 'model.safetensors',
+      token: TOKEN,
+      cacheDir: cache,
+    });
+    if (!file.ok) throw new Error(file.error.message);
+    expect(readFileSync(file.value.file)).toEqual(readFileSync(join(FIXTURE, 'model.safetensors')));
+    expect(hub.requests.map((r) => [r.status, r.authorization !== undefined])).toEqual([
+      [307, true],
+      [302, true],
+      [200, false],
+    ]);
+  });
+
   test('resumes the weights with a Range request after the connection is cut', async () => {
     const hub = await start({
       faults: { 'model.safetensors': [{ type: 'drop-after', bytes: 400_000 }] },
@@ -154,6 +176,15 @@ describe('a hub encoder repository over the hub protocol', () => {
     expect(download.ok).toBe(false);
     if (!download.ok) expect(download.error.reason).toBe('hub-unauthorized');
 
+    // A token the hub does not know is refused even where no token is needed.
+    const unknownToken = await resolveHubModel(REPO, 'main', {
+      endpoint: hub.endpoint,
+      token: 'nope',
+    });
+    expect(unknownToken.ok ? undefined : unknownToken.error).toMatchObject({
+      reason: 'hub-unauthorized',
+      message: expect.stringMatching(/HTTP 401 for .*: HF_TOKEN was refused/),
+    });
     const wrong = await hubModelDownloadBytes(resolved.value, {
       endpoint: hub.endpoint,
       token: 'nope',
