@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
  * the object's SHA-256 and size (`X-Linked-Etag`, `X-Linked-Size`) and a Location on a second
  * origin, the CDN, which answers Range requests with 206 and refuses a bearer token, as a
  * signed URL does. Small (non-LFS) files are answered by the hub itself, their `ETag` the git
- * blob id. A renamed repository's old id answers 307 to the new one on the same origin, and
+ * blob id: a public namespaced repo's through a 307 to `/api/resolve-cache/...` pinned to the
+ * commit, a gated or canonical (namespace-less) repo's directly. A renamed repository's old id answers 307 to the new one on the same origin, and
  * errors carry the hub's `X-Error-Code` (GatedRepo, RepoNotFound, RevisionNotFound,
  * EntryNotFound). Faults are injected per path.
  */
@@ -147,6 +148,23 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         { 'content-type': 'application/json' },
       );
     }
+    const resolveCachePrefix = `/api/resolve-cache/${plural}/${options.repo}/`;
+    if (url.pathname.startsWith(`${resolveCachePrefix}${options.commit}/`)) {
+      const path = url.pathname
+        .slice(resolveCachePrefix.length + options.commit.length + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
+      const bytes = options.smallFiles?.includes(path)
+        ? readRepoFile(options.root, path)
+        : undefined;
+      if (!bytes) return send(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
+      const fault = faults.get(path)?.shift();
+      serveContent(req, res, bytes, gitBlobId(bytes), fault, log, {
+        'x-repo-commit': options.commit,
+      });
+      return;
+    }
     const resolvePrefix = `${repoPath}${options.repo}/resolve/`;
     if (url.pathname.startsWith(resolvePrefix)) {
       if (gated && refuse()) return;
@@ -165,6 +183,15 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       if (!bytes) return send(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
       if (options.smallFiles?.includes(path)) {
         const blob = gitBlobId(bytes);
+        if (!gated && options.repo.includes('/')) {
+          // A public repo's small file is sent to its commit-pinned cached copy on the hub.
+          const encoded = path.split('/').map(encodeURIComponent).join('/');
+          return send(307, undefined, {
+            location: `${resolveCachePrefix}${options.commit}/${encoded}?etag=%22${blob}%22`,
+            etag: `"${blob}"`,
+            'x-repo-commit': options.commit,
+          });
+        }
         const fault = faults.get(path)?.shift();
         serveContent(req, res, bytes, blob, fault, log, { 'x-repo-commit': options.commit });
         return;

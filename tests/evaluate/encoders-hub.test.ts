@@ -154,6 +154,12 @@ describe('a hub encoder repository over the hub protocol', () => {
     expect(readFileSync(join(snapshot.value, 'model.safetensors'))).toEqual(
       readFileSync(join(FIXTURE, 'model.safetensors')),
     );
+    // A public repo's small files come from their commit-pinned copy, after a 307 on the hub.
+    const config = hub.requests.filter((r) => r.url.split('?')[0]?.endsWith('/config.json'));
+    expect(config.map((r) => [r.status, r.url.split('?')[0]])).toEqual([
+      [307, `/${REPO}/resolve/${COMMIT}/config.json`],
+      [200, `/api/resolve-cache/models/${REPO}/${COMMIT}/config.json`],
+    ]);
     // Progress is reported as the weights arrive, up to the whole file.
     expect(lines.some((l) => /model\.safetensors: 3\.3 of 3\.3 MB/.test(l))).toBe(true);
   });
