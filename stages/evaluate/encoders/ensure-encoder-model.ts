@@ -100,10 +100,16 @@ export async function ensureEncoderModel(
   }
 
   await mkdir(modelsDir, { recursive: true });
-  // One exporter per model across processes (parallel test files, a run and a test).
+  // One exporter per model across processes (parallel test files, a run and a test). A hub
+  // model's holder may download 1.4 GB first, so others wait hours, not minutes; a holder that
+  // died stops refreshing the lock and it goes stale after 15 minutes.
   const release = await lockfile.lock(modelsDir, {
     lockfilePath: `${dir}.lock`,
-    retries: { retries: 900, minTimeout: 1000, maxTimeout: 1000 },
+    retries: {
+      retries: entry.source.kind === 'hub' ? 4 * 3600 : 900,
+      minTimeout: 1000,
+      maxTimeout: 1000,
+    },
     stale: 15 * 60_000,
   });
   try {
