@@ -32,18 +32,41 @@ export interface EvaluateEncoders {
   ): Promise<Result<BertScorer, { reason: string; message: string }>>;
 }
 
-export const defaultEvaluateEncoders: EvaluateEncoders = {
-  sentenceEncoder: (settings, log) =>
-    createSentenceEncoder({ model: settings.model, revision: settings.revision, log }),
-  bertScorer: (settings, log) =>
-    createBertScorer({
-      model: settings.model,
-      revision: settings.revision,
-      layer: settings.layer,
-      idf: settings.idf,
-      log,
-    }),
-};
+/**
+ * The real encoders; a refusal names the setting (or CLI flag) that chose each model. `env`
+ * holds HF_ENDPOINT, HF_TOKEN and the offline switches (default: the process's).
+ */
+export function evaluateEncoders(settings: {
+  bertscore: string;
+  encoder: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}): EvaluateEncoders {
+  return {
+    sentenceEncoder: (encoder, log) =>
+      createSentenceEncoder({
+        model: encoder.model,
+        revision: encoder.revision,
+        log,
+        setting: settings.encoder,
+        env: settings.env,
+      }),
+    bertScorer: (bertscore, log) =>
+      createBertScorer({
+        model: bertscore.model,
+        revision: bertscore.revision,
+        layer: bertscore.layer,
+        idf: bertscore.idf,
+        log,
+        setting: settings.bertscore,
+        env: settings.env,
+      }),
+  };
+}
+
+export const defaultEvaluateEncoders: EvaluateEncoders = evaluateEncoders({
+  bertscore: 'eval.bertscore.model',
+  encoder: 'eval.encoder.model',
+});
 
 /**
  * Scores a generate stage's predictions.jsonl: BLEU, ROUGE, BERTScore, the answer-quality
@@ -128,15 +151,20 @@ export async function scoreWithEncoders(
   }
 }
 
-/** A hub that does not answer is a service failing; a refused token, credentials; else the model. */
+/**
+ * A hub that does not answer (or sends bytes that fail their check) is a service failing; a
+ * refused token, credentials; a failed export, the Python side; anything else, the model the
+ * spec names cannot be had.
+ */
 function setupFailure(error: { reason: string; message: string }): StageFailure {
-  const reason =
-    error.reason === 'hub-unreachable'
-      ? 'external-service'
-      : error.reason === 'hub-unauthorized'
-        ? 'missing-credentials'
-        : 'missing-model';
-  return { reason, message: error.message };
+  const reasons: Record<string, StageFailure['reason']> = {
+    'hub-unreachable': 'external-service',
+    'hub-corrupt-download': 'external-service',
+    'hub-unauthorized': 'missing-credentials',
+    'python-env-failed': 'worker-error',
+    'export-failed': 'worker-error',
+  };
+  return { reason: reasons[error.reason] ?? 'missing-model', message: error.message };
 }
 
 function summaryOf(report: ScoreReport, withoutOptions: number): StageSummary {

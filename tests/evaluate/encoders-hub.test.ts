@@ -219,7 +219,7 @@ describe('a hub encoder repository over the hub protocol', () => {
     const download = await downloadHubModel(resolved.value, access, { cacheDir: cache, log });
     expect(download.ok).toBe(false);
     if (!download.ok) {
-      expect(download.error.reason).toBe('hub-unusable-model');
+      expect(download.error.reason).toBe('hub-corrupt-download');
       expect(download.error.message).toMatch(
         /model\.safetensors: sha256 differs from the hub's ETag/,
       );

@@ -156,7 +156,12 @@ describe('evaluate stage', () => {
 
   it("reports the encoder set-up's lines, and names why it failed", async () => {
     const outcomes: Record<string, string> = {};
-    for (const reason of ['hub-unreachable', 'hub-unauthorized', 'encoder-offline']) {
+    for (const reason of [
+      'hub-unreachable',
+      'hub-unauthorized',
+      'encoder-offline',
+      'export-failed',
+    ]) {
       const { ctx, reports } = await context(PARAMS, {
         predictions: { 'predictions.jsonl': PREDICTIONS },
       });
@@ -180,6 +185,7 @@ describe('evaluate stage', () => {
       'hub-unreachable': 'external-service',
       'hub-unauthorized': 'missing-credentials',
       'encoder-offline': 'missing-model',
+      'export-failed': 'worker-error',
     });
   });
 });

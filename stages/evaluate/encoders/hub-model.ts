@@ -27,7 +27,13 @@ export interface HubModelRevision {
 }
 
 export interface HubModelFailure {
-  reason: 'hub-unreachable' | 'hub-unauthorized' | 'hub-not-found' | 'hub-unusable-model';
+  reason:
+    | 'hub-unreachable'
+    | 'hub-unauthorized'
+    | 'hub-not-found'
+    | 'hub-unusable-model'
+    /** A file's bytes differ from the hub's size or hash (nothing of it is kept). */
+    | 'hub-corrupt-download';
   message: string;
 }
 
@@ -195,7 +201,7 @@ function downloadFailure(
   const message = `${model.repo}@${model.commit} ${path}: ${failure.message}`;
   if (failure.reason === 'unauthorized') return { reason: 'hub-unauthorized', message };
   if (failure.reason === 'not-found') return { reason: 'hub-not-found', message };
-  if (failure.reason === 'checksum-mismatch') return { reason: 'hub-unusable-model', message };
+  if (failure.reason === 'checksum-mismatch') return { reason: 'hub-corrupt-download', message };
   return { reason: 'hub-unreachable', message };
 }
 
