@@ -10,6 +10,7 @@ const benches = [
   'cli-startup',
   'metrics',
   'encoders',
+  'hub-encoder-download',
   'llm',
   'worker',
   'data-reader',

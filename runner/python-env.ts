@@ -32,11 +32,15 @@ export function venvDir(): string {
   return process.env.DERMATUNE_VENV ?? join(projectRoot(), '.dermatune', 'venv');
 }
 
+/**
+ * `dir` names another venv for a tool whose pins cannot live beside the project's (a reference
+ * implementation that needs transformers 4.x); it is made and stamped the same way.
+ */
 export async function ensurePythonEnv(
   requirementFiles: readonly string[],
   log: (line: string) => void = () => {},
+  dir: string = venvDir(),
 ): Promise<Result<PythonEnv, PythonEnvFailure>> {
-  const dir = venvDir();
   await mkdir(join(dir, '..'), { recursive: true });
   const env: PythonEnv = { python: join(dir, 'bin', 'python'), binDir: join(dir, 'bin') };
   const wanted = await Promise.all(

@@ -6,17 +6,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, ok, type Result } from '../../runner/result.ts';
 
 /**
- * Downloads one file of a Hugging Face dataset repository over the hub's HTTP protocol
- * (`<endpoint>/datasets/<repo>/resolve/<revision>/<path>`), into an on-disk cache, so a shard
- * is fetched once per revision. A broken transfer keeps its `.part` file and the next attempt
+ * Downloads one file of a Hugging Face repository (a dataset or a model) over the hub's HTTP
+ * protocol (`<endpoint>[/datasets]/<repo>/resolve/<revision>/<path>`), into an on-disk cache,
+ * so a file is fetched once per revision. The content is checked against what the hub says of
+ * it: the size, and the SHA-256 of an LFS file (`X-Linked-Etag`) or the git blob id of a small
+ * one (its `ETag`). A broken transfer keeps its `.part` file and the next attempt
  * resumes it with an HTTP Range request; transient failures (network errors, stalls, 429, 5xx)
  * are retried with exponential backoff and jitter, honouring Retry-After.
  */
+export type HubRepoType = 'dataset' | 'model';
+
 export interface HubFileRequest {
   /** `https://huggingface.co` unless overridden (HF_ENDPOINT, a mirror, a test server). */
   endpoint: string;
-  /** `owner/name` of the dataset repository. */
+  /** `owner/name` of the repository. */
   repo: string;
+  /** Defaults to `dataset`. */
+  repoType?: HubRepoType;
   /** A commit id pins the content; a branch name is resolved by the hub at request time. */
   revision: string;
   /** Path inside the repository, e.g. `commercial/000000.tar`. */
@@ -28,6 +34,8 @@ export interface HubFileRequest {
   retry?: Partial<RetryPolicy>;
   /** Called once per attempt with what happened, for the stage log. */
   onAttempt?: (note: string) => void;
+  /** Called as bytes arrive: the bytes on disk so far and the total when known. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
 }
 
 export interface RetryPolicy {
@@ -62,22 +70,53 @@ const DEFAULT_RETRY: RetryPolicy = {
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
-export function hubResolveUrl(endpoint: string, repo: string, revision: string, path: string) {
+export function hubResolveUrl(
+  endpoint: string,
+  repo: string,
+  revision: string,
+  path: string,
+  repoType: HubRepoType = 'dataset',
+) {
   const encodedPath = path.split('/').map(encodeURIComponent).join('/');
-  return `${endpoint.replace(/\/+$/, '')}/datasets/${repo}/resolve/${encodeURIComponent(revision)}/${encodedPath}`;
+  const prefix = repoType === 'dataset' ? '/datasets' : '';
+  return `${endpoint.replace(/\/+$/, '')}${prefix}/${repo}/resolve/${encodeURIComponent(revision)}/${encodedPath}`;
 }
 
 /** Where a downloaded file lives in the cache: one folder per repository and revision. */
-export function hubCachePath(cacheDir: string, repo: string, revision: string, path: string) {
-  return join(cacheDir, `datasets--${repo.replace(/\//g, '--')}`, revision, ...path.split('/'));
+export function hubCachePath(
+  cacheDir: string,
+  repo: string,
+  revision: string,
+  path: string,
+  repoType: HubRepoType = 'dataset',
+) {
+  return join(cacheDir, hubRevisionFolder(repo, revision, repoType), ...path.split('/'));
+}
+
+/** The cache folder of one revision, relative to the cache: its files keep their repo paths. */
+export function hubRevisionFolder(repo: string, revision: string, repoType: HubRepoType) {
+  return join(`${repoType}s--${repo.replace(/\//g, '--')}`, revision);
 }
 
 export async function downloadHubFile(
   request: HubFileRequest,
 ): Promise<Result<HubFile, HubDownloadFailure>> {
   const policy = { ...DEFAULT_RETRY, ...request.retry };
-  const url = hubResolveUrl(request.endpoint, request.repo, request.revision, request.path);
-  const target = hubCachePath(request.cacheDir, request.repo, request.revision, request.path);
+  const repoType = request.repoType ?? 'dataset';
+  const url = hubResolveUrl(
+    request.endpoint,
+    request.repo,
+    request.revision,
+    request.path,
+    repoType,
+  );
+  const target = hubCachePath(
+    request.cacheDir,
+    request.repo,
+    request.revision,
+    request.path,
+    repoType,
+  );
   const cachedSize = await fileSize(target);
   if (cachedSize !== undefined)
     return ok({ file: target, bytes: cachedSize, cached: true, resumes: 0 });
@@ -93,13 +132,13 @@ export async function downloadHubFile(
     if (have > 0 && outcome.resumed) resumes++;
     switch (outcome.kind) {
       case 'complete': {
-        const verified = await verifyChecksum(part, outcome.sha256);
+        const verified = await verifyChecksum(part, outcome.digest);
         if (!verified) {
           await rm(part, { force: true });
           return fail({
             reason: 'checksum-mismatch',
             url,
-            message: `${request.path}: SHA-256 differs from the hub's ETag ${outcome.sha256}`,
+            message: `${request.path}: ${outcome.digest?.kind} differs from the hub's ETag ${outcome.digest?.hex}`,
           });
         }
         await rename(part, target);
@@ -133,8 +172,60 @@ export async function downloadHubFile(
   });
 }
 
+export interface HubFileMetadata {
+  /** Bytes the download will bring (`X-Linked-Size`, else `Content-Length`). */
+  bytes: number | undefined;
+  commit: string | undefined;
+}
+
+export interface HubMetadataFailure {
+  reason: 'unauthorized' | 'not-found' | 'unreachable';
+  url: string;
+  message: string;
+}
+
+/**
+ * What the hub says of one file, without downloading it: a HEAD of its resolve URL, as
+ * huggingface_hub's `get_hf_file_metadata` does, redirects on the hub followed with the token
+ * and the CDN's asked without it. Proves the file exists and the token may read it.
+ */
+export async function hubFileMetadata(
+  request: Pick<HubFileRequest, 'endpoint' | 'repo' | 'repoType' | 'revision' | 'path' | 'token'>,
+  timeoutMs = 30_000,
+): Promise<Result<HubFileMetadata, HubMetadataFailure>> {
+  const url = hubResolveUrl(
+    request.endpoint,
+    request.repo,
+    request.revision,
+    request.path,
+    request.repoType,
+  );
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  try {
+    const opened = await openContent(url, headers, AbortSignal.timeout(timeoutMs), 'HEAD');
+    const { status } = opened.response;
+    const code = opened.response.headers.get('x-error-code');
+    const detail = `HTTP ${status}${code ? ` ${code}` : ''}`;
+    if (status === 401 || status === 403) {
+      const hint = request.token ? 'HF_TOKEN has no access' : 'set HF_TOKEN to a token with access';
+      return fail({ reason: 'unauthorized', url, message: `${detail}: ${hint}` });
+    }
+    if (status === 404) return fail({ reason: 'not-found', url, message: detail });
+    if (status < 200 || status >= 400) return fail({ reason: 'unreachable', url, message: detail });
+    const length = opened.response.headers.get('content-length');
+    return ok({
+      bytes: opened.linkedSize ?? (length ? Number(length) : undefined),
+      commit: opened.commit,
+    });
+  } catch (error: unknown) {
+    const message = error instanceof Error ? String(error.cause ?? error.message) : String(error);
+    return fail({ reason: 'unreachable', url, message });
+  }
+}
+
 type TransferOutcome =
-  | { kind: 'complete'; resumed: boolean; detail: string; sha256?: string }
+  | { kind: 'complete'; resumed: boolean; detail: string; digest?: HubDigest }
   | { kind: 'retry'; resumed: boolean; detail: string; retryAfterMs?: number }
   | { kind: 'restart'; resumed: boolean; detail: string }
   | {
@@ -170,13 +261,14 @@ async function attemptTransfer(
     if (status === 401 || status === 403) {
       await response.body?.cancel();
       const hint = request.token
-        ? 'the token was refused; accept the dataset terms on the hub and check HF_TOKEN'
-        : 'the dataset is gated: set HF_TOKEN to a token with access';
+        ? `the token was refused; accept the ${repoKind(request)} terms on the hub and check HF_TOKEN`
+        : `the ${repoKind(request)} is gated or private: set HF_TOKEN to a token with access`;
+      const code = response.headers.get('x-error-code');
       return {
         kind: 'fatal',
         resumed: false,
         reason: 'unauthorized',
-        detail: `HTTP ${status}: ${hint}`,
+        detail: `HTTP ${status}${code ? ` ${code}` : ''}: ${hint}`,
       };
     }
     if (status === 404) {
@@ -222,10 +314,13 @@ async function attemptTransfer(
     // Each chunk is on disk before the next is read, so a transfer that breaks leaves every
     // byte it received in the .part file for the next attempt to resume from.
     const handle = await open(part, resumed ? 'a' : 'w');
+    let received = resumed ? have : 0;
     try {
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         armStall();
         await handle.write(chunk);
+        received += chunk.length;
+        request.onProgress?.(received, opened.linkedSize ?? expectedTotal);
       }
     } finally {
       await handle.close();
@@ -241,7 +336,7 @@ async function attemptTransfer(
         detail: `got ${size} bytes, the hub says ${opened.linkedSize}`,
       };
     }
-    return { kind: 'complete', resumed, detail: `${size} bytes`, sha256: opened.linkedSha256 };
+    return { kind: 'complete', resumed, detail: `${size} bytes`, digest: opened.digest };
   } catch (error: unknown) {
     if (request.signal?.aborted) {
       return { kind: 'fatal', resumed: false, reason: 'cancelled', detail: 'cancelled' };
@@ -263,48 +358,88 @@ function expectedSize(response: Response, offset: number): number | undefined {
 
 interface OpenedContent {
   response: Response;
-  /** SHA-256 of an LFS file, from the hub's `X-Linked-Etag` on the redirect. */
-  linkedSha256?: string;
+  /** The commit the hub resolved the revision to (`X-Repo-Commit`). */
+  commit?: string;
+  /** What the hub says the content hashes to; absent when it says nothing checkable. */
+  digest?: HubDigest;
   linkedSize?: number;
 }
 
+/** An LFS file's SHA-256 (`X-Linked-Etag`), or a small file's git blob id (its `ETag`). */
+interface HubDigest {
+  kind: 'sha256' | 'git-sha1';
+  hex: string;
+}
+
+/** Redirects followed before giving up: a renamed repo, then the CDN, then its own. */
+const MAX_REDIRECTS = 5;
+
 /**
- * Asks the resolve URL without following its redirect, as huggingface_hub does: for LFS files the
- * hub answers 302 with the object's SHA-256 (`X-Linked-Etag`) and size (`X-Linked-Size`), and a
- * Location on its CDN. The content is then fetched from there; the token goes along only to the
- * hub's own origin, never to the CDN, whose URL is signed.
+ * Asks the resolve URL without following redirects blindly, as huggingface_hub does: redirects
+ * on the hub's own origin (a renamed repository, a small file's cached copy) are followed with
+ * the token; an LFS file answers 302 with the object's SHA-256 (`X-Linked-Etag`) and size
+ * (`X-Linked-Size`) and a Location on its CDN, which is fetched without the token (its URL is
+ * signed). A small file is answered by the hub itself, its `ETag` the git blob id.
  */
 async function openContent(
   url: string,
   headers: Record<string, string>,
   signal: AbortSignal,
+  method: 'GET' | 'HEAD' = 'GET',
 ): Promise<OpenedContent> {
-  const first = await fetch(url, { headers, signal, redirect: 'manual' });
-  const location = first.headers.get('location');
-  if (first.status < 300 || first.status >= 400 || !location) return { response: first };
-  await first.body?.cancel();
-  const etag = first.headers.get('x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '');
-  const size = first.headers.get('x-linked-size');
-  const target = new URL(location, url);
-  const sameOrigin = target.origin === new URL(url).origin;
+  const hubOrigin = new URL(url).origin;
   const { authorization, ...withoutToken } = headers;
-  const response = await fetch(target, {
-    headers: sameOrigin && authorization ? headers : withoutToken,
-    signal,
-    redirect: 'follow',
-  });
-  return {
-    response,
-    linkedSha256: etag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined,
-    linkedSize: size && /^\d+$/.test(size) ? Number(size) : undefined,
-  };
+  let target = new URL(url);
+  let digest: HubDigest | undefined;
+  let linkedSize: number | undefined;
+  let commit: string | undefined;
+  for (let hop = 0; ; hop++) {
+    const onHub = target.origin === hubOrigin;
+    const response = await fetch(target, {
+      method,
+      headers: onHub && authorization ? headers : withoutToken,
+      signal,
+      redirect: 'manual',
+    });
+    if (onHub) commit = response.headers.get('x-repo-commit') ?? commit;
+    const linkedEtag = bareEtag(response.headers.get('x-linked-etag'));
+    if (linkedEtag && /^[0-9a-f]{64}$/.test(linkedEtag))
+      digest = { kind: 'sha256', hex: linkedEtag };
+    const size = response.headers.get('x-linked-size');
+    if (size && /^\d+$/.test(size)) linkedSize = Number(size);
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location || hop >= MAX_REDIRECTS) {
+      // Only the hub's own ETag names the content; a CDN's is its storage's business.
+      const etag = bareEtag(response.headers.get('etag'));
+      if (!digest && onHub && etag && /^[0-9a-f]{40}$/.test(etag)) {
+        digest = { kind: 'git-sha1', hex: etag };
+      }
+      return { response, digest, linkedSize, commit };
+    }
+    const next = new URL(location, target);
+    // A HEAD learns all it needs from the hub's redirect; the CDN is not asked.
+    if (method === 'HEAD' && next.origin !== hubOrigin)
+      return { response, digest, linkedSize, commit };
+    await response.body?.cancel();
+    target = next;
+  }
 }
 
-async function verifyChecksum(file: string, sha256: string | undefined): Promise<boolean> {
-  if (!sha256) return true;
-  const hash = createHash('sha256');
+function bareEtag(value: string | null): string | undefined {
+  return value?.replace(/^W\//, '').replace(/"/g, '') || undefined;
+}
+
+function repoKind(request: HubFileRequest): string {
+  return request.repoType === 'model' ? 'model' : 'dataset';
+}
+
+async function verifyChecksum(file: string, digest: HubDigest | undefined): Promise<boolean> {
+  if (!digest) return true;
+  const hash = createHash(digest.kind === 'sha256' ? 'sha256' : 'sha1');
+  // Git names a blob by the SHA-1 of a `blob <size>\0` header and the content.
+  if (digest.kind === 'git-sha1') hash.update(`blob ${(await stat(file)).size}\0`);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex') === sha256;
+  return hash.digest('hex') === digest.hex;
 }
 
 function parseRetryAfter(value: string | null): number | undefined {

@@ -1,5 +1,8 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { DEFAULT_ENCODER_REVISION } from './encoders/encoder-catalog.ts';
+import { encoderFingerprints } from './encoders/encoder-fingerprints.ts';
+import { encoderPreflight } from './encoders/encoder-preflight.ts';
 import { runEvaluate } from './run-evaluate.ts';
 
 export interface EvaluateParams {
@@ -7,10 +10,23 @@ export interface EvaluateParams {
   eval: {
     bleu: { smooth: boolean };
     rouge: { use_stemmer: boolean };
-    bertscore: { model: string; layer?: number; rescale_with_baseline: boolean; idf: boolean };
-    encoder: { model: string };
+    bertscore: {
+      model: string;
+      revision?: string;
+      layer?: number;
+      rescale_with_baseline: boolean;
+      idf: boolean;
+    };
+    encoder: { model: string; revision?: string };
   };
 }
+
+/** A hub encoder's revision; the commit it resolves to is recorded in the export's encoder.json. */
+const encoderRevisionSchema = {
+  type: 'string',
+  minLength: 1,
+  description: `Branch, tag or commit of a hub encoder (default ${DEFAULT_ENCODER_REVISION}); pin a commit id to make scores reproducible.`,
+} as const;
 
 /** Text metrics against the reference answers, and the semantic-matching accuracy. */
 export const evaluateKind = defineStageKind<EvaluateParams>({
@@ -21,6 +37,12 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
   deterministic: true,
   resources: { cpu: 1 },
   run: (ctx) => runEvaluate(ctx),
+  // The ten evaluate stages of a sweep read the same encoders: one proof serves them all.
+  preflight: (params, ctx) =>
+    ctx.once(`encoders|${JSON.stringify(params.eval)}`, () =>
+      encoderPreflight(params, { env: ctx.env }),
+    ),
+  fingerprints: (params) => encoderFingerprints(params),
   paramsSchema: {
     type: 'object',
     properties: {
@@ -51,8 +73,9 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
                 type: 'string',
                 default: 'all-MiniLM-L6-v2',
                 description:
-                  'Encoder for BERTScore (the paper: roberta-large; here what a package ships).',
+                  'Encoder for BERTScore (the paper: roberta-large): a packaged model, a local model folder, or a hub repo id downloaded at set-up.',
               },
+              revision: encoderRevisionSchema,
               layer: { type: 'integer', minimum: 1, description: 'Hidden layer to match on.' },
               rescale_with_baseline: { type: 'boolean', default: false },
               idf: { type: 'boolean', default: false },
@@ -66,8 +89,10 @@ export const evaluateKind = defineStageKind<EvaluateParams>({
               model: {
                 type: 'string',
                 default: 'all-MiniLM-L6-v2',
-                description: 'Sentence encoder for the semantic-matching accuracy.',
+                description:
+                  'Sentence encoder for the semantic-matching accuracy (packaged, a folder, or a hub repo id).',
               },
+              revision: encoderRevisionSchema,
             },
           },
         },

@@ -17,21 +17,56 @@ export const EVALUATE_OUTPUT = {
   examples: 'examples.jsonl',
 } as const;
 
-/** Where the encoders come from; tests and the CLI may hand in their own. */
+/**
+ * Where the encoders come from; tests and the CLI may hand in their own. `log` hears the
+ * set-up's lines (a hub model's download progress, the export).
+ */
 export interface EvaluateEncoders {
   sentenceEncoder(
-    model: string,
+    settings: EvaluateParams['eval']['encoder'],
+    log?: (line: string) => void,
   ): Promise<Result<SentenceEncoder, { reason: string; message: string }>>;
   bertScorer(
     settings: EvaluateParams['eval']['bertscore'],
+    log?: (line: string) => void,
   ): Promise<Result<BertScorer, { reason: string; message: string }>>;
 }
 
-export const defaultEvaluateEncoders: EvaluateEncoders = {
-  sentenceEncoder: (model) => createSentenceEncoder({ model }),
-  bertScorer: (settings) =>
-    createBertScorer({ model: settings.model, layer: settings.layer, idf: settings.idf }),
-};
+/**
+ * The real encoders; a refusal names the setting (or CLI flag) that chose each model. `env`
+ * holds HF_ENDPOINT, HF_TOKEN and the offline switches (default: the process's).
+ */
+export function evaluateEncoders(settings: {
+  bertscore: string;
+  encoder: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}): EvaluateEncoders {
+  return {
+    sentenceEncoder: (encoder, log) =>
+      createSentenceEncoder({
+        model: encoder.model,
+        revision: encoder.revision,
+        log,
+        setting: settings.encoder,
+        env: settings.env,
+      }),
+    bertScorer: (bertscore, log) =>
+      createBertScorer({
+        model: bertscore.model,
+        revision: bertscore.revision,
+        layer: bertscore.layer,
+        idf: bertscore.idf,
+        log,
+        setting: settings.bertscore,
+        env: settings.env,
+      }),
+  };
+}
+
+export const defaultEvaluateEncoders: EvaluateEncoders = evaluateEncoders({
+  bertscore: 'eval.bertscore.model',
+  encoder: 'eval.encoder.model',
+});
 
 /**
  * Scores a generate stage's predictions.jsonl: BLEU, ROUGE, BERTScore, the answer-quality
@@ -53,7 +88,8 @@ export async function runEvaluate(
   if (!lines.ok) return lines;
 
   ctx.report({ type: 'progress', done: 0, total: 2, unit: 'phase', note: 'scoring' });
-  const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal);
+  const log = (message: string) => ctx.report({ type: 'log', level: 'info', message });
+  const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal, log);
   if (!report.ok) return report;
   ctx.report({ type: 'progress', done: 1, total: 2, unit: 'phase', note: 'writing' });
   const { examples, ...summary } = report.value;
@@ -76,6 +112,7 @@ export async function scoreWithEncoders(
   params: EvaluateParams,
   encoders: EvaluateEncoders = defaultEvaluateEncoders,
   signal?: AbortSignal,
+  log?: (line: string) => void,
 ): Promise<Result<ScoreReport, StageFailure>> {
   const settings = params.eval;
   if (settings.bertscore.rescale_with_baseline) {
@@ -85,13 +122,13 @@ export async function scoreWithEncoders(
         'eval.bertscore.rescale_with_baseline: no baseline file ships for the packaged encoders; set it to false',
     });
   }
-  const scorer = await encoders.bertScorer(settings.bertscore);
-  if (!scorer.ok) return fail({ reason: 'missing-model', message: scorer.error.message });
+  const scorer = await encoders.bertScorer(settings.bertscore, log);
+  if (!scorer.ok) return fail(setupFailure(scorer.error));
   let encoder: SentenceEncoder | undefined;
   try {
     if (lines.some((l) => l.options !== undefined)) {
-      const created = await encoders.sentenceEncoder(settings.encoder.model);
-      if (!created.ok) return fail({ reason: 'missing-model', message: created.error.message });
+      const created = await encoders.sentenceEncoder(settings.encoder, log);
+      if (!created.ok) return fail(setupFailure(created.error));
       encoder = created.value;
     }
     if (signal?.aborted) return fail({ reason: 'cancelled', message: 'evaluate cancelled' });
@@ -112,6 +149,22 @@ export async function scoreWithEncoders(
     await scorer.value.release();
     await encoder?.release();
   }
+}
+
+/**
+ * A hub that does not answer (or sends bytes that fail their check) is a service failing; a
+ * refused token, credentials; a failed export, the Python side; anything else, the model the
+ * spec names cannot be had.
+ */
+function setupFailure(error: { reason: string; message: string }): StageFailure {
+  const reasons: Record<string, StageFailure['reason']> = {
+    'hub-unreachable': 'external-service',
+    'hub-corrupt-download': 'external-service',
+    'hub-unauthorized': 'missing-credentials',
+    'python-env-failed': 'worker-error',
+    'export-failed': 'worker-error',
+  };
+  return { reason: reasons[error.reason] ?? 'missing-model', message: error.message };
 }
 
 function summaryOf(report: ScoreReport, withoutOptions: number): StageSummary {

@@ -7,7 +7,7 @@ import {
 } from '../../runner/cli/cli-context.ts';
 import type { EvaluateParams } from './kind.ts';
 import { readPredictionLines } from './prediction-lines.ts';
-import { scoreWithEncoders } from './run-evaluate.ts';
+import { evaluateEncoders, scoreWithEncoders } from './run-evaluate.ts';
 import { scoreMetrics } from './score-predictions.ts';
 
 /**
@@ -61,10 +61,19 @@ export const scoreCommand: Command = {
         encoder: { model: (args.values.encoder as string | undefined) ?? 'all-MiniLM-L6-v2' },
       },
     };
-    const report = await scoreWithEncoders(lines.value, params);
+    // A hub encoder's first use downloads and exports it: its progress goes to stderr.
+    const setupLog = (line: string) => ctx.io.stderr(`${line}\n`);
+    const encoders = evaluateEncoders({
+      bertscore: '--bertscore-model',
+      encoder: '--encoder',
+      env: ctx.io.env,
+    });
+    const report = await scoreWithEncoders(lines.value, params, encoders, undefined, setupLog);
     if (!report.ok) {
       ctx.io.stderr(`cannot score ${args.positionals[0]}: ${report.error.message}\n`);
-      return EXIT_STAGE_FAILED;
+      // An encoder that cannot be had is the flag's or the token's to fix, not a failed run.
+      const refused = ['missing-model', 'missing-credentials'].includes(report.error.reason);
+      return refused ? EXIT_USAGE : EXIT_STAGE_FAILED;
     }
     if (args.values.json) {
       const { examples: _examples, ...summary } = report.value;

@@ -1,5 +1,6 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageFailure } from '../../runner/stage-kind.ts';
+import { hubAccess } from '../shared/hub-access.ts';
 import { ensureStandInModel, STAND_IN_NAME, standInBuilderDigest } from './stand-in-model.ts';
 import { ensureWorkerEnv } from './worker-client.ts';
 import { workerFingerprint } from './worker-fingerprint.ts';
@@ -39,5 +40,5 @@ export async function modelWorkerFingerprints(model: {
 
 /** Downloads from the hub are on unless the environment says the machine is offline. */
 export function downloadsAllowed(): boolean {
-  return process.env.HF_HUB_OFFLINE !== '1' && process.env.DERMATUNE_OFFLINE !== '1';
+  return hubAccess().offline === undefined;
 }

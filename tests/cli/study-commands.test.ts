@@ -43,6 +43,26 @@ describe('dermatune score', () => {
     expect(metrics.bertscore_f1).toBeLessThan(1);
   }, 1_200_000);
 
+  it('refuses a hub encoder it cannot have offline with exit 2, naming the flag', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dermatune-score-'));
+    await writeFile(join(dir, 'p.jsonl'), JSON.stringify({ prediction: 'a', reference: 'b' }));
+    const result = await runCapturedCli(
+      // An id no machine has set up, so the shared models folder cannot hold it.
+      ['score', 'p.jsonl', '--bertscore-model', 'dermatune-test/never-published'],
+      {
+        pipeline: studyPipeline,
+        cwd: dir,
+        extraCommands: studyCommands,
+        env: { HF_HUB_OFFLINE: '1' },
+      },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /encoder 'dermatune-test\/never-published' is not set up locally and hub downloads are off \(HF_HUB_OFFLINE=1\); set --bertscore-model to a local model folder/,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('names the bad line of a malformed file and exits 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dermatune-score-'));
     await writeFile(

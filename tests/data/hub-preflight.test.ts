@@ -77,7 +77,7 @@ describe('hub preflight against the hub-protocol server', () => {
       setting: 'data.source.shards',
     });
     expect(missing.checks[1]?.detail).toBe(
-      '1 not readable: commercial/999999.tar: missing (HTTP 404)',
+      '1 not readable: commercial/999999.tar: missing (HTTP 404 EntryNotFound)',
     );
 
     const noToken = await proveHubDataset(

@@ -1,19 +1,34 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /**
- * A local server speaking the parts of the Hugging Face hub protocol the reader uses: the
- * revision API (`/api/datasets/<repo>/revision/<rev>` -> `{ sha }`) and file resolution
- * (`/datasets/<repo>/resolve/<rev>/<path>`), which for LFS files answers 302 with the object's
- * SHA-256 and size (`X-Linked-Etag`, `X-Linked-Size`) and a Location on a second origin, the
- * CDN, which answers Range requests with 206 and refuses a bearer token, as a signed URL does.
- * Faults are injected per path.
+ * A local server speaking the parts of the Hugging Face hub protocol our clients use: the
+ * revision API (`/api/<datasets|models>/<repo>/revision/<rev>` -> `{ sha, siblings }`) and file
+ * resolution (`[/datasets]/<repo>/resolve/<rev>/<path>`), which for LFS files answers 302 with
+ * the object's SHA-256 and size (`X-Linked-Etag`, `X-Linked-Size`) and a Location on a second
+ * origin, the CDN, which answers Range requests with 206 and refuses a bearer token, as a
+ * signed URL does. Small (non-LFS) files are answered by the hub itself, their `ETag` the git
+ * blob id: a public namespaced repo's through a 307 to `/api/resolve-cache/...` pinned to the
+ * commit, a gated or canonical (namespace-less) repo's directly. A renamed repository's old id answers 307 to the new one on the same origin, and
+ * errors carry the hub's `X-Error-Code` (GatedRepo, RepoNotFound, RevisionNotFound,
+ * EntryNotFound). Faults are injected per path.
  */
 export interface HubTestServerOptions {
   repo: string;
+  /** Defaults to `dataset`. */
+  repoType?: 'dataset' | 'model';
+  /**
+   * Gated (the default): files need the token, 401 without one, 403 with a wrong one. A gated
+   * model's metadata (the revision API) stays public, as on the hub; a dataset's does not.
+   */
+  gated?: boolean;
+  /** Old ids of the repository, answered with a 307 to the same path under `repo`. */
+  renamedFrom?: string[];
+  /** Paths stored in git rather than LFS: served by the hub, no redirect. */
+  smallFiles?: string[];
   commit: string;
   /** Branch names the revision API resolves to `commit`. */
   branches: string[];
@@ -33,7 +48,9 @@ export type Fault =
   | { type: 'drop-after'; bytes: number }
   | { type: 'status'; status: number; retryAfter?: string }
   | { type: 'ignore-range' }
-  | { type: 'corrupt' };
+  | { type: 'corrupt' }
+  /** The body is cut short yet served as complete (its Content-Length matches the cut). */
+  | { type: 'short' };
 
 export interface HubRequestLog {
   method: string;
@@ -81,9 +98,9 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       return;
     }
     const modelRevision = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
-    if (modelRevision) {
+    if (modelRevision && options.models && modelRevision[1] !== options.repo) {
       // As the hub does for a repository that does not exist (or is private): 401 RepoNotFound.
-      const commit = options.models?.[modelRevision[1] as string];
+      const commit = options.models[modelRevision[1] as string];
       if (!commit) return send(401, 'Repository not found', { 'x-error-code': 'RepoNotFound' });
       const revision = decodeURIComponent(modelRevision[2] as string);
       if (revision !== 'main' && revision !== commit) {
@@ -93,37 +110,91 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         'content-type': 'application/json',
       });
     }
+    const repoType = options.repoType ?? 'dataset';
+    const gated = options.gated ?? true;
+    const plural = `${repoType}s`;
+    const repoPath = repoType === 'dataset' ? `/datasets/` : '/';
     const auth = req.headers.authorization;
-    if (!auth) return send(401, 'Access to this dataset is restricted.');
-    const ungranted = options.ungrantedTokens?.some((t) => auth === `Bearer ${t}`);
-    if (ungranted && url.pathname.startsWith(`/datasets/${options.repo}/resolve/`)) {
-      return send(
-        403,
-        'Access to this dataset is restricted and you are not in the authorized list.',
-        {
+    const ungranted = options.ungrantedTokens?.some((t) => auth === `Bearer ${t}`) === true;
+    const refuse = (): boolean => {
+      if (!auth) {
+        send(401, `Access to ${repoType} ${options.repo} is restricted.`, {
           'x-error-code': 'GatedRepo',
-        },
+        });
+        return true;
+      }
+      if (ungranted) {
+        send(
+          403,
+          `Access to ${repoType} ${options.repo} is restricted and you are not in the authorized list.`,
+          { 'x-error-code': 'GatedRepo' },
+        );
+        return true;
+      }
+      if (auth !== `Bearer ${options.token}`) {
+        send(403, 'Invalid credentials.', { 'x-error-code': 'GatedRepo' });
+        return true;
+      }
+      return false;
+    };
+    for (const old of options.renamedFrom ?? []) {
+      for (const prefix of [`/api/${plural}/${old}/`, `${repoPath}${old}/resolve/`]) {
+        if (url.pathname.startsWith(prefix)) {
+          const moved = prefix.replace(old, options.repo) + url.pathname.slice(prefix.length);
+          return send(307, undefined, { location: moved });
+        }
+      }
+    }
+    const known = (revision: string) =>
+      revision === options.commit || options.branches.includes(revision);
+    const prefix = `/api/${plural}/${options.repo}/revision/`;
+    if (url.pathname.startsWith(prefix)) {
+      // Dataset metadata is gated with the files; a gated model's card and file list are public.
+      // Metadata of a gated dataset is visible to any signed-in user, granted or not.
+      if (repoType === 'dataset' && gated && !ungranted && refuse()) return;
+      if (repoType === 'model' && auth && auth !== `Bearer ${options.token}`) {
+        return send(401, 'Invalid credentials in Authorization header', {
+          'x-error-message': 'Invalid credentials in Authorization header',
+        });
+      }
+      const revision = decodeURIComponent(url.pathname.slice(prefix.length));
+      if (!known(revision)) {
+        return send(404, JSON.stringify({ error: 'Revision not found' }), {
+          'x-error-code': 'RevisionNotFound',
+        });
+      }
+      const siblings = listRepoFiles(options.root).map((rfilename) => ({ rfilename }));
+      return send(
+        200,
+        JSON.stringify({
+          id: options.repo,
+          sha: options.commit,
+          gated: gated ? 'manual' : false,
+          siblings,
+        }),
+        { 'content-type': 'application/json' },
       );
     }
-    if (ungranted && url.pathname.startsWith(`/api/datasets/${options.repo}/revision/`)) {
-      // Metadata of a gated repository is visible to any signed-in user.
-      return send(200, JSON.stringify({ id: options.repo, sha: options.commit }), {
-        'content-type': 'application/json',
+    const resolveCachePrefix = `/api/resolve-cache/${plural}/${options.repo}/`;
+    if (url.pathname.startsWith(`${resolveCachePrefix}${options.commit}/`)) {
+      const path = url.pathname
+        .slice(resolveCachePrefix.length + options.commit.length + 1)
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
+      const bytes = options.smallFiles?.includes(path)
+        ? readRepoFile(options.root, path)
+        : undefined;
+      if (!bytes) return send(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
+      const fault = faults.get(path)?.shift();
+      serveContent(req, res, bytes, gitBlobId(bytes), fault, log, {
+        'x-repo-commit': options.commit,
       });
+      return;
     }
-    if (auth !== `Bearer ${options.token}`) return send(403, 'Invalid credentials.');
-    const prefix = `/api/datasets/${options.repo}/revision/`;
-    if (url.pathname.startsWith(prefix)) {
-      const revision = decodeURIComponent(url.pathname.slice(prefix.length));
-      if (revision !== options.commit && !options.branches.includes(revision)) {
-        return send(404, JSON.stringify({ error: 'Revision not found' }));
-      }
-      return send(200, JSON.stringify({ id: options.repo, sha: options.commit }), {
-        'content-type': 'application/json',
-      });
-    }
-    const resolvePrefix = `/datasets/${options.repo}/resolve/`;
+    const resolvePrefix = `${repoPath}${options.repo}/resolve/`;
     if (url.pathname.startsWith(resolvePrefix)) {
+      if (gated && refuse()) return;
       const rest = url.pathname.slice(resolvePrefix.length);
       const slash = rest.indexOf('/');
       const revision = decodeURIComponent(rest.slice(0, slash));
@@ -132,11 +203,26 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         .split('/')
         .map(decodeURIComponent)
         .join('/');
-      if (revision !== options.commit && !options.branches.includes(revision)) {
-        return send(404, 'Revision not found');
+      if (!known(revision)) {
+        return send(404, 'Revision not found', { 'x-error-code': 'RevisionNotFound' });
       }
       const bytes = readRepoFile(options.root, path);
-      if (!bytes) return send(404, 'Entry not found');
+      if (!bytes) return send(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
+      if (options.smallFiles?.includes(path)) {
+        const blob = gitBlobId(bytes);
+        if (!gated && options.repo.includes('/')) {
+          // A public repo's small file is sent to its commit-pinned cached copy on the hub.
+          const encoded = path.split('/').map(encodeURIComponent).join('/');
+          return send(307, undefined, {
+            location: `${resolveCachePrefix}${options.commit}/${encoded}?etag=%22${blob}%22`,
+            etag: `"${blob}"`,
+            'x-repo-commit': options.commit,
+          });
+        }
+        const fault = faults.get(path)?.shift();
+        serveContent(req, res, bytes, blob, fault, log, { 'x-repo-commit': options.commit });
+        return;
+      }
       const sha = createHash('sha256').update(bytes).digest('hex');
       blobs.set(sha, path);
       return send(302, undefined, {
@@ -146,7 +232,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         'x-linked-size': String(bytes.length),
       });
     }
-    send(404, 'Not found');
+    send(404, 'Repository not found', { 'x-error-code': 'RepoNotFound' });
   };
   // The hub and its CDN on two origins, so a client that forwards the token is caught.
   const hub = await listen(createServer(handler));
@@ -169,6 +255,7 @@ function serveContent(
   sha: string,
   fault: Fault | undefined,
   log: HubRequestLog,
+  extraHeaders: Record<string, string> = {},
 ): void {
   if (fault?.type === 'status') {
     log.status = fault.status;
@@ -190,12 +277,16 @@ function serveContent(
   }
   let body = bytes.subarray(start);
   if (fault?.type === 'corrupt') body = Buffer.from(body).fill(0x41, 0, Math.min(64, body.length));
+  if (fault?.type === 'short') body = body.subarray(0, Math.floor(body.length / 2));
   const headers: Record<string, string> = {
+    ...extraHeaders,
     etag: `"${sha}"`,
     'accept-ranges': 'bytes',
     'content-length': String(body.length),
   };
-  if (range) headers['content-range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
+  if (range && fault?.type !== 'short') {
+    headers['content-range'] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
+  }
   log.status = range ? 206 : 200;
   res.writeHead(log.status, headers);
   if (fault?.type === 'drop-after') {
@@ -230,4 +321,16 @@ function readRepoFile(root: string, path: string): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Git's object id of a file's content: SHA-1 over `blob <size>\0` and the bytes. */
+function gitBlobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+function listRepoFiles(root: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'))
+    .sort();
 }

@@ -106,13 +106,29 @@ describe('encoder batching and catalog', () => {
     expect(batches.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  test('knows the packaged MiniLM by hub id and short name, and refuses hub-only models', () => {
+  test('knows the packaged MiniLM by hub id and short name; other ids are hub repos', () => {
     const byId = resolveEncoder('sentence-transformers/all-MiniLM-L6-v2');
     const byName = resolveEncoder('all-MiniLM-L6-v2');
     expect(byId.ok && byId.value.name).toBe('all-MiniLM-L6-v2');
     expect(byName.ok && byName.value.modelId).toBe('sentence-transformers/all-MiniLM-L6-v2');
-    const roberta = resolveEncoder('roberta-large');
-    expect(roberta.ok).toBe(false);
-    if (!roberta.ok) expect(roberta.error.reason).toBe('unknown-encoder');
+    expect(resolveEncoder('roberta-large')).toEqual({
+      ok: true,
+      value: {
+        modelId: 'roberta-large',
+        name: 'hub-roberta-large',
+        source: { kind: 'hub', repo: 'roberta-large', revision: 'main' },
+      },
+    });
+    const pinned = resolveEncoder('FacebookAI/roberta-large', 'abc');
+    expect(pinned.ok && pinned.value.source).toEqual({
+      kind: 'hub',
+      repo: 'FacebookAI/roberta-large',
+      revision: 'abc',
+    });
+    // Neither a folder nor a repo id the hub would accept.
+    for (const bad of ['not a model', 'a/b/c', 'a--b', '']) {
+      const refused = resolveEncoder(bad);
+      expect(refused.ok ? bad : refused.error.reason).toBe('unknown-encoder');
+    }
   });
 });

@@ -79,9 +79,12 @@ describe('encoder setup step', () => {
     expect(rewritten.seconds).toBeGreaterThan(0);
   });
 
-  test('refuses a model it cannot get offline, as a value', async () => {
-    const result = await ensureEncoderModel('roberta-large', { modelsDir });
+  test('refuses a hub model it cannot get offline, as a value', async () => {
+    const result = await ensureEncoderModel('roberta-large', {
+      modelsDir,
+      env: { HF_HUB_OFFLINE: '1' },
+    });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error.reason).toBe('unknown-encoder');
+    if (!result.ok) expect(result.error.reason).toBe('encoder-offline');
   });
 });

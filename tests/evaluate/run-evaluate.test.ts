@@ -153,4 +153,39 @@ describe('evaluate stage', () => {
     const missing = await runEvaluate(empty.ctx);
     expect(!missing.ok && missing.error.reason).toBe('invalid-input');
   });
+
+  it("reports the encoder set-up's lines, and names why it failed", async () => {
+    const outcomes: Record<string, string> = {};
+    for (const reason of [
+      'hub-unreachable',
+      'hub-unauthorized',
+      'encoder-offline',
+      'export-failed',
+    ]) {
+      const { ctx, reports } = await context(PARAMS, {
+        predictions: { 'predictions.jsonl': PREDICTIONS },
+      });
+      const refused = await runEvaluate(ctx, {
+        sentenceEncoder: async () => ({ ok: false, error: { reason, message: 'unused' } }),
+        bertScorer: async (_settings, log) => {
+          log?.('downloading roberta-large@abc (config.json)');
+          return { ok: false, error: { reason, message: `set-up: ${reason}` } };
+        },
+      });
+      if (refused.ok) throw new Error('set-up failure not reported');
+      outcomes[reason] = refused.error.reason;
+      expect(refused.error.message).toBe(`set-up: ${reason}`);
+      expect(reports).toContainEqual({
+        type: 'log',
+        level: 'info',
+        message: 'downloading roberta-large@abc (config.json)',
+      });
+    }
+    expect(outcomes).toEqual({
+      'hub-unreachable': 'external-service',
+      'hub-unauthorized': 'missing-credentials',
+      'encoder-offline': 'missing-model',
+      'export-failed': 'worker-error',
+    });
+  });
 });

