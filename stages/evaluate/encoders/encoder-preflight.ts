@@ -51,7 +51,7 @@ async function checkEncoder(
   layers: number | undefined,
   options: EncoderPreflightOptions,
 ): Promise<PreflightCheck> {
-  const subject = `encoder ${model}${revision ? `@${revision}` : ''} (${setting})`;
+  const subject = `${model}${revision ? `@${revision}` : ''} (${setting})`;
   const check = (outcome: PreflightCheck['outcome'], detail: string, changed = setting) => ({
     part: 'encoder',
     subject,
