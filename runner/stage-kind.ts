@@ -36,6 +36,11 @@ export interface StageKind<P = Record<string, unknown>> {
    * set) before anything runs, so a sweep refuses up front instead of failing an hour in.
    */
   preflight?(params: P): Promise<StagePreflightIssue[]> | StagePreflightIssue[];
+  /**
+   * Lines `plan` prints under the stage: what its settings resolve to outside the spec (the
+   * shard list a selection names at the pinned commit), or plainly why that is unknown now.
+   */
+  planNotes?(params: P): Promise<string[]> | string[];
   /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
   run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
   /**

@@ -10,13 +10,14 @@ import type {
 import {
   type BiomedicaSource,
   biomedicaSourceFingerprint,
-  hubToken,
   readBiomedicaSource,
   type SourceFailure,
   type SourceOptions,
 } from '../biomedica/biomedica-source.ts';
+import { failedChecksAsIssues } from '../shared/preflight-issues.ts';
 import { CURATE_OUTPUT, curateSamples } from './curate.ts';
 import { DEFAULT_LABEL_FILTER, type LabelFilter } from './label-filter.ts';
+import { describeSourceForPlan, shardAvailabilityChecks } from './source-checks.ts';
 
 /** The params curate reads (the `data` section of a spec), as the kind declares them. */
 export interface CurateRunParams {
@@ -38,6 +39,12 @@ export async function runCurate(
     signal: ctx.signal,
     log: (line) => ctx.report({ type: 'log', level: 'info', message: line }),
   };
+  if (source.type === 'hub') {
+    // What this run will read, said before the first byte of a shard is downloaded.
+    for (const line of await describeSourceForPlan(source)) {
+      ctx.report({ type: 'log', level: 'info', message: line });
+    }
+  }
   const result = await curateSamples(readBiomedicaSource(source, options), ctx.outDir, {
     filter: { ...DEFAULT_LABEL_FILTER, ...filter },
     limit,
@@ -88,18 +95,11 @@ export async function curateFingerprints(params: CurateRunParams): Promise<Recor
 }
 
 export async function curatePreflight(params: CurateRunParams): Promise<StagePreflightIssue[]> {
-  const source = params.data.source;
-  const options = { cacheDir: '', baseDir: projectRoot() };
-  const issues: StagePreflightIssue[] = [];
-  if (source.type === 'hub' && !hubToken(source, options)) {
-    issues.push({
-      path: 'data.source',
-      message: `${source.token_env ?? 'HF_TOKEN'} is not set; ${source.repo} is gated on the hub and answers 401 without a token`,
-    });
-  }
-  const pinned = await biomedicaSourceFingerprint(source, options);
-  if (!pinned.ok) issues.push({ path: 'data.source', message: pinned.error.message });
-  return issues;
+  return failedChecksAsIssues(await shardAvailabilityChecks({ source: params.data.source }));
+}
+
+export function curatePlanNotes(params: CurateRunParams): Promise<string[]> {
+  return describeSourceForPlan(params.data.source);
 }
 
 function stageReason(failure: SourceFailure): StageFailureReason {
@@ -109,13 +109,13 @@ function stageReason(failure: SourceFailure): StageFailureReason {
     case 'cancelled':
       return 'cancelled';
     case 'revision-unresolved':
+    case 'tree-unreachable':
     case 'checksum-mismatch':
     case 'gave-up':
       return 'external-service';
     case 'no-shards':
     case 'not-found':
     case 'corrupt-shard':
-    case 'entry-too-large':
       return 'invalid-input';
     default:
       return unreachable(failure);
