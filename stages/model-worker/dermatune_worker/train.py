@@ -259,7 +259,7 @@ def add_lora(model, lora: dict[str, Any], base_path: str):
         r=lora["rank"],
         lora_alpha=lora["alpha"],
         lora_dropout=lora["dropout"],
-        target_modules=list(lora["target_modules"]),
+        target_modules=lora_targets(lora["target_modules"], lora["scope"]),
         bias="none",
     )
     try:
@@ -270,6 +270,18 @@ def add_lora(model, lora: dict[str, Any], base_path: str):
     # and a bare name would send it to the hub.
     peft_model.peft_config["default"].base_model_name_or_path = base_path
     return peft_model
+
+
+def lora_targets(names: list[str], scope: str):
+    """PEFT's target_modules for a scope. A list matches a name anywhere in the model: in Idefics3
+    q_proj and v_proj exist in the SigLIP vision tower as well as in the Llama text model, so the
+    paper's [q_proj, v_proj] adapts both. text_model narrows it with a regex on the module path."""
+    import re
+
+    if scope == "all":
+        return list(names)
+    alternatives = "|".join(re.escape(name) for name in names)
+    return rf"(.*\.)?text_model\..*\.({alternatives})"
 
 
 def make_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
