@@ -12,6 +12,7 @@ const benches = [
   'llm',
   'worker',
   'data-reader',
+  'shard-downloads',
   'tracking',
   'ray-executor',
 ];

@@ -99,6 +99,12 @@ export interface GenerateJob extends ModelJobCommon {
 
 export interface DoctorJob extends JobCommon {
   type: 'doctor';
+  /** Training jobs whose GPU memory to estimate (the summary's memory_estimates). */
+  estimates?: Array<{
+    name: string;
+    model: { base: string; revision?: string | null };
+    train: TrainSettings;
+  }>;
 }
 
 export type WorkerJob = TrainJob | ExamplesJob | GenerateJob | DoctorJob;

@@ -9,7 +9,7 @@ import {
   seedSchema,
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
-import { runTrain, trainRemote } from './run-train.ts';
+import { runTrain, trainPreflight, trainRemote } from './run-train.ts';
 
 export interface TrainParams {
   seed: number;
@@ -53,6 +53,7 @@ export const trainKind = defineStageKind<TrainParams>({
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
+  preflight: trainPreflight,
   run: runTrain,
   remote: trainRemote,
   paramsSchema: {

@@ -71,6 +71,10 @@ def resolve_job(raw: Any) -> dict[str, Any]:
     job["models_dir"] = _optional_str(raw, "models_dir")
     job["allow_download"] = _bool(raw, "allow_download", default=False)
     if job_type == "doctor":
+        # Optional: training jobs whose GPU memory to estimate ({name, model, train} each).
+        estimates = raw.get("estimates", [])
+        _check(isinstance(estimates, list), "estimates must be a list")
+        job["estimates"] = [_estimate_request(item, index) for index, item in enumerate(estimates)]
         return job
 
     job["output_dir"] = _required_str(raw, "output_dir")
@@ -162,6 +166,18 @@ def _generate_settings(raw: Any) -> dict[str, Any]:
     out["precision"] = _choice(raw, "precision", PRECISIONS)
     out["image_size"] = _optional_positive_int(raw, "image_size", "generate.image_size")
     return out
+
+
+def _estimate_request(raw: Any, index: int) -> dict[str, Any]:
+    where = f"estimates[{index}]"
+    _check(isinstance(raw, dict), f"{where} must be an object")
+    model = raw.get("model")
+    _check(isinstance(model, dict) and isinstance(model.get("base"), str), f"{where}.model.base must be a string")
+    return {
+        "name": _required_str(raw, "name", f"{where}.name"),
+        "model": {"base": model["base"], "revision": model.get("revision") or None},
+        "train": _train_settings(raw.get("train")),
+    }
 
 
 def _exact_keys(raw: dict, required: tuple[str, ...], optional: tuple[str, ...], where: str) -> None:

@@ -47,6 +47,8 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
 
     seed_everything(job["seed"])
     placement = choose_placement(settings["device"], settings["precision"])
+    if placement.device == "cuda":
+        refuse_if_gpu_too_small(job, model_path, placement)
     processor = load_processor(model_path, settings["image_size"])
 
     encoded = [item for _, item in training_examples(job, processor, events)]
@@ -177,6 +179,27 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         },
         "summary": summary,
     }
+
+
+def refuse_if_gpu_too_small(job: dict[str, Any], model_path: str, placement) -> None:
+    """Before the model is loaded: a job whose estimate exceeds the GPU fails now, saying why,
+    instead of an out-of-memory error after minutes of loading and preparing."""
+    import torch
+
+    from .memory import GIB, architecture, describe, estimate_training_memory
+
+    arch = architecture(job["model"]["base"], model_path)
+    if arch is None:
+        return
+    estimate = estimate_training_memory(arch, job["train"], "cuda", placement.precision)
+    total = torch.cuda.get_device_properties(0).total_memory
+    if estimate["bytes"] > total:
+        raise WorkerError(
+            "out-of-memory",
+            f"this job needs {describe(estimate)}; {torch.cuda.get_device_name(0)} has {total / GIB:.1f} GiB. "
+            "Lower train.batch_size, set train.image_size (fewer tiles), turn on train.gradient_checkpointing, "
+            "or set train.lora.scope: text_model",
+        )
 
 
 def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
