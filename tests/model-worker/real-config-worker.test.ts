@@ -2,11 +2,13 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { trainMemoryChecks } from '../../stages/model-worker/memory-checks.ts';
 import {
   defaultGenerateSettings,
   defaultTrainSettings,
 } from '../../stages/model-worker/spec-defaults.ts';
 import { runWorker } from '../../stages/model-worker/worker-client.ts';
+import { workerDoctor } from '../../stages/model-worker/worker-doctor.ts';
 import type {
   Supervision,
   TrainMetric,
@@ -127,9 +129,21 @@ function imageBlock(example: DumpedExample): [number, number] {
   return [first, last];
 }
 
+// One dump per template (qa_caption holds both kinds of example); the worker starts are what cost.
+const dumps = new Map<string, Promise<DumpedExample[]>>();
+function dump(variant: RealConfigVariant, lossOn: TrainSettings['loss_on'] = 'assistant') {
+  const id = `${variant}-${lossOn}`;
+  let pending = dumps.get(id);
+  if (!pending) {
+    pending = examples(variant, 'qa_caption', lossOn);
+    dumps.set(id, pending);
+  }
+  return pending;
+}
+
 describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration', (variant) => {
   it('splits images of three shapes into 17, 9 and 13 tiles of 81 tokens, with row/col text the tokenizer splits', async () => {
-    const dumped = await examples(variant, 'qa', 'assistant');
+    const dumped = (await dump(variant)).filter((e) => e.source === 'qa');
     expect(dumped.map((e) => e.image_tiles)).toEqual(IMAGES.map((i) => i.tiles));
     for (const example of dumped) {
       expect(example.truncated).toBe(false);
@@ -147,13 +161,11 @@ describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration'
     expect(dumped[0]?.input_ids.length).toBeLessThan(2048);
   });
 
-  it.each(['qa', 'caption', 'qa_caption'] as const)(
-    '%s: the label mask is the assistant turn exactly, token by token',
-    async (supervision) => {
-      const dumped = await examples(variant, supervision, 'assistant');
-      const expected = { qa: [3, 0], caption: [0, 3], qa_caption: [3, 3] }[supervision];
-      expect(dumped.filter((e) => e.source === 'qa')).toHaveLength(expected[0] ?? 0);
-      expect(dumped.filter((e) => e.source === 'caption')).toHaveLength(expected[1] ?? 0);
+  it.each(['qa', 'caption'] as const)(
+    '%s examples: the label mask is the assistant turn exactly, token by token',
+    async (source) => {
+      const dumped = (await dump(variant)).filter((e) => e.source === source);
+      expect(dumped).toHaveLength(3);
       for (const example of dumped) {
         const start = assistantStart(example);
         const rendered = text(example.tokens);
@@ -172,9 +184,11 @@ describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration'
       }
     },
   );
+});
 
-  it('loss on all: the user turn’s text carries loss, the whole image block never', async () => {
-    for (const example of await examples(variant, 'qa', 'all')) {
+describe('loss on all tokens', () => {
+  it('the user turn’s text carries loss, the whole image block never', async () => {
+    for (const example of await dump('base', 'all')) {
       const [first, last] = imageBlock(example);
       for (const [i, label] of example.labels.entries()) {
         const inImage = i >= first && i <= last;
@@ -187,11 +201,13 @@ describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration'
 });
 
 describe('training and generating on the real configuration', () => {
-  const losses = new Map<string, number[]>();
-
-  async function train(variant: RealConfigVariant, supervision: Supervision): Promise<string> {
+  async function train(
+    variant: RealConfigVariant,
+    supervision: Supervision,
+    scope: 'all' | 'text_model',
+  ): Promise<{ adapter: string; losses: number[] }> {
     const out = join(dir, `train-${variant}-${supervision}`);
-    const seen: number[] = [];
+    const losses: number[] = [];
     const done = await runWorker(
       {
         type: 'train',
@@ -202,88 +218,78 @@ describe('training and generating on the real configuration', () => {
         supervision,
         seed: 3,
         // Batches of two examples of different lengths: right padding, zero-filled tiles.
-        train: defaultTrainSettings({ batch_size: 2, grad_accum: 1, max_steps: 2, device: 'cpu' }),
+        train: defaultTrainSettings({
+          batch_size: 2,
+          grad_accum: 1,
+          max_steps: 2,
+          device: 'cpu',
+          lora: { scope },
+        }),
       },
       {
         python,
         logFile: join(dir, `train-${variant}.log`),
         onEvent: (event) => {
-          if (event.event === 'metric') seen.push((event as TrainMetric).loss ?? Number.NaN);
+          if (event.event === 'metric') losses.push((event as TrainMetric).loss ?? Number.NaN);
         },
       },
     );
     if (!done.ok) throw new Error(JSON.stringify(done.error));
-    losses.set(`${variant}-${supervision}`, seen);
-    return join(out, 'adapter');
+    expect(losses).toHaveLength(2);
+    expect(losses.every((loss) => Number.isFinite(loss) && loss > 0)).toBe(true);
+    return { adapter: join(out, 'adapter'), losses };
   }
 
-  it.each([
-    ['base', 'qa'],
-    ['base', 'caption'],
-    ['instruct', 'qa_caption'],
-  ] as const)(
-    '%s, %s: trains with batches of 2, then generates with the adapter',
-    async (variant, supervision) => {
-      const adapter = await train(variant, supervision);
-      const steps = losses.get(`${variant}-${supervision}`) ?? [];
-      expect(steps).toHaveLength(2);
-      expect(steps.every((loss) => Number.isFinite(loss) && loss > 0)).toBe(true);
-      const config = JSON.parse(await readFile(join(adapter, 'adapter_config.json'), 'utf8')) as {
-        target_modules: string[] | string;
-      };
-      expect([...config.target_modules].sort()).toEqual(['q_proj', 'v_proj']);
-
-      const out = join(dir, `generate-${variant}-${supervision}`);
-      const done = await runWorker(
-        {
-          type: 'generate',
-          output_dir: out,
-          models_dir: models,
-          model: { base: realConfigName(variant), adapter },
-          data: { test: testFile, image_root: dir },
-          generate: defaultGenerateSettings({ max_new_tokens: 4, batch_size: 2, device: 'cpu' }),
-        },
-        { python, logFile: join(dir, `generate-${variant}.log`) },
-      );
-      if (!done.ok) throw new Error(JSON.stringify(done.error));
-      const predictions = (await readFile(join(out, 'predictions.jsonl'), 'utf8'))
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { id: string; prediction: string; reference: string });
-      expect(predictions.map((p) => p.reference)).toEqual(
-        IMAGES.map((_, index) => `Erythema with crusts, ${index + 1} lesions.`),
-      );
-      expect(predictions.every((p) => typeof p.prediction === 'string')).toBe(true);
-    },
-  );
-
-  it('text_model scope: LoRA adapts only the language model', async () => {
-    const out = join(dir, 'train-text-only');
-    const done = await runWorker(
-      {
-        type: 'train',
-        output_dir: out,
-        models_dir: models,
-        model: { base: realConfigName('base') },
-        data: { train: trainFile, image_root: dir },
-        supervision: 'qa',
-        seed: 3,
-        train: defaultTrainSettings({
-          max_steps: 1,
-          device: 'cpu',
-          lora: { scope: 'text_model' },
-        }),
-      },
-      { python, logFile: join(dir, 'train-text-only.log') },
-    );
-    if (!done.ok) throw new Error(JSON.stringify(done.error));
-    const weights = await readFile(join(out, 'adapter', 'adapter_model.safetensors'));
+  async function adapted(adapter: string): Promise<string[]> {
+    const weights = await readFile(join(adapter, 'adapter_model.safetensors'));
     const header = JSON.parse(
       weights.subarray(8, 8 + Number(weights.readBigUInt64LE(0))).toString(),
     ) as Record<string, unknown>;
-    const names = Object.keys(header).filter((n) => n !== '__metadata__');
+    return Object.keys(header).filter((n) => n !== '__metadata__');
+  }
+
+  async function generate(variant: RealConfigVariant, adapter: string): Promise<void> {
+    const out = join(dir, `generate-${variant}`);
+    const done = await runWorker(
+      {
+        type: 'generate',
+        output_dir: out,
+        models_dir: models,
+        model: { base: realConfigName(variant), adapter },
+        data: { test: testFile, image_root: dir },
+        generate: defaultGenerateSettings({ max_new_tokens: 4, batch_size: 2, device: 'cpu' }),
+      },
+      { python, logFile: join(dir, `generate-${variant}.log`) },
+    );
+    if (!done.ok) throw new Error(JSON.stringify(done.error));
+    const predictions = (await readFile(join(out, 'predictions.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; prediction: string; reference: string });
+    expect(predictions.map((p) => p.reference)).toEqual(
+      IMAGES.map((_, index) => `Erythema with crusts, ${index + 1} lesions.`),
+    );
+    expect(predictions.every((p) => typeof p.prediction === 'string')).toBe(true);
+  }
+
+  it('Base, qa: trains in padded batches of 2, adapting both towers, then generates with the adapter', async () => {
+    const { adapter } = await train('base', 'qa', 'all');
+    const names = await adapted(adapter);
+    expect(names.some((n) => n.includes('.vision_model.'))).toBe(true);
+    expect(names.some((n) => n.includes('.text_model.'))).toBe(true);
+    await generate('base', adapter);
+  });
+
+  it('Base, caption, scope text_model: the adapter holds the language model’s modules only', async () => {
+    const { adapter } = await train('base', 'caption', 'text_model');
+    const names = await adapted(adapter);
     expect(names.length).toBeGreaterThan(0);
-    expect(names.every((n) => n.includes('text_model'))).toBe(true);
+    expect(names.every((n) => n.includes('.text_model.'))).toBe(true);
+  });
+
+  it('Instruct, qa_caption: trains, then generates with the adapter', async () => {
+    const { adapter } = await train('instruct', 'qa_caption', 'all');
+    await generate('instruct', adapter);
   });
 });
 
@@ -306,5 +312,54 @@ describe('the full-size configuration on the meta device', () => {
       text_model: 48,
       trainable: 1_572_864,
     });
+  });
+});
+
+describe('the GPU memory estimate of a training job', () => {
+  let resolveGpus: (bytes: number[]) => void = () => {};
+  const gpuMemory = new Promise<number[]>((resolve) => {
+    resolveGpus = resolve;
+  });
+  const paper = (overrides: Parameters<typeof defaultTrainSettings>[0] = {}) => ({
+    name: 'paper',
+    model: { base: 'HuggingFaceTB/SmolVLM-Base' },
+    train: defaultTrainSettings({ device: 'cuda', ...overrides }),
+  });
+
+  it('puts the paper’s setting at about 29 GiB, most of it the vision tower’s activations', async () => {
+    const doctor = await workerDoctor(join(dir, 'doctor.log'), [
+      paper(),
+      { ...paper({ lora: { scope: 'text_model' } }), name: 'text-only' },
+      { ...paper({ gradient_checkpointing: true }), name: 'checkpointed' },
+    ]);
+    if (!doctor.ok) throw new Error(doctor.error.message);
+    resolveGpus(doctor.value.gpu_memory);
+    const [all, textOnly, checkpointed] = doctor.value.memory_estimates as Array<
+      Required<(typeof doctor.value.memory_estimates)[number]> & { lora_parameters: number }
+    >;
+    if (!all || !textOnly || !checkpointed) throw new Error('three estimates expected');
+    expect(all.tiles_per_image).toBe(17);
+    // The same LoRA size as PEFT's count on the full-size model, from the shapes alone.
+    expect(all.lora_parameters).toBe(2_568_192);
+    expect(textOnly.lora_parameters).toBe(1_572_864);
+    const gib = (bytes: number) => bytes / 1024 ** 3;
+    expect(gib(all.bytes)).toBeGreaterThan(25);
+    expect(gib(all.bytes)).toBeLessThan(35);
+    expect(gib(all.parts.weights ?? 0)).toBeCloseTo((2_246_272_880 * 4) / 1024 ** 3, 5);
+    // No gradient reaches the vision tower when only the text model is adapted.
+    expect(textOnly.parts.vision_activations).toBeLessThan(
+      (all.parts.vision_activations ?? 0) / 10,
+    );
+    expect(checkpointed.bytes).toBeLessThan(all.bytes);
+  });
+
+  it('is a preflight check: skipped with the estimate where no GPU is, judged where one is', async () => {
+    const [check] = await trainMemoryChecks([paper()]);
+    expect(check?.subject).toBe('memory for paper (HuggingFaceTB/SmolVLM-Base)');
+    expect(check?.detail).toMatch(/needs about \d+\.\d GiB for batch 1, 17 tiles an image/);
+    const gpus = await gpuMemory;
+    const largest = Math.max(0, ...gpus);
+    if (largest === 0) expect(check?.outcome).toBe('skipped');
+    else expect(check?.outcome).toBe(largest >= 30 * 1024 ** 3 ? 'passed' : 'failed');
   });
 });
