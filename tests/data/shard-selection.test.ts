@@ -18,6 +18,8 @@ import {
   describeSourceForPlan,
   shardAvailabilityChecks,
 } from '../../stages/curate/source-checks.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
+import { runCapturedCli } from '../cli-capture.ts';
 import {
   type HubTestServer,
   type HubTestServerOptions,
@@ -256,5 +258,36 @@ describe('plan notes', () => {
       "the dataset's index (the hub's revision and tree API) is not reachable",
     );
     expect(lines[0]).toContain('HTTP 503');
+  });
+});
+
+describe('dermatune plan experiments/paper.yaml', () => {
+  it('prints the shards the selection resolves to at the commit, and what they hold', async () => {
+    const s = await hub();
+    // The hub client reads the process environment, as a real run does.
+    const saved = { token: process.env.HF_TOKEN, endpoint: process.env.HF_ENDPOINT };
+    process.env.HF_TOKEN = TOKEN;
+    process.env.HF_ENDPOINT = s.endpoint;
+    try {
+      const plan = await runCapturedCli(['plan', 'experiments/paper.yaml', '--json'], {
+        pipeline: studyPipeline,
+        cwd: projectRoot(),
+        env: { DERMATUNE_STORE: join(workDir, 'store') },
+      });
+      expect(plan.code).toBe(0);
+      const notes = (JSON.parse(plan.stdout) as { notes: { stage: string; note: string }[] }).notes;
+      expect(notes.map((n) => n.stage)).toEqual(['curate', 'curate']);
+      expect(notes[0]?.note).toBe(`data: ${REPO}@${COMMIT.slice(0, 12)}: ${ALL_SHARDS.join(', ')}`);
+      // At BIOMEDICA's ~1.1 MB a sample, the tiny fixture shards hold about no sample.
+      expect(notes[1]?.note).toMatch(/^data: 3 shard\(s\), [\d.]+ kB to read, about 0 samples/);
+    } finally {
+      for (const [name, value] of [
+        ['HF_TOKEN', saved.token],
+        ['HF_ENDPOINT', saved.endpoint],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
