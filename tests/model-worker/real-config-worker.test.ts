@@ -40,6 +40,8 @@ interface DumpedExample {
 }
 
 const IGNORE = -100;
+// A worker run loads torch and the model; on a busy 2-core machine that alone can take a minute.
+const WORKER_TIMEOUT = 600_000;
 const TURN_END: Record<RealConfigVariant, string> = {
   base: '<|endoftext|>',
   instruct: '<end_of_utterance>',
@@ -142,24 +144,30 @@ function dump(variant: RealConfigVariant, lossOn: TrainSettings['loss_on'] = 'as
 }
 
 describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration', (variant) => {
-  it('splits images of three shapes into 17, 9 and 13 tiles of 81 tokens, with row/col text the tokenizer splits', async () => {
-    const dumped = (await dump(variant)).filter((e) => e.source === 'qa');
-    expect(dumped.map((e) => e.image_tiles)).toEqual(IMAGES.map((i) => i.tiles));
-    for (const example of dumped) {
-      expect(example.truncated).toBe(false);
-      expect(example.tokens.filter((t) => t === '<image>')).toHaveLength(81 * example.image_tiles);
-      // The real tokenizer has no <row_1_col_1> or <global-img> token: they are plain text.
-      expect(example.tokens).not.toContain('<row_1_col_1>');
-      expect(example.tokens).not.toContain('<global-img>');
-      const [first, last] = imageBlock(example);
-      const block = text(example.tokens.slice(first, last + 1));
-      expect(block).toContain('<row_1_col_1>');
-      expect(block).toContain('<global-img>');
-    }
-    // A 17-tile image costs about 1,400 image tokens and fits the schema's 2048 default.
-    expect(dumped[0]?.input_ids.length).toBeGreaterThan(1400);
-    expect(dumped[0]?.input_ids.length).toBeLessThan(2048);
-  });
+  it(
+    'splits images of three shapes into 17, 9 and 13 tiles of 81 tokens, with row/col text the tokenizer splits',
+    async () => {
+      const dumped = (await dump(variant)).filter((e) => e.source === 'qa');
+      expect(dumped.map((e) => e.image_tiles)).toEqual(IMAGES.map((i) => i.tiles));
+      for (const example of dumped) {
+        expect(example.truncated).toBe(false);
+        expect(example.tokens.filter((t) => t === '<image>')).toHaveLength(
+          81 * example.image_tiles,
+        );
+        // The real tokenizer has no <row_1_col_1> or <global-img> token: they are plain text.
+        expect(example.tokens).not.toContain('<row_1_col_1>');
+        expect(example.tokens).not.toContain('<global-img>');
+        const [first, last] = imageBlock(example);
+        const block = text(example.tokens.slice(first, last + 1));
+        expect(block).toContain('<row_1_col_1>');
+        expect(block).toContain('<global-img>');
+      }
+      // A 17-tile image costs about 1,400 image tokens and fits the schema's 2048 default.
+      expect(dumped[0]?.input_ids.length).toBeGreaterThan(1400);
+      expect(dumped[0]?.input_ids.length).toBeLessThan(2048);
+    },
+    WORKER_TIMEOUT,
+  );
 
   it.each(['qa', 'caption'] as const)(
     '%s examples: the label mask is the assistant turn exactly, token by token',
@@ -183,21 +191,26 @@ describe.each(['base', 'instruct'] as const)('SmolVLM-%s’s real configuration'
         expect(text(labelled)).toBe(` ${example.target}${TURN_END[variant]}\n`);
       }
     },
+    WORKER_TIMEOUT,
   );
 });
 
 describe('loss on all tokens', () => {
-  it('the user turn’s text carries loss, the whole image block never', async () => {
-    for (const example of await dump('base', 'all')) {
-      const [first, last] = imageBlock(example);
-      for (const [i, label] of example.labels.entries()) {
-        const inImage = i >= first && i <= last;
-        expect(label, `token ${i} ${example.tokens[i]}`).toBe(
-          inImage ? IGNORE : example.input_ids[i],
-        );
+  it(
+    'the user turn’s text carries loss, the whole image block never',
+    async () => {
+      for (const example of await dump('base', 'all')) {
+        const [first, last] = imageBlock(example);
+        for (const [i, label] of example.labels.entries()) {
+          const inImage = i >= first && i <= last;
+          expect(label, `token ${i} ${example.tokens[i]}`).toBe(
+            inImage ? IGNORE : example.input_ids[i],
+          );
+        }
       }
-    }
-  });
+    },
+    WORKER_TIMEOUT,
+  );
 });
 
 describe('training and generating on the real configuration', () => {
@@ -272,47 +285,63 @@ describe('training and generating on the real configuration', () => {
     expect(predictions.every((p) => typeof p.prediction === 'string')).toBe(true);
   }
 
-  it('Base, qa: trains in padded batches of 2, adapting both towers, then generates with the adapter', async () => {
-    const { adapter } = await train('base', 'qa', 'all');
-    const names = await adapted(adapter);
-    expect(names.some((n) => n.includes('.vision_model.'))).toBe(true);
-    expect(names.some((n) => n.includes('.text_model.'))).toBe(true);
-    await generate('base', adapter);
-  });
+  it(
+    'Base, qa: trains in padded batches of 2, adapting both towers, then generates with the adapter',
+    async () => {
+      const { adapter } = await train('base', 'qa', 'all');
+      const names = await adapted(adapter);
+      expect(names.some((n) => n.includes('.vision_model.'))).toBe(true);
+      expect(names.some((n) => n.includes('.text_model.'))).toBe(true);
+      await generate('base', adapter);
+    },
+    WORKER_TIMEOUT,
+  );
 
-  it('Base, caption, scope text_model: the adapter holds the language model’s modules only', async () => {
-    const { adapter } = await train('base', 'caption', 'text_model');
-    const names = await adapted(adapter);
-    expect(names.length).toBeGreaterThan(0);
-    expect(names.every((n) => n.includes('.text_model.'))).toBe(true);
-  });
+  it(
+    'Base, caption, scope text_model: the adapter holds the language model’s modules only',
+    async () => {
+      const { adapter } = await train('base', 'caption', 'text_model');
+      const names = await adapted(adapter);
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.every((n) => n.includes('.text_model.'))).toBe(true);
+    },
+    WORKER_TIMEOUT,
+  );
 
-  it('Instruct, qa_caption: trains, then generates with the adapter', async () => {
-    const { adapter } = await train('instruct', 'qa_caption', 'all');
-    await generate('instruct', adapter);
-  });
+  it(
+    'Instruct, qa_caption: trains, then generates with the adapter',
+    async () => {
+      const { adapter } = await train('instruct', 'qa_caption', 'all');
+      await generate('instruct', adapter);
+    },
+    WORKER_TIMEOUT,
+  );
 });
 
 describe('the full-size configuration on the meta device', () => {
-  it('counts SmolVLM-Base’s 2,246,272,880 parameters, and shows which towers LoRA wraps', async () => {
-    const census = await fullSizeCensus(python);
-    expect(census.parameters).toBe(2_246_272_880);
-    expect(Object.values(census.towers).reduce((a, b) => a + b, 0)).toBe(census.parameters);
-    // The paper's target_modules [q_proj, v_proj] match in both towers: 27 SigLIP layers and
-    // 24 Llama layers, two modules each.
-    expect(census.lora.all).toEqual({
-      modules: 102,
-      vision_model: 54,
-      text_model: 48,
-      trainable: 2_568_192,
-    });
-    expect(census.lora.text_model).toEqual({
-      modules: 48,
-      vision_model: 0,
-      text_model: 48,
-      trainable: 1_572_864,
-    });
-  });
+  it(
+    'counts SmolVLM-Base’s 2,246,272,880 parameters, and shows which towers LoRA wraps',
+    async () => {
+      const census = await fullSizeCensus(python);
+      expect(census.parameters).toBe(2_246_272_880);
+      expect(Object.values(census.towers).reduce((a, b) => a + b, 0)).toBe(census.parameters);
+      // The paper's target_modules [q_proj, v_proj] match in both towers: 27 SigLIP layers and
+      // 24 Llama layers, two modules each.
+      expect(census.lora.all).toEqual({
+        modules: 102,
+        vision_model: 54,
+        text_model: 48,
+        trainable: 2_568_192,
+      });
+      expect(census.lora.text_model).toEqual({
+        modules: 48,
+        vision_model: 0,
+        text_model: 48,
+        trainable: 1_572_864,
+      });
+    },
+    WORKER_TIMEOUT,
+  );
 });
 
 describe('the GPU memory estimate of a training job', () => {
@@ -326,40 +355,48 @@ describe('the GPU memory estimate of a training job', () => {
     train: defaultTrainSettings({ device: 'cuda', ...overrides }),
   });
 
-  it('puts the paper’s setting at about 29 GiB, most of it the vision tower’s activations', async () => {
-    const doctor = await workerDoctor(join(dir, 'doctor.log'), [
-      paper(),
-      { ...paper({ lora: { scope: 'text_model' } }), name: 'text-only' },
-      { ...paper({ gradient_checkpointing: true }), name: 'checkpointed' },
-    ]);
-    if (!doctor.ok) throw new Error(doctor.error.message);
-    resolveGpus(doctor.value.gpu_memory);
-    const [all, textOnly, checkpointed] = doctor.value.memory_estimates as Array<
-      Required<(typeof doctor.value.memory_estimates)[number]> & { lora_parameters: number }
-    >;
-    if (!all || !textOnly || !checkpointed) throw new Error('three estimates expected');
-    expect(all.tiles_per_image).toBe(17);
-    // The same LoRA size as PEFT's count on the full-size model, from the shapes alone.
-    expect(all.lora_parameters).toBe(2_568_192);
-    expect(textOnly.lora_parameters).toBe(1_572_864);
-    const gib = (bytes: number) => bytes / 1024 ** 3;
-    expect(gib(all.bytes)).toBeGreaterThan(25);
-    expect(gib(all.bytes)).toBeLessThan(35);
-    expect(gib(all.parts.weights ?? 0)).toBeCloseTo((2_246_272_880 * 4) / 1024 ** 3, 5);
-    // No gradient reaches the vision tower when only the text model is adapted.
-    expect(textOnly.parts.vision_activations).toBeLessThan(
-      (all.parts.vision_activations ?? 0) / 10,
-    );
-    expect(checkpointed.bytes).toBeLessThan(all.bytes);
-  });
+  it(
+    'puts the paper’s setting at about 29 GiB, most of it the vision tower’s activations',
+    async () => {
+      const doctor = await workerDoctor(join(dir, 'doctor.log'), [
+        paper(),
+        { ...paper({ lora: { scope: 'text_model' } }), name: 'text-only' },
+        { ...paper({ gradient_checkpointing: true }), name: 'checkpointed' },
+      ]);
+      if (!doctor.ok) throw new Error(doctor.error.message);
+      resolveGpus(doctor.value.gpu_memory);
+      const [all, textOnly, checkpointed] = doctor.value.memory_estimates as Array<
+        Required<(typeof doctor.value.memory_estimates)[number]> & { lora_parameters: number }
+      >;
+      if (!all || !textOnly || !checkpointed) throw new Error('three estimates expected');
+      expect(all.tiles_per_image).toBe(17);
+      // The same LoRA size as PEFT's count on the full-size model, from the shapes alone.
+      expect(all.lora_parameters).toBe(2_568_192);
+      expect(textOnly.lora_parameters).toBe(1_572_864);
+      const gib = (bytes: number) => bytes / 1024 ** 3;
+      expect(gib(all.bytes)).toBeGreaterThan(25);
+      expect(gib(all.bytes)).toBeLessThan(35);
+      expect(gib(all.parts.weights ?? 0)).toBeCloseTo((2_246_272_880 * 4) / 1024 ** 3, 5);
+      // No gradient reaches the vision tower when only the text model is adapted.
+      expect(textOnly.parts.vision_activations).toBeLessThan(
+        (all.parts.vision_activations ?? 0) / 10,
+      );
+      expect(checkpointed.bytes).toBeLessThan(all.bytes);
+    },
+    WORKER_TIMEOUT,
+  );
 
-  it('is a preflight check: skipped with the estimate where no GPU is, judged where one is', async () => {
-    const [check] = await trainMemoryChecks([paper()]);
-    expect(check?.subject).toBe('memory for paper (HuggingFaceTB/SmolVLM-Base)');
-    expect(check?.detail).toMatch(/needs about \d+\.\d GiB for batch 1, 17 tiles an image/);
-    const gpus = await gpuMemory;
-    const largest = Math.max(0, ...gpus);
-    if (largest === 0) expect(check?.outcome).toBe('skipped');
-    else expect(check?.outcome).toBe(largest >= 30 * 1024 ** 3 ? 'passed' : 'failed');
-  });
+  it(
+    'is a preflight check: skipped with the estimate where no GPU is, judged where one is',
+    async () => {
+      const [check] = await trainMemoryChecks([paper()]);
+      expect(check?.subject).toBe('memory for paper (HuggingFaceTB/SmolVLM-Base)');
+      expect(check?.detail).toMatch(/needs about \d+\.\d GiB for batch 1, 17 tiles an image/);
+      const gpus = await gpuMemory;
+      const largest = Math.max(0, ...gpus);
+      if (largest === 0) expect(check?.outcome).toBe('skipped');
+      else expect(check?.outcome).toBe(largest >= 30 * 1024 ** 3 ? 'passed' : 'failed');
+    },
+    WORKER_TIMEOUT,
+  );
 });
