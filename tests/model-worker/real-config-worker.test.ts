@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainMemoryChecks } from '../../stages/model-worker/memory-checks.ts';
 import {
   defaultGenerateSettings,
@@ -84,6 +84,10 @@ beforeAll(async () => {
   await writeFile(trainFile, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   await writeFile(testFile, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }, 900_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 async function examples(
   variant: RealConfigVariant,
