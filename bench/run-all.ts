@@ -14,6 +14,7 @@ const benches = [
   'llm',
   'worker',
   'data-reader',
+  'shard-downloads',
   'tracking',
   'ray-executor',
 ];

@@ -3,10 +3,12 @@
 // same training as a plain PEFT script, alternating in the same run. The runner's overhead is
 // the relative loss of training-loop throughput; the goal is at most 2%.
 // Usage: node bench/worker.ts [--rounds 4]
+
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultTrainSettings } from '../stages/model-worker/spec-defaults.ts';
 import { ensureStandInModel } from '../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv, runWorker } from '../stages/model-worker/worker-client.ts';
 import type { TrainMetric } from '../stages/model-worker/worker-job.ts';
@@ -65,7 +67,7 @@ async function viaWorker(round: number): Promise<Measured> {
       data: { train: trainFile, image_root: fixture.imageRoot },
       supervision: 'qa',
       seed: settings.seed,
-      train: {
+      train: defaultTrainSettings({
         lora: settings.lora,
         epochs: settings.epochs,
         batch_size: settings.batch_size,
@@ -75,7 +77,7 @@ async function viaWorker(round: number): Promise<Measured> {
         image_size: settings.image_size,
         max_seq_length: 4096,
         device: 'cpu',
-      },
+      }),
     },
     {
       python: python.ok ? python.value : '',

@@ -61,6 +61,32 @@ export function pickBySchema(value: unknown, schema: JsonSchema): unknown {
   return picked;
 }
 
+/**
+ * The params that enter a stage's key: the params it reads, less the settings its schema marks
+ * `x-not-in-key` (how many downloads run at once changes the speed, never the output, so
+ * changing it must not rerun the stage and all that follows). The stage still gets them.
+ */
+export function keyParams(value: unknown, schema: JsonSchema): unknown {
+  if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> = value;
+  const properties = isPlainObject(schema.properties) ? schema.properties : {};
+  const branches = Array.isArray(schema.anyOf) ? (schema.anyOf as JsonSchema[]) : [];
+  for (const part of [{ properties }, ...branches]) {
+    const declared = isPlainObject(part.properties) ? part.properties : {};
+    for (const [name, sub] of Object.entries(declared)) {
+      if (out[name] === undefined || !isPlainObject(sub)) continue;
+      if (sub['x-not-in-key'] === true) {
+        const { [name]: _dropped, ...rest } = out;
+        out = rest;
+      } else {
+        const inner = keyParams(out[name], sub as JsonSchema);
+        if (inner !== out[name]) out = { ...out, [name]: inner };
+      }
+    }
+  }
+  return out;
+}
+
 /** The sub-schema at a dotted path (for typing `--set` values and sweep axes). */
 export function schemaAt(schema: JsonSchema, path: readonly string[]): JsonSchema | undefined {
   let node: JsonSchema | undefined = schema;

@@ -20,6 +20,8 @@ export class SpecValidator {
     ajv.addKeyword({ keyword: 'x-expects', schemaType: 'string' });
     // Marks settings that are file paths, resolved against the file that wrote them.
     ajv.addKeyword({ keyword: 'x-relative-path', schemaType: 'boolean' });
+    // Marks settings that change how a stage runs, never what it writes (see keyParams).
+    ajv.addKeyword({ keyword: 'x-not-in-key', schemaType: 'boolean' });
     this.#validate = ajv.compile(schema);
     this.#schema = schema;
   }

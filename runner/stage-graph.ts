@@ -1,7 +1,7 @@
 import { canonicalJson } from './canonical-json.ts';
 import type { Pipeline, PipelineStage } from './pipeline.ts';
 import { fail, ok, type Result } from './result.ts';
-import { pickBySchema } from './spec-schema.ts';
+import { keyParams, pickBySchema } from './spec-schema.ts';
 import { type StageKey, type StageKeyRecord, stageKey } from './stage-key.ts';
 import type { StageKind, StageResources } from './stage-kind.ts';
 
@@ -86,7 +86,7 @@ export async function buildStageGraph(
       const record: StageKeyRecord = {
         kind: kind.name,
         version: kind.version,
-        params,
+        params: keyParams(params, kind.paramsSchema),
         inputs,
         fingerprints,
       };

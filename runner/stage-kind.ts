@@ -41,6 +41,11 @@ export interface StageKind<P = Record<string, unknown>> {
   preflight?(params: P, ctx: PreflightContext): Promise<PreflightCheck[]> | PreflightCheck[];
   /** What the stage will buy (LLM calls and tokens, downloads), for preflight's cost line. */
   estimate?(params: P, ctx: PreflightContext): Promise<StageEstimate> | StageEstimate;
+  /**
+   * Lines `plan` prints under the stage: what its settings resolve to outside the spec (the
+   * shard list a selection names at the pinned commit), or plainly why that is unknown now.
+   */
+  planNotes?(params: P): Promise<string[]> | string[];
   /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
   run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
   /**

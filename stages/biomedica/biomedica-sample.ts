@@ -14,6 +14,8 @@ export interface BiomedicaSample {
   caption?: string;
   /** `<key>.json` parsed; undefined when absent, `{ unparseable }` when it is not JSON. */
   metadata?: BiomedicaMetadata | { unparseable: string };
+  /** A member over the reader's per-entry limit, skipped unread; curation drops the sample. */
+  oversized?: { name: string; bytes: number };
 }
 
 /** The fields of the BIOMEDICA ETL that dermatune reads (see PAPER.md, data curation). */

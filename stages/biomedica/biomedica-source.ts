@@ -10,6 +10,7 @@ import {
   type HubDownloadFailure,
   type RetryPolicy,
 } from './hub-download.ts';
+import { type HubTreeFailure, type HubTreeFile, listHubTree } from './hub-tree.ts';
 import { readShardSamples, type ShardReadFailure } from './shard-reader.ts';
 
 /** Where the shards come from: the `data.source` section of a spec. */
@@ -27,13 +28,28 @@ export interface HubSource {
   repo: string;
   /** A commit id, or a branch/tag that is resolved to one before anything is read. */
   revision: string;
-  /** Shard paths inside the repository, e.g. `commercial/000000.tar`. */
-  shards: string[];
+  /**
+   * Shard paths inside the repository (`commercial/000000.tar`), or a selection resolved
+   * through the hub's tree API at the pinned commit: every `.tar` under `under` (the root when
+   * absent), in path order.
+   */
+  shards: string[] | ShardSelection;
+  /** Shards downloaded at once (each streamed, resumable and checked); see DEFAULT_DOWNLOADS. */
+  downloads?: number;
   /** Defaults to HF_ENDPOINT, then https://huggingface.co. */
   endpoint?: string;
   /** Name of the environment variable holding the token; defaults to HF_TOKEN. */
   token_env?: string;
 }
+
+export interface ShardSelection {
+  select: 'all';
+  /** Folder inside the repository whose `.tar` files are taken, recursively. */
+  under?: string;
+}
+
+/** Four transfers at once fill a fast link without one slow shard holding up the reader. */
+export const DEFAULT_DOWNLOADS = 4;
 
 export interface SourceOptions {
   /** Where downloaded shards are cached (under the store, so they survive between runs). */
@@ -49,6 +65,7 @@ export interface SourceOptions {
 export type SourceFailure =
   | { reason: 'no-shards'; message: string }
   | { reason: 'revision-unresolved'; message: string }
+  | HubTreeFailure
   | (HubDownloadFailure & { shard: string })
   | ShardReadFailure;
 
@@ -64,13 +81,42 @@ export async function* readBiomedicaSource(
   source: BiomedicaSource,
   options: SourceOptions,
 ): AsyncGenerator<Result<BiomedicaSample, SourceFailure>> {
+  // Downloads running ahead are stopped when the reader stops early (a `limit`, a failure).
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  try {
+    yield* readShards(source, { ...options, signal });
+  } finally {
+    stop.abort();
+  }
+}
+
+async function* readShards(
+  source: BiomedicaSource,
+  options: SourceOptions,
+): AsyncGenerator<Result<BiomedicaSample, SourceFailure>> {
   const shards = await shardFiles(source, options);
   if (!shards.ok) {
     yield shards;
     return;
   }
-  for (const shard of shards.value) {
-    const file = await shard.fetch();
+  const handles = shards.value;
+  const window = source.type === 'hub' ? (source.downloads ?? DEFAULT_DOWNLOADS) : 1;
+  // Up to `window` downloads run ahead of the shard being read; the reader still takes shards
+  // in order, so the samples come out in the same order whatever the download speeds.
+  const pending: Promise<Result<string, SourceFailure>>[] = [];
+  let started = 0;
+  const topUp = () => {
+    while (started < handles.length && pending.length < window) {
+      const handle = handles[started++];
+      if (handle) pending.push(handle.fetch());
+    }
+  };
+  topUp();
+  for (const shard of handles) {
+    const file = await pending.shift();
+    topUp();
+    if (!file) return;
     if (!file.ok) {
       yield file;
       return;
@@ -80,6 +126,75 @@ export async function* readBiomedicaSource(
       if (!item.ok) return;
     }
   }
+}
+
+/** The shards a hub source names, with their sizes, at the commit its revision resolves to. */
+export interface ResolvedHubShards {
+  commit: string;
+  shards: HubTreeFile[];
+}
+
+/**
+ * The shard list of a hub source, resolved at its commit through the tree API: a selection
+ * becomes its `.tar` files; an explicit list is checked against the tree (a listed shard that
+ * the commit lacks is refused up front, before anything is downloaded) and gets its sizes.
+ */
+export async function resolveHubShards(
+  source: HubSource,
+  options: SourceOptions,
+): Promise<Result<ResolvedHubShards, SourceFailure>> {
+  const commit = await resolveHubRevision(source, options);
+  if (!commit.ok) return commit;
+  const listing = (path: string) =>
+    listHubTree({
+      endpoint: hubEndpoint(source, options),
+      repo: source.repo,
+      revision: commit.value,
+      path,
+      token: hubToken(source, options),
+      signal: options.signal,
+    });
+  if (!Array.isArray(source.shards)) {
+    const under = source.shards.under ?? '';
+    const files = await listing(under);
+    if (!files.ok) return files;
+    const tars = files.value
+      .filter((file) => file.path.endsWith('.tar'))
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (tars.length === 0) {
+      return fail({
+        reason: 'no-shards',
+        message: `no .tar shards under ${under || 'the root'} of ${source.repo}@${commit.value}`,
+      });
+    }
+    return ok({ commit: commit.value, shards: tars });
+  }
+  const folders = [...new Set(source.shards.map(folderOf))];
+  const sizes = new Map<string, number>();
+  for (const folder of folders) {
+    const files = await listing(folder);
+    if (!files.ok) return files;
+    for (const file of files.value) sizes.set(file.path, file.size);
+  }
+  const shards: HubTreeFile[] = [];
+  for (const path of source.shards) {
+    const size = sizes.get(path);
+    if (size === undefined) {
+      return fail({
+        reason: 'not-found',
+        url: `${source.repo}@${commit.value}`,
+        message: `${path} is not in ${source.repo} at ${commit.value}`,
+        shard: path,
+      });
+    }
+    shards.push({ path, size });
+  }
+  return ok({ commit: commit.value, shards });
+}
+
+function folderOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 /**
@@ -92,12 +207,21 @@ export async function biomedicaSourceFingerprint(
   options: SourceOptions,
 ): Promise<Result<Record<string, string>, SourceFailure>> {
   if (source.type === 'hub') {
-    const commit = await resolveHubRevision(source, options);
-    if (!commit.ok) return commit;
+    // A selection enters the key as the list it resolves to: the same key as writing it out.
+    const resolved = Array.isArray(source.shards)
+      ? await resolveHubRevision(source, options).then((commit) =>
+          commit.ok ? ok({ commit: commit.value, paths: source.shards as string[] }) : commit,
+        )
+      : await resolveHubShards(source, options).then((shards) =>
+          shards.ok
+            ? ok({ commit: shards.value.commit, paths: shards.value.shards.map((s) => s.path) })
+            : shards,
+        );
+    if (!resolved.ok) return resolved;
     return ok({
       'source.repo': source.repo,
-      'source.revision': commit.value,
-      'source.shards': source.shards.join(','),
+      'source.revision': resolved.value.commit,
+      'source.shards': resolved.value.paths.join(','),
     });
   }
   const files = await localShardFiles(source, options.baseDir);
@@ -178,19 +302,30 @@ async function shardFiles(
       })),
     );
   }
-  if (source.shards.length === 0) {
-    return fail({ reason: 'no-shards', message: `no shards listed for ${source.repo}` });
+  let paths: string[];
+  let commit: Result<string, SourceFailure>;
+  if (Array.isArray(source.shards)) {
+    if (source.shards.length === 0) {
+      return fail({ reason: 'no-shards', message: `no shards listed for ${source.repo}` });
+    }
+    paths = source.shards;
+    commit = await resolveHubRevision(source, options);
+  } else {
+    const resolved = await resolveHubShards(source, options);
+    if (!resolved.ok) return resolved;
+    paths = resolved.value.shards.map((shard) => shard.path);
+    commit = ok(resolved.value.commit);
   }
-  const commit = await resolveHubRevision(source, options);
   if (!commit.ok) return commit;
+  const revision = commit.value;
   return ok(
-    source.shards.map((path) => ({
+    paths.map((path) => ({
       name: path,
       fetch: async () => {
         const downloaded = await downloadHubFile({
           endpoint: hubEndpoint(source, options),
           repo: source.repo,
-          revision: commit.value,
+          revision,
           path,
           token: hubToken(source, options),
           cacheDir: options.cacheDir,

@@ -34,7 +34,13 @@ export interface DatasetProof {
   bytes?: number;
 }
 
-export function proveHubDataset(source: HubSource, ctx: PreflightContext): Promise<DatasetProof> {
+/** A hub source whose shards are listed by path (a selection resolved through the tree API). */
+export type ListedHubSource = HubSource & { shards: string[] };
+
+export function proveHubDataset(
+  source: ListedHubSource,
+  ctx: PreflightContext,
+): Promise<DatasetProof> {
   const endpoint = hubEndpointFrom(ctx.env, source.endpoint);
   const tokenEnv = source.token_env ?? 'HF_TOKEN';
   return ctx.once(

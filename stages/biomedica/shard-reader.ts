@@ -8,13 +8,17 @@ import {
 } from './biomedica-sample.ts';
 
 export interface ShardReadFailure {
-  reason: 'corrupt-shard' | 'entry-too-large';
+  reason: 'corrupt-shard';
   shard: string;
   message: string;
 }
 
-/** One file of a sample is small (an image, a caption); a bigger one means a wrong file. */
-const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+/**
+ * One file of a sample is small (an image, a caption); a bigger one is a broken or foreign
+ * member. It is skipped unread (never buffered) and its sample is handed on marked
+ * `oversized`, so curation counts it as a drop instead of the whole shard failing.
+ */
+export const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Streams a WebDataset tar shard and yields its samples one by one, grouping consecutive
@@ -37,23 +41,18 @@ export async function* readShardSamples(
         entry.resume();
         continue;
       }
-      if ((entry.header.size ?? 0) > MAX_ENTRY_BYTES) {
-        source.destroy();
-        yield fail({
-          reason: 'entry-too-large',
-          shard,
-          message: `${name} is ${entry.header.size} bytes; a sample file over ${MAX_ENTRY_BYTES} is not BIOMEDICA`,
-        });
-        return;
-      }
-      const bytes = await collect(entry);
       const { key, extension } = splitWebDatasetName(name);
       if (current && current.key !== key) {
         yield ok(current);
         current = undefined;
       }
       current ??= { key, shard };
-      addFile(current, extension, bytes);
+      if ((entry.header.size ?? 0) > MAX_ENTRY_BYTES) {
+        await drain(entry);
+        current.oversized = { name, bytes: entry.header.size ?? 0 };
+        continue;
+      }
+      addFile(current, extension, await collect(entry));
     }
   } catch (error: unknown) {
     if (current) yield ok(current);
@@ -93,6 +92,12 @@ function addFile(sample: BiomedicaSample, extension: string, bytes: Buffer): voi
     }
   }
   // Other members of a sample (.npy, .cls, ...) are not used by dermatune.
+}
+
+async function drain(entry: AsyncIterable<unknown>): Promise<void> {
+  for await (const _chunk of entry) {
+    // Discarded: reading on is what moves the tar stream to the next member.
+  }
 }
 
 async function collect(entry: AsyncIterable<unknown>): Promise<Buffer> {

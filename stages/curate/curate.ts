@@ -17,7 +17,8 @@ export type CurateDropReason =
   | 'missing-image'
   | 'missing-caption'
   | 'missing-article-id'
-  | 'duplicate-key';
+  | 'duplicate-key'
+  | 'entry-too-large';
 
 export interface CurateStats {
   /** Samples read from the shards. */
@@ -123,6 +124,7 @@ function judgeSample(
   filter: LabelFilter,
   seenFiles: ReadonlySet<string>,
 ): SampleVerdict {
+  if (sample.oversized) return { keep: false, reason: 'entry-too-large' };
   const metadata = sample.metadata;
   if (!metadata || 'unparseable' in metadata) return { keep: false, reason: 'no-metadata' };
   const labels = judgeLabels(metadata, filter);

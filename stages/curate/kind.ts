@@ -1,18 +1,17 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { curateEstimate, curateFingerprints, curatePreflight, runCurate } from './run-curate.ts';
+import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+import {
+  curateEstimate,
+  curateFingerprints,
+  curatePlanNotes,
+  curatePreflight,
+  runCurate,
+} from './run-curate.ts';
+import { dataSourceSchema } from './source-schema.ts';
 
 export interface CurateParams {
   data: {
-    source:
-      | { type: 'local'; paths: string[] }
-      | {
-          type: 'hub';
-          repo: string;
-          revision: string;
-          shards: string[];
-          endpoint?: string;
-          token_env?: string;
-        };
+    source: BiomedicaSource;
     filter: { primary_label: string; secondary_label: string };
     limit?: number;
   };
@@ -29,6 +28,7 @@ export const curateKind = defineStageKind<CurateParams>({
   fingerprints: curateFingerprints,
   preflight: curatePreflight,
   estimate: curateEstimate,
+  planNotes: curatePlanNotes,
   run: runCurate,
   paramsSchema: {
     type: 'object',
@@ -37,61 +37,7 @@ export const curateKind = defineStageKind<CurateParams>({
         type: 'object',
         additionalProperties: false,
         properties: {
-          source: {
-            description: 'Where the BIOMEDICA WebDataset shards come from.',
-            'x-expects':
-              'a local source {type: local, paths: [...]} or a hub source {type: hub, repo, revision, shards: [...]}',
-            anyOf: [
-              {
-                type: 'object',
-                additionalProperties: false,
-                required: ['type', 'paths'],
-                properties: {
-                  type: { const: 'local' },
-                  paths: {
-                    type: 'array',
-                    minItems: 1,
-                    items: { type: 'string', minLength: 1, 'x-relative-path': true },
-                    description: 'Tar shard files, relative to the spec file that names them.',
-                  },
-                },
-              },
-              {
-                type: 'object',
-                additionalProperties: false,
-                required: ['type', 'repo', 'revision', 'shards'],
-                properties: {
-                  type: { const: 'hub' },
-                  repo: {
-                    type: 'string',
-                    minLength: 1,
-                    description: 'Dataset repo id on the hub.',
-                  },
-                  revision: {
-                    type: 'string',
-                    minLength: 1,
-                    description: 'Commit sha of the dataset revision; it enters the stage key.',
-                  },
-                  shards: {
-                    type: 'array',
-                    minItems: 1,
-                    items: { type: 'string', minLength: 1 },
-                    description: 'Shard paths inside the repo.',
-                  },
-                  endpoint: {
-                    type: 'string',
-                    description: 'Hub endpoint (default https://huggingface.co, or HF_ENDPOINT).',
-                  },
-                  token_env: {
-                    type: 'string',
-                    pattern: '^[A-Z_][A-Z0-9_]*$',
-                    description:
-                      'Name of the environment variable holding the hub token (default HF_TOKEN).',
-                  },
-                },
-              },
-            ],
-          },
+          source: dataSourceSchema,
           filter: {
             type: 'object',
             additionalProperties: false,

@@ -21,6 +21,11 @@ import {
 import { proveHubDataset } from '../biomedica/hub-preflight.ts';
 import { CURATE_OUTPUT, curateSamples } from './curate.ts';
 import { DEFAULT_LABEL_FILTER, type LabelFilter } from './label-filter.ts';
+import {
+  describeSourceForPlan,
+  resolveSourceShards,
+  shardAvailabilityChecks,
+} from './source-checks.ts';
 
 /** The params curate reads (the `data` section of a spec), as the kind declares them. */
 export interface CurateRunParams {
@@ -42,6 +47,12 @@ export async function runCurate(
     signal: ctx.signal,
     log: (line) => ctx.report({ type: 'log', level: 'info', message: line }),
   };
+  if (source.type === 'hub') {
+    // What this run will read, said before the first byte of a shard is downloaded.
+    for (const line of await describeSourceForPlan(source)) {
+      ctx.report({ type: 'log', level: 'info', message: line });
+    }
+  }
   const result = await curateSamples(readBiomedicaSource(source, options), ctx.outDir, {
     filter: { ...DEFAULT_LABEL_FILTER, ...filter },
     limit,
@@ -92,15 +103,25 @@ export async function curateFingerprints(params: CurateRunParams): Promise<Recor
 }
 
 /**
- * For hub data: the revision resolves and every listed shard is readable with the token (the
- * dataset is gated); for local shards: they are there. See stages/biomedica/hub-preflight.ts.
+ * For hub data: the shard list resolves at the pinned commit (a selection through the hub's
+ * tree API), the revision and every shard are readable with the token (the dataset is gated;
+ * see stages/biomedica/hub-preflight.ts), and the shards' size says how many figures they can
+ * hold. For local shards: they are there.
  */
 export async function curatePreflight(
   params: CurateRunParams,
   ctx: PreflightContext,
 ): Promise<PreflightCheck[]> {
   const source = params.data.source;
-  if (source.type === 'hub') return (await proveHubDataset(source, ctx)).checks;
+  if (source.type === 'hub') {
+    const availability = await shardAvailabilityChecks({ source }, { env: ctx.env });
+    const resolved = await resolveSourceShards(source, ctx.env);
+    if (!resolved.ok) return availability;
+    const listed = { ...source, shards: resolved.value.shards.map((shard) => shard.path) };
+    // The token and each shard's access are proven by the HEADs; keep only the estimate.
+    const estimate = availability.filter((check) => check.subject.startsWith('shards of'));
+    return [...(await proveHubDataset(listed, ctx)).checks, ...estimate];
+  }
   const pinned = await biomedicaSourceFingerprint(source, { cacheDir: '', baseDir: projectRoot() });
   return [
     pinned.ok
@@ -115,20 +136,26 @@ export async function curatePreflight(
   ];
 }
 
-/** The hub shards' bytes (from the same HEADs preflight made); local shards cost nothing. */
+/** The hub shards' bytes, from the sizes the tree API listed; local shards cost nothing. */
 export async function curateEstimate(
   params: CurateRunParams,
   ctx: PreflightContext,
 ): Promise<StageEstimate> {
   const source = params.data.source;
   if (source.type !== 'hub') return { amounts: {} };
-  const proof = await proveHubDataset(source, ctx);
-  return proof.bytes !== undefined
+  const resolved = await resolveSourceShards(source, ctx.env);
+  return resolved.ok
     ? {
-        amounts: { 'download bytes': proof.bytes },
+        amounts: {
+          'download bytes': resolved.value.shards.reduce((sum, shard) => sum + shard.size, 0),
+        },
         note: 'shards already in the cache are not downloaded again',
       }
     : { amounts: {}, note: `download size unknown until the hub answers for ${source.repo}` };
+}
+
+export function curatePlanNotes(params: CurateRunParams): Promise<string[]> {
+  return describeSourceForPlan(params.data.source);
 }
 
 function stageReason(failure: SourceFailure): StageFailureReason {
@@ -138,13 +165,13 @@ function stageReason(failure: SourceFailure): StageFailureReason {
     case 'cancelled':
       return 'cancelled';
     case 'revision-unresolved':
+    case 'tree-unreachable':
     case 'checksum-mismatch':
     case 'gave-up':
       return 'external-service';
     case 'no-shards':
     case 'not-found':
     case 'corrupt-shard':
-    case 'entry-too-large':
       return 'invalid-input';
     default:
       return unreachable(failure);

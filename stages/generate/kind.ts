@@ -1,19 +1,27 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
 import { baseModelPreflight } from '../model-worker/worker-preflight.ts';
-import { modelBaseSchema, modelRevisionSchema } from '../shared/spec-fragments.ts';
+import {
+  deviceSchema,
+  imageSizeSchema,
+  modelBaseSchema,
+  modelRevisionSchema,
+  precisionSchema,
+} from '../shared/spec-fragments.ts';
 import { generateRemote, runGenerate } from './run-generate.ts';
 
 export interface GenerateParams {
   model: { base: string; revision: string };
   generate: {
     max_new_tokens: number;
-    image_size: number;
+    image_size: number | null;
     batch_size: number;
     repetition_penalty: number;
     do_sample: boolean;
     temperature: number;
     top_p: number;
+    device: 'auto' | 'cpu' | 'cuda';
+    precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
   };
 }
 
@@ -46,13 +54,8 @@ export const generateKind = defineStageKind<GenerateParams>({
         default: {},
         properties: {
           max_new_tokens: { type: 'integer', minimum: 1, maximum: 4096, default: 256 },
-          image_size: {
-            type: 'integer',
-            minimum: 16,
-            default: 384,
-            description:
-              'Longest image edge fed to the vision encoder; keep it equal to train.image_size so tuned and untuned variants see the same pixels.',
-          },
+          // Keep it equal to train.image_size so tuned and untuned variants see the same pixels.
+          image_size: imageSizeSchema,
           batch_size: { type: 'integer', minimum: 1, default: 8 },
           repetition_penalty: {
             type: 'number',
@@ -63,6 +66,8 @@ export const generateKind = defineStageKind<GenerateParams>({
           do_sample: { type: 'boolean', default: false, description: 'false: greedy decoding.' },
           temperature: { type: 'number', exclusiveMinimum: 0, default: 1 },
           top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+          device: deviceSchema,
+          precision: precisionSchema,
         },
       },
     },

@@ -1,9 +1,18 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Command, EXIT_OK, EXIT_STAGE_FAILED } from '../../runner/cli/cli-context.ts';
+import {
+  type Command,
+  EXIT_OK,
+  EXIT_STAGE_FAILED,
+  EXIT_USAGE,
+} from '../../runner/cli/cli-context.ts';
+import { loadPlan, specOptions } from '../../runner/cli/common.ts';
 import { projectRoot } from '../../runner/project-root.ts';
-import { workerDoctor } from './worker-doctor.ts';
+import type { TrainParams } from '../train/kind.ts';
+import { type MemoryEstimateRequest, workerDoctor } from './worker-doctor.ts';
+
+const GIB = 1024 ** 3;
 
 /**
  * `dermatune doctor`: what this machine can run. Node, the Python worker's stack (torch, CUDA,
@@ -14,12 +23,31 @@ export const doctorCommand: Command = {
   name: 'doctor',
   summary:
     'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',
-  usage: 'dermatune doctor [--json]',
-  options: { json: { type: 'boolean', description: 'print the report as JSON' } },
-  positionals: [],
+  usage: 'dermatune doctor [spec.yaml] [--set key=value]... [--json]',
+  options: {
+    ...specOptions,
+    json: { type: 'boolean', description: 'print the report as JSON' },
+  },
+  // With a spec: the GPU memory each of its training jobs needs, against the GPUs here.
+  positionals: [{ name: 'spec', required: false }],
   async run(args, ctx) {
+    const requests: MemoryEstimateRequest[] = [];
+    if (args.positionals[0] !== undefined) {
+      const plan = await loadPlan(args, ctx);
+      if (!plan) return EXIT_USAGE;
+      for (const node of plan.graph.nodes) {
+        if (node.kind.name !== 'train') continue;
+        const params = node.params as TrainParams;
+        const { method: _method, ...train } = params.train;
+        requests.push({
+          name: node.id,
+          model: { base: params.model.base, revision: params.model.revision || null },
+          train,
+        });
+      }
+    }
     const log = join(await mkdtemp(join(tmpdir(), 'dermatune-doctor-')), 'doctor.log');
-    const worker = await workerDoctor(log);
+    const worker = await workerDoctor(log, requests);
     const modelsRoot = join(projectRoot(), '.dermatune', 'models');
     const local = await readdir(modelsRoot).catch(() => [] as string[]);
     const report = {
@@ -48,6 +76,20 @@ export const doctorCommand: Command = {
             `  ${m.name}${m.stand_in_for ? ` (a stand-in for ${m.stand_in_for})` : ''}  ${m.path}`,
         ),
       );
+      const largest = Math.max(0, ...w.gpu_memory);
+      if (w.memory_estimates.length > 0)
+        lines.push('GPU memory of the training jobs (an estimate):');
+      for (const e of w.memory_estimates) {
+        const verdict =
+          e.bytes === undefined
+            ? ''
+            : largest === 0
+              ? ''
+              : e.bytes > largest
+                ? `  TOO LARGE for the ${(largest / GIB).toFixed(1)} GiB GPU here`
+                : '  fits';
+        lines.push(`  ${e.name}: ${e.error ?? e.description}${verdict}`);
+      }
     } else {
       lines.push(`python worker: ${worker.error.message} (log: ${log})`);
     }

@@ -1,6 +1,7 @@
 import { ok, type Result } from '../../runner/result.ts';
 import { modelsDir } from './stand-in-model.ts';
 import { runWorker, type WorkerFailure } from './worker-client.ts';
+import type { TrainSettings } from './worker-job.ts';
 
 /** What `dermatune doctor` shows of the Python side. */
 export interface WorkerDoctorReport {
@@ -24,12 +25,39 @@ export interface WorkerDoctorReport {
     stand_in_for?: string;
     revisions?: string[];
   }>;
+  /** Total memory of each CUDA device, bytes. */
+  gpu_memory: number[];
+  memory_estimates: MemoryEstimate[];
+}
+
+/** A training job's GPU memory as the worker estimates it (dermatune_worker/memory.py). */
+export interface MemoryEstimate {
+  name: string;
+  model: string;
+  /** Set when the model's architecture is unknown here; the rest is then absent. */
+  error?: string;
+  bytes?: number;
+  parts?: Record<string, number>;
+  tiles_per_image?: number;
+  sequence_tokens?: number;
+  description?: string;
+}
+
+export interface MemoryEstimateRequest {
+  /** What the estimate is for: a stage id, a variant. */
+  name: string;
+  model: { base: string; revision?: string | null };
+  train: TrainSettings;
 }
 
 export async function workerDoctor(
   logFile: string,
+  estimates: MemoryEstimateRequest[] = [],
 ): Promise<Result<WorkerDoctorReport, WorkerFailure>> {
-  const result = await runWorker({ type: 'doctor', models_dir: modelsDir() }, { logFile });
+  const result = await runWorker(
+    { type: 'doctor', models_dir: modelsDir(), estimates },
+    { logFile },
+  );
   if (!result.ok) return result;
   return ok(result.value.summary as unknown as WorkerDoctorReport);
 }

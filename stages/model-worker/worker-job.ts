@@ -4,45 +4,52 @@
  * `dermatune_worker/protocol.py`; field names follow the experiment spec.
  */
 
+/**
+ * Every setting is required: the worker takes none of its own defaults (the spec schema,
+ * stages/train/kind.ts and stages/generate/kind.ts, is where they live) and refuses a job that
+ * lacks one.
+ */
 export interface LoraSettings {
-  rank?: number;
-  alpha?: number;
-  dropout?: number;
-  target_modules?: string[];
+  rank: number;
+  alpha: number;
+  dropout: number;
+  target_modules: string[];
+  /** all: every module named, vision tower and text model; text_model: the language model only. */
+  scope: 'all' | 'text_model';
 }
 
 export interface TrainSettings {
-  lora?: LoraSettings;
-  epochs?: number;
-  batch_size?: number;
-  grad_accum?: number;
-  learning_rate?: number;
-  lr_scheduler?: 'linear' | 'cosine' | 'constant' | 'constant_with_warmup';
-  warmup_ratio?: number;
-  weight_decay?: number;
-  max_grad_norm?: number;
-  max_seq_length?: number;
+  lora: LoraSettings;
+  epochs: number;
+  batch_size: number;
+  grad_accum: number;
+  learning_rate: number;
+  lr_scheduler: 'linear' | 'cosine' | 'constant' | 'constant_with_warmup';
+  warmup_ratio: number;
+  weight_decay: number;
+  max_grad_norm: number;
+  max_seq_length: number;
   /** Longest edge images are resized to before tiling; null keeps the processor's own. */
-  image_size?: number | null;
-  gradient_checkpointing?: boolean;
-  /** Which tokens carry loss: the assistant turn only (default) or the whole conversation. */
-  loss_on?: 'assistant' | 'all';
-  device?: 'auto' | 'cpu' | 'cuda';
-  precision?: 'auto' | 'fp32' | 'bf16' | 'fp16';
-  /** Caps optimizer steps (benchmarks, smoke runs); null trains all epochs. */
+  image_size: number | null;
+  gradient_checkpointing: boolean;
+  /** Which tokens carry loss: the assistant turn only or the whole conversation. */
+  loss_on: 'assistant' | 'all';
+  device: 'auto' | 'cpu' | 'cuda';
+  precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
+  /** Caps optimizer steps (benchmarks, smoke runs); absent or null trains all epochs. */
   max_steps?: number | null;
 }
 
 export interface GenerateSettings {
-  max_new_tokens?: number;
-  batch_size?: number;
-  repetition_penalty?: number;
-  do_sample?: boolean;
-  temperature?: number;
-  top_p?: number;
-  image_size?: number | null;
-  device?: 'auto' | 'cpu' | 'cuda';
-  precision?: 'auto' | 'fp32' | 'bf16' | 'fp16';
+  max_new_tokens: number;
+  batch_size: number;
+  repetition_penalty: number;
+  do_sample: boolean;
+  temperature: number;
+  top_p: number;
+  image_size: number | null;
+  device: 'auto' | 'cpu' | 'cuda';
+  precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
 }
 
 export interface ModelRef {
@@ -75,8 +82,8 @@ export interface TrainJob extends ModelJobCommon {
   type: 'train';
   /** JSONL records {image, question, answer, caption, kind?}; relative images resolve against image_root or the file's folder. */
   data: { train: string; image_root?: string | null };
-  supervision?: Supervision;
-  train?: TrainSettings;
+  supervision: Supervision;
+  train: TrainSettings;
 }
 
 /** Resolves like a train job, writes `examples.jsonl` (ids, tokens, labels) and stops. */
@@ -87,11 +94,17 @@ export interface ExamplesJob extends Omit<TrainJob, 'type'> {
 export interface GenerateJob extends ModelJobCommon {
   type: 'generate';
   data: { test: string; image_root?: string | null };
-  generate?: GenerateSettings;
+  generate: GenerateSettings;
 }
 
 export interface DoctorJob extends JobCommon {
   type: 'doctor';
+  /** Training jobs whose GPU memory to estimate (the summary's memory_estimates). */
+  estimates?: Array<{
+    name: string;
+    model: { base: string; revision?: string | null };
+    train: TrainSettings;
+  }>;
 }
 
 export type WorkerJob = TrainJob | ExamplesJob | GenerateJob | DoctorJob;

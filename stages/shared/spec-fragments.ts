@@ -138,3 +138,23 @@ export const labellerSchema = {
   description:
     'Who labels the figures: llm (the paper: the LLM reads the metadata) or keywords (an offline stand-in that matches condition terms in the caption and mentions, for when no capable LLM is at hand).',
 } as const;
+
+/**
+ * Longest edge images are resized to before the processor tiles them; null keeps the model's
+ * own (SmolVLM: 1536 px, so 13 to 17 tiles of 384 px). Smaller is cheaper and coarser.
+ */
+export const imageSizeSchema = {
+  'x-expects': 'a positive integer (pixels) or null',
+  anyOf: [{ type: 'integer', minimum: 16 }, { type: 'null' }],
+  default: null,
+  description:
+    "Longest image edge before tiling; null keeps the processor's own (SmolVLM: 1536 px, 13-17 tiles).",
+};
+
+export const deviceSchema = { enum: ['auto', 'cpu', 'cuda'], default: 'auto' };
+
+export const precisionSchema = {
+  enum: ['auto', 'fp32', 'bf16', 'fp16'],
+  default: 'auto',
+  description: 'auto: bf16 on a GPU that supports it, else fp16 on GPU, fp32 on the CPU.',
+};

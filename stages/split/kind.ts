@@ -7,6 +7,14 @@ export interface SplitParams {
   data: { test_fraction: number };
 }
 
+export const testFractionSchema = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  exclusiveMaximum: 1,
+  default: 0.1,
+  description: 'Share of images in the test split (the paper: 90:10).',
+} as const;
+
 /** Train/test split by source article, so no article is on both sides. */
 export const splitKind = defineStageKind<SplitParams>({
   name: 'split',
@@ -23,13 +31,7 @@ export const splitKind = defineStageKind<SplitParams>({
       data: {
         type: 'object',
         properties: {
-          test_fraction: {
-            type: 'number',
-            exclusiveMinimum: 0,
-            exclusiveMaximum: 1,
-            default: 0.1,
-            description: 'Share of images in the test split (the paper: 90:10).',
-          },
+          test_fraction: testFractionSchema,
         },
       },
     },

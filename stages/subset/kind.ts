@@ -1,10 +1,15 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+import { shardAvailabilityChecks } from '../curate/source-checks.ts';
+import { dataSourceSchema } from '../curate/source-schema.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { testFractionSchema } from '../split/kind.ts';
 import { runSubset } from './run-subset.ts';
 
 export interface SubsetParams {
   seed: number;
-  data: { train_size: number | 'all' };
+  /** source and test_fraction only feed the preflight estimate. */
+  data: { train_size: number | 'all'; source?: BiomedicaSource; test_fraction?: number };
 }
 
 /** Nested training subsets: the 500 images are inside the 1000, inside all. */
@@ -16,6 +21,18 @@ export const subsetKind = defineStageKind<SubsetParams>({
   deterministic: true,
   resources: { cpu: 1 },
   run: runSubset,
+  // Whether the source can hold this train size at all, known from shard sizes before a
+  // download (the source and test share come along for this; they are upstream of the key anyway).
+  // Only the train-size check is this stage's: curate reports the source's own checks.
+  preflight: async ({ data }, ctx) =>
+    data.source === undefined
+      ? []
+      : (
+          await shardAvailabilityChecks(
+            { source: data.source, trainSize: data.train_size, testFraction: data.test_fraction },
+            { env: { ...ctx.env } },
+          )
+        ).filter((check) => check.subject.startsWith('train size')),
   paramsSchema: {
     type: 'object',
     properties: {
@@ -29,6 +46,8 @@ export const subsetKind = defineStageKind<SubsetParams>({
             default: 'all',
             description: 'Training images used (all QA pairs of each image come along).',
           },
+          source: dataSourceSchema,
+          test_fraction: testFractionSchema,
         },
       },
     },

@@ -2,12 +2,15 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
 import { baseModelPreflight, cudaPreflight } from '../model-worker/worker-preflight.ts';
 import {
+  deviceSchema,
+  imageSizeSchema,
   modelBaseSchema,
   modelRevisionSchema,
+  precisionSchema,
   seedSchema,
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
-import { runTrain, trainRemote } from './run-train.ts';
+import { runTrain, trainMemoryPreflight, trainRemote } from './run-train.ts';
 
 export interface TrainParams {
   seed: number;
@@ -18,7 +21,13 @@ export interface TrainParams {
 
 export interface TrainSettings {
   method: 'lora' | 'none';
-  lora: { rank: number; alpha: number; dropout: number; target_modules: string[] };
+  lora: {
+    rank: number;
+    alpha: number;
+    dropout: number;
+    target_modules: string[];
+    scope: 'all' | 'text_model';
+  };
   epochs: number;
   batch_size: number;
   grad_accum: number;
@@ -26,8 +35,9 @@ export interface TrainSettings {
   lr_scheduler: 'linear' | 'cosine' | 'constant';
   warmup_ratio: number;
   weight_decay: number;
+  max_grad_norm: number;
   max_seq_length: number;
-  image_size: number;
+  image_size: number | null;
   gradient_checkpointing: boolean;
   loss_on: 'assistant' | 'all';
   device: 'auto' | 'cpu' | 'cuda';
@@ -47,6 +57,7 @@ export const trainKind = defineStageKind<TrainParams>({
   preflight: async (params, ctx) => [
     ...(await baseModelPreflight(params.model, ctx)),
     ...(await cudaPreflight(params.train?.device, ctx)),
+    ...(await trainMemoryPreflight(params)),
   ],
   run: runTrain,
   remote: trainRemote,
@@ -106,7 +117,14 @@ export const trainKind = defineStageKind<TrainParams>({
                 uniqueItems: true,
                 items: { type: 'string', minLength: 1 },
                 default: ['q_proj', 'v_proj'],
-                description: 'Linear layers that get adapters (the paper: q_proj and v_proj).',
+                description:
+                  'Linear layers that get adapters (the paper: q_proj and v_proj). In SmolVLM these names occur in both the vision tower and the text model.',
+              },
+              scope: {
+                enum: ['all', 'text_model'],
+                default: 'all',
+                description:
+                  'all: every module named in target_modules, vision tower and text model alike (what the paper’s setting does with PEFT); text_model: only those of the language model.',
               },
             },
           },
@@ -126,14 +144,22 @@ export const trainKind = defineStageKind<TrainParams>({
           learning_rate: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.0001 },
           lr_scheduler: { enum: ['linear', 'cosine', 'constant'], default: 'linear' },
           warmup_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0 },
-          weight_decay: { type: 'number', minimum: 0, default: 0.01 },
-          max_seq_length: { type: 'integer', minimum: 16, default: 1024 },
-          image_size: {
+          // HF TrainingArguments' default; the paper names none.
+          weight_decay: { type: 'number', minimum: 0, default: 0 },
+          max_grad_norm: {
+            type: 'number',
+            minimum: 0,
+            default: 1,
+            description: 'Gradient clipping norm (HF TrainingArguments’ default); 0 turns it off.',
+          },
+          max_seq_length: {
             type: 'integer',
             minimum: 16,
-            default: 384,
-            description: 'Longest image edge fed to the vision encoder.',
+            default: 2048,
+            description:
+              'Token cap per example. SmolVLM splits a 1536 px image into up to 16 tiles + 1 global, 81 tokens each: about 1,400 image tokens, so 2048 leaves the text room.',
           },
+          image_size: imageSizeSchema,
           gradient_checkpointing: { type: 'boolean', default: false },
           loss_on: {
             enum: ['assistant', 'all'],
@@ -141,12 +167,8 @@ export const trainKind = defineStageKind<TrainParams>({
             description:
               'assistant: only the answer tokens carry loss; all: the user turn too (image tokens never).',
           },
-          device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto' },
-          precision: {
-            enum: ['auto', 'fp32', 'bf16', 'fp16'],
-            default: 'auto',
-            description: 'auto: bf16 on a GPU that supports it, else fp16 on GPU, fp32 on the CPU.',
-          },
+          device: deviceSchema,
+          precision: precisionSchema,
         },
       },
     },

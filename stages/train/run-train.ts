@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
+import { trainMemoryChecks } from '../model-worker/memory-checks.ts';
 import { downloadsAllowed } from '../model-worker/model-ref.ts';
 import type { TrainJob, WorkerDone } from '../model-worker/worker-job.ts';
 import {
@@ -58,6 +60,29 @@ function trainJob(
     supervision: params.data.supervision ?? 'qa',
     train: settings,
   });
+}
+
+/**
+ * A job that asks for CUDA is checked against the GPU memory here before anything runs (the
+ * worker estimates it; nine variants with one setting share one estimate).
+ */
+const estimates = new Map<string, Promise<PreflightCheck[]>>();
+
+export function trainMemoryPreflight(params: TrainParams): Promise<PreflightCheck[]> {
+  const { method: _method, ...settings } = params.train;
+  if (params.train.method === 'none' || params.train.device !== 'cuda') return Promise.resolve([]);
+  const request = {
+    name: 'train',
+    model: { base: params.model.base, revision: params.model.revision || null },
+    train: settings,
+  };
+  const id = JSON.stringify(request);
+  let pending = estimates.get(id);
+  if (!pending) {
+    pending = trainMemoryChecks([request]);
+    estimates.set(id, pending);
+  }
+  return pending;
 }
 
 function trainSummary(done: WorkerDone): StageSummary {

@@ -92,4 +92,22 @@ describe('dermatune doctor', () => {
     expect(report.worker.packages.peft).toBe('0.21.2');
     expect(typeof report.worker.cuda.available).toBe('boolean');
   }, 600_000);
+
+  it('with a spec, estimates the GPU memory of each training stage', async () => {
+    const result = await cli(
+      ['doctor', 'experiments/paper.yaml', '--only', 'qa-500', '--json'],
+      process.cwd(),
+    );
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      worker: {
+        memory_estimates: { name: string; tiles_per_image: number; description: string }[];
+      };
+    };
+    expect(report.worker.memory_estimates.map((e) => e.name)).toEqual(['train']);
+    expect(report.worker.memory_estimates[0]?.tiles_per_image).toBe(17);
+    expect(report.worker.memory_estimates[0]?.description).toMatch(
+      /^about 2\d\.\d GiB for batch 1, 17 tiles an image/,
+    );
+  }, 600_000);
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preflightContext } from '../../runner/preflight.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import { freeLoopbackPort } from '../../runner/tracking/mlflow-server.ts';
-import type { HubSource } from '../../stages/biomedica/biomedica-source.ts';
+import type { ListedHubSource } from '../../stages/biomedica/hub-preflight.ts';
 import { proveHubDataset, proveHubModel } from '../../stages/biomedica/hub-preflight.ts';
 import { curateKind } from '../../stages/curate/kind.ts';
 import { type HubTestServer, startHubTestServer } from './hub-test-server.ts';
@@ -30,7 +30,7 @@ afterAll(async () => {
   await hub.close();
 });
 
-const source = (shards: string[]): HubSource => ({
+const source = (shards: string[]): ListedHubSource => ({
   type: 'hub',
   repo: REPO,
   revision: 'main',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -15,6 +15,10 @@ import { join, relative } from 'node:path';
  * commit, a gated or canonical (namespace-less) repo's directly. A renamed repository's old id answers 307 to the new one on the same origin, and
  * errors carry the hub's `X-Error-Code` (GatedRepo, RepoNotFound, RevisionNotFound,
  * EntryNotFound). Faults are injected per path.
+ * The tree API (`/api/datasets/<repo>/tree/<rev>/<path>?recursive=true`) lists files with
+ * their sizes (`lfs.size` for LFS files) in pages named by a `Link: <...>; rel="next"` header,
+ * as huggingface_hub's list_repo_tree reads it; a per-transfer bandwidth limit models a CDN
+ * connection's throughput.
  */
 export interface HubTestServerOptions {
   repo: string;
@@ -41,6 +45,12 @@ export interface HubTestServerOptions {
   models?: Record<string, string>;
   /** Valid tokens whose owner has not been granted the gated dataset: file requests get 403 GatedRepo. */
   ungrantedTokens?: string[];
+  /** Entries per tree page (the hub: 1,000). */
+  treePageSize?: number;
+  /** Cap on each content transfer's throughput, bytes per second; unlimited when absent. */
+  bytesPerSecond?: number;
+  /** Answer the tree API with this status instead (an index that is not reachable). */
+  treeStatus?: number;
 }
 
 /** Applied to successive content requests of one path, one fault per request. */
@@ -63,6 +73,8 @@ export interface HubRequestLog {
 export interface HubTestServer {
   endpoint: string;
   requests: HubRequestLog[];
+  /** Most content transfers that were in flight at one moment. */
+  maxConcurrentTransfers(): number;
   close(): Promise<void>;
 }
 
@@ -71,6 +83,17 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
   const faults = new Map(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
   const blobs = new Map<string, string>(); // sha256 -> repository path
   let cdnOrigin = '';
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const transfer = {
+    start: () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+    },
+    end: () => {
+      inFlight--;
+    },
+  };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const log: HubRequestLog = {
       method: req.method ?? 'GET',
@@ -94,7 +117,9 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       const bytes = path ? readRepoFile(options.root, path) : undefined;
       if (!path || !bytes) return send(404, 'No such blob');
       const fault = faults.get(path)?.shift();
-      serveContent(req, res, bytes, sha, fault, log);
+      transfer.start();
+      res.on('close', transfer.end);
+      serveContent(req, res, bytes, sha, fault, log, options.bytesPerSecond);
       return;
     }
     const modelRevision = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
@@ -175,6 +200,37 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         { 'content-type': 'application/json' },
       );
     }
+    const treePrefix = `/api/datasets/${options.repo}/tree/`;
+    if (url.pathname.startsWith(treePrefix)) {
+      if (options.treeStatus) return send(options.treeStatus, 'injected failure');
+      if (gated && refuse()) return;
+      // huggingface_hub quotes the revision and the path each as one segment (slashes too).
+      const [rawRevision = '', ...rest] = url.pathname.slice(treePrefix.length).split('/');
+      const revision = decodeURIComponent(rawRevision);
+      const folder = rest.map(decodeURIComponent).join('/');
+      if (revision !== options.commit && !options.branches.includes(revision)) {
+        return send(404, JSON.stringify({ error: 'Invalid rev id' }));
+      }
+      const entries = treeEntries(
+        options.root,
+        folder,
+        url.searchParams.get('recursive') === 'true',
+      );
+      if (!entries) return send(404, JSON.stringify({ error: `${folder} does not exist` }));
+      const pageSize = options.treePageSize ?? 1000;
+      const cursor = Number(url.searchParams.get('cursor') ?? '0');
+      const page = entries.slice(cursor, cursor + pageSize);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (cursor + pageSize < entries.length) {
+        const next = new URL(
+          url.href.replace('http://localhost', ''),
+          `http://${req.headers.host}`,
+        );
+        next.searchParams.set('cursor', String(cursor + pageSize));
+        headers.link = `<${next.href}>; rel="next"`;
+      }
+      return send(200, JSON.stringify(page), headers);
+    }
     const resolveCachePrefix = `/api/resolve-cache/${plural}/${options.repo}/`;
     if (url.pathname.startsWith(`${resolveCachePrefix}${options.commit}/`)) {
       const path = url.pathname
@@ -187,7 +243,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
         : undefined;
       if (!bytes) return send(404, 'Entry not found', { 'x-error-code': 'EntryNotFound' });
       const fault = faults.get(path)?.shift();
-      serveContent(req, res, bytes, gitBlobId(bytes), fault, log, {
+      serveContent(req, res, bytes, gitBlobId(bytes), fault, log, options.bytesPerSecond, {
         'x-repo-commit': options.commit,
       });
       return;
@@ -220,7 +276,9 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
           });
         }
         const fault = faults.get(path)?.shift();
-        serveContent(req, res, bytes, blob, fault, log, { 'x-repo-commit': options.commit });
+        serveContent(req, res, bytes, blob, fault, log, options.bytesPerSecond, {
+          'x-repo-commit': options.commit,
+        });
         return;
       }
       const sha = createHash('sha256').update(bytes).digest('hex');
@@ -241,6 +299,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
   return {
     endpoint: hub.origin,
     requests,
+    maxConcurrentTransfers: () => maxInFlight,
     close: async () => {
       await hub.close();
       await cdn.close();
@@ -255,6 +314,7 @@ function serveContent(
   sha: string,
   fault: Fault | undefined,
   log: HubRequestLog,
+  bytesPerSecond: number | undefined,
   extraHeaders: Record<string, string> = {},
 ): void {
   if (fault?.type === 'status') {
@@ -298,7 +358,78 @@ function serveContent(
     });
     return;
   }
+  if (bytesPerSecond !== undefined) {
+    paced(res, body, bytesPerSecond);
+    return;
+  }
   res.end(body);
+}
+
+/** Writes the body in 20 ms slices at the given rate, as a throughput-capped connection would. */
+function paced(res: ServerResponse, body: Buffer, bytesPerSecond: number): void {
+  const slice = Math.max(1, Math.round(bytesPerSecond / 50));
+  let offset = 0;
+  const step = () => {
+    if (res.destroyed) return;
+    const end = Math.min(body.length, offset + slice);
+    res.write(body.subarray(offset, end));
+    offset = end;
+    if (offset >= body.length) res.end();
+    else setTimeout(step, 20);
+  };
+  step();
+}
+
+interface TreeEntry {
+  type: 'file' | 'directory';
+  oid: string;
+  size: number;
+  path: string;
+  lfs?: { oid: string; size: number; pointerSize: number };
+}
+
+/** The hub's listing: files and folders under `folder`, in path order; LFS for the tar shards. */
+function treeEntries(root: string, folder: string, recursive: boolean): TreeEntry[] | undefined {
+  if (folder.includes('..')) return undefined;
+  const base = join(root, folder);
+  try {
+    if (!statSync(base).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const entries: TreeEntry[] = [];
+  const walk = (dir: string) => {
+    for (const item of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const full = join(dir, item.name);
+      const path = relative(root, full).split('\\').join('/');
+      if (item.isDirectory()) {
+        entries.push({ type: 'directory', oid: gitOid(Buffer.from(path)), size: 0, path });
+        if (recursive) walk(full);
+      } else if (item.isFile()) {
+        const bytes = readFileSync(full);
+        const entry: TreeEntry = { type: 'file', oid: gitOid(bytes), size: bytes.length, path };
+        if (path.endsWith('.tar')) {
+          // An LFS file: `size` is the pointer's, `lfs.size` the content's.
+          const sha = createHash('sha256').update(bytes).digest('hex');
+          entries.push({
+            ...entry,
+            size: 134,
+            lfs: { oid: sha, size: bytes.length, pointerSize: 134 },
+          });
+        } else {
+          entries.push(entry);
+        }
+      }
+    }
+  };
+  walk(base);
+  return entries;
+}
+
+function gitOid(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 async function listen(server: Server): Promise<{ origin: string; close(): Promise<void> }> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultTrainSettings } from '../../stages/model-worker/spec-defaults.ts';
 import { runWorker } from '../../stages/model-worker/worker-client.ts';
 import type { Supervision } from '../../stages/model-worker/worker-job.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
@@ -43,7 +44,7 @@ async function examples(
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision,
       caption_instruction: 'Describe this clinical image.',
-      train: { loss_on: lossOn, image_size: 384 },
+      train: defaultTrainSettings({ loss_on: lossOn, image_size: 384 }),
     },
     { python, logFile: join(fixture.dir, 'examples.log') },
   );

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultTrainSettings } from '../../stages/model-worker/spec-defaults.ts';
 import { runWorker } from '../../stages/model-worker/worker-client.ts';
 import type { TrainMetric } from '../../stages/model-worker/worker-job.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
@@ -28,7 +29,13 @@ async function train(name: string, seed: number): Promise<{ losses: number[]; ad
       data: { train: fixture.trainFile, image_root: fixture.imageRoot },
       supervision: 'qa_caption',
       seed,
-      train: { batch_size: 2, grad_accum: 2, learning_rate: 0.01, image_size: 384, max_steps: 4 },
+      train: defaultTrainSettings({
+        batch_size: 2,
+        grad_accum: 2,
+        learning_rate: 0.01,
+        image_size: 384,
+        max_steps: 4,
+      }),
     },
     {
       python,

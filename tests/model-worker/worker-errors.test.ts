@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultTrainSettings } from '../../stages/model-worker/spec-defaults.ts';
 import {
   runWorker,
   streamWorker,
@@ -27,7 +28,8 @@ function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
     models_dir: models,
     model: { base: 'tiny-smolvlm-standin' },
     data: { train: fixture.trainFile, image_root: fixture.imageRoot },
-    train: { epochs: 1, image_size: 384 },
+    supervision: 'qa',
+    train: defaultTrainSettings({ epochs: 1, image_size: 384 }),
     ...overrides,
   };
 }
@@ -80,9 +82,27 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
 
   it('invalid jobs: bad-job with the offending setting named', async () => {
     const cases: Array<[unknown, string]> = [
-      [trainJob('neg-rank', { train: { lora: { rank: -1 } } }), 'train.lora.rank'],
+      [
+        trainJob('neg-rank', { train: defaultTrainSettings({ lora: { rank: -1 } }) }),
+        'train.lora.rank',
+      ],
       [trainJob('no-data', { data: { train: join(fixture.dir, 'nope.jsonl') } }), 'data.train'],
       [{ ...trainJob('unknown'), train: { epocs: 2 } }, 'epocs'],
+      // No second defaults in the worker: a setting the runner did not send is refused.
+      [
+        { ...trainJob('missing'), train: withoutKey(defaultTrainSettings(), 'weight_decay') },
+        'lacks weight_decay',
+      ],
+      [
+        {
+          ...trainJob('missing-scope'),
+          train: {
+            ...defaultTrainSettings(),
+            lora: withoutKey(defaultTrainSettings().lora, 'scope'),
+          },
+        },
+        'lacks scope',
+      ],
       [{ ...trainJob('kind'), type: 'fine-tune' }, 'type'],
       [trainJob('supervision', { supervision: 'captions' as never }), 'supervision'],
     ];
@@ -101,7 +121,7 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
     // Caption supervision here, so a caption example goes through a real optimizer step too.
     const job = trainJob('cancelled', {
       supervision: 'caption',
-      train: { epochs: 50, image_size: 384 },
+      train: defaultTrainSettings({ epochs: 50, image_size: 384 }),
     });
     const result = await runWorker(job, {
       python,
@@ -144,3 +164,8 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
     );
   });
 });
+
+function withoutKey<T extends object>(value: T, key: keyof T): Omit<T, typeof key> {
+  const { [key]: _dropped, ...rest } = value;
+  return rest;
+}

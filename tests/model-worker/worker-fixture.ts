@@ -90,7 +90,12 @@ export async function workerReady(): Promise<{ python: string; modelsDir: string
 }
 
 /** A minimal RGB PNG: a disc of one colour on a skin-toned background. */
-function discPng(width: number, height: number, disc: readonly number[], radius: number): Buffer {
+export function discPng(
+  width: number,
+  height: number,
+  disc: readonly number[],
+  radius: number,
+): Buffer {
   const rows: Buffer[] = [];
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3); // leading 0: filter type "none"

@@ -64,7 +64,7 @@ const trainParams: TrainParams = {
   data: { supervision: 'qa' },
   train: {
     method: 'lora',
-    lora: { rank: 8, alpha: 32, dropout: 0.1, target_modules: ['q_proj', 'v_proj'] },
+    lora: { rank: 8, alpha: 32, dropout: 0.1, target_modules: ['q_proj', 'v_proj'], scope: 'all' },
     epochs: 3,
     batch_size: 2,
     grad_accum: 1,
@@ -72,6 +72,7 @@ const trainParams: TrainParams = {
     lr_scheduler: 'linear',
     warmup_ratio: 0,
     weight_decay: 0,
+    max_grad_norm: 1,
     max_seq_length: 512,
     image_size: 384,
     gradient_checkpointing: false,
@@ -91,6 +92,8 @@ const generateParams: GenerateParams = {
     do_sample: false,
     temperature: 1,
     top_p: 1,
+    device: 'auto',
+    precision: 'auto',
   },
 };
 

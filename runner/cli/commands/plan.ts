@@ -32,14 +32,29 @@ export const planCommand: Command = {
       await readSweepHistory(store, plan.sweepId),
       forced.value,
     );
+    const notes = await planNotes(plan);
     if (args.values.json) {
-      ctx.io.stdout(`${JSON.stringify(planJson(plan, states), null, 2)}\n`);
+      ctx.io.stdout(`${JSON.stringify({ ...planJson(plan, states), notes }, null, 2)}\n`);
       return EXIT_OK;
     }
     ctx.io.stdout(renderPlan(plan, states, store));
+    if (notes.length > 0) {
+      ctx.io.stdout(`\n${notes.map((n) => `${n.stage}: ${n.note}`).join('\n')}\n`);
+    }
     return EXIT_OK;
   },
 };
+
+/** What the kinds say their settings resolve to (shard lists), one line each. */
+async function planNotes(plan: SweepPlan): Promise<{ stage: string; note: string }[]> {
+  const notes: { stage: string; note: string }[] = [];
+  for (const node of plan.graph.nodes) {
+    for (const note of (await node.kind.planNotes?.(node.params)) ?? []) {
+      notes.push({ stage: node.id, note });
+    }
+  }
+  return notes;
+}
 
 export function planJson(plan: SweepPlan, states: Map<string, NodeState>) {
   return {

@@ -27,8 +27,32 @@ def run_doctor(job: dict[str, Any]) -> dict[str, Any]:
         },
         "cpu_threads": torch.get_num_threads(),
         "models": local_models(job.get("models_dir")) + cached_hub_models(),
+        "gpu_memory": [torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count())] if cuda else [],
+        "memory_estimates": [memory_estimate(request, job.get("models_dir"), cuda) for request in job.get("estimates", [])],
     }
     return {"summary": report}
+
+
+def memory_estimate(request: dict[str, Any], models_dir: str | None, cuda: bool) -> dict[str, Any]:
+    """A training job's GPU memory, from the model's config when it is on disk, else known shapes."""
+    from .memory import architecture, describe, estimate_training_memory
+    from .models import resolve_model
+    from .protocol import WorkerError
+
+    base = request["model"]["base"]
+    try:
+        path = resolve_model(base, models_dir, request["model"]["revision"], allow_download=False)
+    except WorkerError:
+        path = None
+    arch = architecture(base, path)
+    if arch is None:
+        return {"name": request["name"], "model": base, "error": f"{base} is not on disk and its architecture is not known"}
+    settings = request["train"]
+    device = "cuda" if settings["device"] in ("cuda", "auto") and cuda else settings["device"]
+    # What `auto` picks on a GPU (bf16 where supported); the estimate is for the GPU case.
+    precision = settings["precision"] if settings["precision"] != "auto" else "bf16"
+    estimate = estimate_training_memory(arch, settings, "cuda" if device != "cpu" else "cpu", precision)
+    return {"name": request["name"], "model": base, **estimate, "description": describe(estimate)}
 
 
 def local_models(models_dir: str | None) -> list[dict[str, Any]]:

@@ -129,6 +129,13 @@ def encode(
     if prompt_len >= max_seq_length:
         return None
     labels = [IGNORE if token in layout_ids else token for token in input_ids]
+    # The image block's layout text (<row_i_col_j>, <global-img>, the newlines between rows) is
+    # split into ordinary sub-word tokens by the real SmolVLM tokenizer, so ids alone cannot find
+    # it: everything from the first to the last <fake_token_around_image> is the image's.
+    fake = processor.tokenizer.convert_tokens_to_ids(processor.fake_image_token)
+    framing = [i for i, token in enumerate(input_ids) if token == fake]
+    if framing:
+        labels[framing[0] : framing[-1] + 1] = [IGNORE] * (framing[-1] + 1 - framing[0])
     if loss_on == "assistant":
         labels[:prompt_len] = [IGNORE] * prompt_len
     truncated = len(input_ids) > max_seq_length

@@ -1,13 +1,12 @@
-"""Validation and defaults of the worker's JSON job. An invalid job is a `bad-job` error event.
+"""Validation of the worker's JSON job. An invalid job is a `bad-job` error event.
 
 Field names follow the experiment spec (`train.lora.rank`, `generate.max_new_tokens`, ...), so the
-stage code passes spec sections through nearly as they are. The resolved job (defaults applied)
-is written next to the outputs.
+stage code passes spec sections through nearly as they are. The resolved job is written next to the
+outputs. Training and generation settings have no defaults here: the spec schema owns them.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -22,39 +21,42 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LOSS_ON = ("assistant", "all")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 
-TRAIN_DEFAULTS: dict[str, Any] = {
-    # The paper's settings: LoRA r8 / alpha 32 / dropout 0.1 on q_proj, v_proj; 2 epochs; batch 1 x 4.
-    "lora": {"rank": 8, "alpha": 32, "dropout": 0.1, "target_modules": ["q_proj", "v_proj"]},
-    "epochs": 2,
-    "batch_size": 1,
-    "grad_accum": 4,
-    "learning_rate": 1e-4,
-    "lr_scheduler": "linear",
-    "warmup_ratio": 0.0,
-    "weight_decay": 0.0,
-    "max_grad_norm": 1.0,
-    "max_seq_length": 2048,
-    "image_size": None,
-    "gradient_checkpointing": False,
-    # Why assistant: the question (and the fixed caption instruction) is given at inference time;
-    # spending loss on it teaches the model to reproduce a question bank, not to answer.
-    "loss_on": "assistant",
-    "device": "auto",
-    "precision": "auto",
-    "max_steps": None,
-}
+LORA_SCOPES = ("all", "text_model")
 
-GENERATE_DEFAULTS: dict[str, Any] = {
-    "max_new_tokens": 256,
-    "batch_size": 4,
-    "repetition_penalty": 1.0,
-    "do_sample": False,
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "image_size": None,
-    "device": "auto",
-    "precision": "auto",
-}
+# Every training and generation setting comes in the job: the spec schema (stages/train/kind.ts,
+# stages/generate/kind.ts) is the one place their defaults live, and the runner sends them all.
+# A job that lacks one is refused rather than completed here with a second, silently different,
+# default. Only `max_steps` (a cap for benchmarks and smoke runs, absent from the spec) is optional.
+TRAIN_KEYS = (
+    "lora",
+    "epochs",
+    "batch_size",
+    "grad_accum",
+    "learning_rate",
+    "lr_scheduler",
+    "warmup_ratio",
+    "weight_decay",
+    "max_grad_norm",
+    "max_seq_length",
+    "image_size",
+    "gradient_checkpointing",
+    "loss_on",
+    "device",
+    "precision",
+)
+TRAIN_OPTIONAL = ("max_steps",)
+LORA_KEYS = ("rank", "alpha", "dropout", "target_modules", "scope")
+GENERATE_KEYS = (
+    "max_new_tokens",
+    "batch_size",
+    "repetition_penalty",
+    "do_sample",
+    "temperature",
+    "top_p",
+    "image_size",
+    "device",
+    "precision",
+)
 
 CAPTION_INSTRUCTION = "Describe this clinical image."
 
@@ -67,8 +69,12 @@ def resolve_job(raw: Any) -> dict[str, Any]:
         raise WorkerError("bad-job", f"type must be one of {', '.join(JOB_TYPES)}, got {job_type!r}")
     job: dict[str, Any] = {"type": job_type}
     job["models_dir"] = _optional_str(raw, "models_dir")
-    job["allow_download"] = _bool(raw, "allow_download", False)
+    job["allow_download"] = _bool(raw, "allow_download", default=False)
     if job_type == "doctor":
+        # Optional: training jobs whose GPU memory to estimate ({name, model, train} each).
+        estimates = raw.get("estimates", [])
+        _check(isinstance(estimates, list), "estimates must be a list")
+        job["estimates"] = [_estimate_request(item, index) for index, item in enumerate(estimates)]
         return job
 
     job["output_dir"] = _required_str(raw, "output_dir")
@@ -94,54 +100,50 @@ def resolve_job(raw: Any) -> dict[str, Any]:
     if job_type in ("train", "examples"):
         if job["model"]["adapter"] is not None:
             raise WorkerError("bad-job", "model.adapter is for generation; training starts a new adapter")
-        supervision = raw.get("supervision", "qa")
+        supervision = raw.get("supervision")
         if supervision not in SUPERVISION:
             raise WorkerError("bad-job", f"supervision must be one of {', '.join(SUPERVISION)}, got {supervision!r}")
         job["supervision"] = supervision
-        job["train"] = _train_settings(raw.get("train", {}))
+        job["train"] = _train_settings(raw.get("train"))
     else:
-        job["generate"] = _generate_settings(raw.get("generate", {}))
+        job["generate"] = _generate_settings(raw.get("generate"))
     return job
 
 
 def _train_settings(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise WorkerError("bad-job", "train must be an object")
-    unknown = set(raw) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise WorkerError("bad-job", f"unknown train settings: {', '.join(sorted(unknown))}")
-    out = copy.deepcopy(TRAIN_DEFAULTS)
-    lora = raw.get("lora", {})
-    if not isinstance(lora, dict) or set(lora) - set(out["lora"]):
-        raise WorkerError("bad-job", "train.lora takes rank, alpha, dropout, target_modules")
-    out["lora"].update(lora)
-    _check(isinstance(out["lora"]["rank"], int) and out["lora"]["rank"] > 0, "train.lora.rank must be a positive integer")
-    _check(_number(out["lora"]["alpha"]) and out["lora"]["alpha"] > 0, "train.lora.alpha must be positive")
-    _check(_number(out["lora"]["dropout"]) and 0 <= out["lora"]["dropout"] < 1, "train.lora.dropout must be in [0, 1)")
-    modules = out["lora"]["target_modules"]
+    _exact_keys(raw, TRAIN_KEYS, TRAIN_OPTIONAL, "train")
+    out: dict[str, Any] = {}
+    lora = raw["lora"]
+    _check(isinstance(lora, dict), "train.lora must be an object")
+    _exact_keys(lora, LORA_KEYS, (), "train.lora")
+    out["lora"] = dict(lora)
+    _check(_integer(lora["rank"]) and lora["rank"] > 0, "train.lora.rank must be a positive integer")
+    _check(_number(lora["alpha"]) and lora["alpha"] > 0, "train.lora.alpha must be positive")
+    _check(_number(lora["dropout"]) and 0 <= lora["dropout"] < 1, "train.lora.dropout must be in [0, 1)")
+    modules = lora["target_modules"]
     _check(
         isinstance(modules, list) and modules and all(isinstance(m, str) and m for m in modules),
         "train.lora.target_modules must be a non-empty list of module names",
     )
-    if "epochs" in raw:
-        out["epochs"] = raw["epochs"]
+    _check(lora["scope"] in LORA_SCOPES, f"train.lora.scope must be one of {', '.join(LORA_SCOPES)}")
     # Fractional epochs are allowed (as in HF Trainer): the last epoch stops part-way.
+    out["epochs"] = raw["epochs"]
     _check(_number(out["epochs"]) and out["epochs"] > 0, "train.epochs must be a positive number")
     for key in ("batch_size", "grad_accum", "max_seq_length"):
-        if key in raw:
-            out[key] = raw[key]
-        _check(isinstance(out[key], int) and not isinstance(out[key], bool) and out[key] > 0, f"train.{key} must be a positive integer")
+        out[key] = raw[key]
+        _check(_integer(out[key]) and out[key] > 0, f"train.{key} must be a positive integer")
     for key in ("learning_rate", "warmup_ratio", "weight_decay", "max_grad_norm"):
-        if key in raw:
-            out[key] = raw[key]
+        out[key] = raw[key]
         _check(_number(out[key]) and out[key] >= 0, f"train.{key} must be a non-negative number")
     _check(out["learning_rate"] > 0, "train.learning_rate must be positive")
     _check(out["warmup_ratio"] <= 1, "train.warmup_ratio must be at most 1")
-    out["lr_scheduler"] = _choice(raw, "lr_scheduler", SCHEDULERS, out["lr_scheduler"])
-    out["loss_on"] = _choice(raw, "loss_on", LOSS_ON, out["loss_on"])
-    out["device"] = _choice(raw, "device", DEVICES, out["device"])
-    out["precision"] = _choice(raw, "precision", PRECISIONS, out["precision"])
-    out["gradient_checkpointing"] = _bool(raw, "gradient_checkpointing", False, "train.gradient_checkpointing")
+    out["lr_scheduler"] = _choice(raw, "lr_scheduler", SCHEDULERS)
+    out["loss_on"] = _choice(raw, "loss_on", LOSS_ON)
+    out["device"] = _choice(raw, "device", DEVICES)
+    out["precision"] = _choice(raw, "precision", PRECISIONS)
+    out["gradient_checkpointing"] = _bool(raw, "gradient_checkpointing", "train.gradient_checkpointing")
     out["image_size"] = _optional_positive_int(raw, "image_size", "train.image_size")
     out["max_steps"] = _optional_positive_int(raw, "max_steps", "train.max_steps")
     return out
@@ -150,24 +152,44 @@ def _train_settings(raw: Any) -> dict[str, Any]:
 def _generate_settings(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise WorkerError("bad-job", "generate must be an object")
-    unknown = set(raw) - set(GENERATE_DEFAULTS)
-    if unknown:
-        raise WorkerError("bad-job", f"unknown generate settings: {', '.join(sorted(unknown))}")
-    out = copy.deepcopy(GENERATE_DEFAULTS)
+    _exact_keys(raw, GENERATE_KEYS, (), "generate")
+    out: dict[str, Any] = {}
     for key in ("max_new_tokens", "batch_size"):
-        if key in raw:
-            out[key] = raw[key]
-        _check(isinstance(out[key], int) and not isinstance(out[key], bool) and out[key] > 0, f"generate.{key} must be a positive integer")
+        out[key] = raw[key]
+        _check(_integer(out[key]) and out[key] > 0, f"generate.{key} must be a positive integer")
     for key in ("repetition_penalty", "temperature", "top_p"):
-        if key in raw:
-            out[key] = raw[key]
+        out[key] = raw[key]
         _check(_number(out[key]) and out[key] > 0, f"generate.{key} must be a positive number")
     _check(out["top_p"] <= 1, "generate.top_p must be at most 1")
-    out["do_sample"] = _bool(raw, "do_sample", False, "generate.do_sample")
-    out["device"] = _choice(raw, "device", DEVICES, out["device"])
-    out["precision"] = _choice(raw, "precision", PRECISIONS, out["precision"])
+    out["do_sample"] = _bool(raw, "do_sample", "generate.do_sample")
+    out["device"] = _choice(raw, "device", DEVICES)
+    out["precision"] = _choice(raw, "precision", PRECISIONS)
     out["image_size"] = _optional_positive_int(raw, "image_size", "generate.image_size")
     return out
+
+
+def _estimate_request(raw: Any, index: int) -> dict[str, Any]:
+    where = f"estimates[{index}]"
+    _check(isinstance(raw, dict), f"{where} must be an object")
+    model = raw.get("model")
+    _check(isinstance(model, dict) and isinstance(model.get("base"), str), f"{where}.model.base must be a string")
+    return {
+        "name": _required_str(raw, "name", f"{where}.name"),
+        "model": {"base": model["base"], "revision": model.get("revision") or None},
+        "train": _train_settings(raw.get("train")),
+    }
+
+
+def _exact_keys(raw: dict, required: tuple[str, ...], optional: tuple[str, ...], where: str) -> None:
+    unknown = set(raw) - set(required) - set(optional)
+    if unknown:
+        raise WorkerError("bad-job", f"unknown {where} settings: {', '.join(sorted(unknown))}")
+    missing = [key for key in required if key not in raw]
+    if missing:
+        raise WorkerError(
+            "bad-job",
+            f"{where} lacks {', '.join(missing)}: the runner sends every setting, with the spec schema's defaults",
+        )
 
 
 def _check(condition: bool, message: str) -> None:
@@ -197,14 +219,18 @@ def _int(raw: dict, key: str, default: int, minimum: int) -> int:
     return value
 
 
-def _bool(raw: dict, key: str, default: bool, path: str | None = None) -> bool:
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _bool(raw: dict, key: str, path: str | None = None, default: bool | None = None) -> bool:
     value = raw.get(key, default)
     _check(isinstance(value, bool), f"{path or key} must be true or false")
     return value
 
 
-def _choice(raw: dict, key: str, choices: tuple[str, ...], default: str) -> str:
-    value = raw.get(key, default)
+def _choice(raw: dict, key: str, choices: tuple[str, ...]) -> str:
+    value = raw.get(key)
     _check(value in choices, f"{key} must be one of {', '.join(choices)}, got {value!r}")
     return value
 

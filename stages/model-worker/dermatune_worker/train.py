@@ -47,6 +47,8 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
 
     seed_everything(job["seed"])
     placement = choose_placement(settings["device"], settings["precision"])
+    if placement.device == "cuda":
+        refuse_if_gpu_too_small(job, model_path, placement)
     processor = load_processor(model_path, settings["image_size"])
 
     encoded = [item for _, item in training_examples(job, processor, events)]
@@ -179,6 +181,27 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     }
 
 
+def refuse_if_gpu_too_small(job: dict[str, Any], model_path: str, placement) -> None:
+    """Before the model is loaded: a job whose estimate exceeds the GPU fails now, saying why,
+    instead of an out-of-memory error after minutes of loading and preparing."""
+    import torch
+
+    from .memory import GIB, architecture, describe, estimate_training_memory
+
+    arch = architecture(job["model"]["base"], model_path)
+    if arch is None:
+        return
+    estimate = estimate_training_memory(arch, job["train"], "cuda", placement.precision)
+    total = torch.cuda.get_device_properties(0).total_memory
+    if estimate["bytes"] > total:
+        raise WorkerError(
+            "out-of-memory",
+            f"this job needs {describe(estimate)}; {torch.cuda.get_device_name(0)} has {total / GIB:.1f} GiB. "
+            "Lower train.batch_size, set train.image_size (fewer tiles), turn on train.gradient_checkpointing, "
+            "or set train.lora.scope: text_model",
+        )
+
+
 def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     """The training examples exactly as training would see them, written to examples.jsonl."""
     out = Path(job["output_dir"])
@@ -259,7 +282,7 @@ def add_lora(model, lora: dict[str, Any], base_path: str):
         r=lora["rank"],
         lora_alpha=lora["alpha"],
         lora_dropout=lora["dropout"],
-        target_modules=list(lora["target_modules"]),
+        target_modules=lora_targets(lora["target_modules"], lora["scope"]),
         bias="none",
     )
     try:
@@ -270,6 +293,18 @@ def add_lora(model, lora: dict[str, Any], base_path: str):
     # and a bare name would send it to the hub.
     peft_model.peft_config["default"].base_model_name_or_path = base_path
     return peft_model
+
+
+def lora_targets(names: list[str], scope: str):
+    """PEFT's target_modules for a scope. A list matches a name anywhere in the model: in Idefics3
+    q_proj and v_proj exist in the SigLIP vision tower as well as in the Llama text model, so the
+    paper's [q_proj, v_proj] adapts both. text_model narrows it with a regex on the module path."""
+    import re
+
+    if scope == "all":
+        return list(names)
+    alternatives = "|".join(re.escape(name) for name in names)
+    return rf"(.*\.)?text_model\..*\.({alternatives})"
 
 
 def make_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
