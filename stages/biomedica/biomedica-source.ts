@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { describeRequestError } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { BiomedicaSample } from './biomedica-sample.ts';
 import {
@@ -267,7 +268,7 @@ export async function resolveHubRevision(
   } catch (error: unknown) {
     return fail({
       reason: 'revision-unresolved',
-      message: `${url}: ${error instanceof Error ? error.message : String(error)}`,
+      message: `${url}: ${describeRequestError(error)}`,
     });
   }
 }

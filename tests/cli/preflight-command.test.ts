@@ -117,7 +117,7 @@ describe('dermatune preflight', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     const refused = `could not reach ${closed}: fetch failed (connect ECONNREFUSED ${closed.slice(7)})`;
     expect(failures(result.stderr)).toEqual([
-      `HF_ENDPOINT: hub dataset BIOMEDICA/biomedica_webdataset_24M@main: ${refused}`,
+      `data.source: hub shards of BIOMEDICA/biomedica_dermatology_subset_webdataset@main: ${closed}/api/datasets/BIOMEDICA/biomedica_dermatology_subset_webdataset/revision/main: fetch failed (connect ECONNREFUSED ${closed.slice(7)})`,
       `llm.base_url: llm Gemini model gemini-3.6-flash: ${refused}`,
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Base@main: ${refused}`,
       expect.stringMatching(
