@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArtifactStore } from '../artifact-store.ts';
 import { formatDiagnostics } from '../diagnostic.ts';
@@ -23,10 +24,28 @@ export const specOptions: Record<string, OptionSpec> = {
   store: storeOption,
 };
 
-export function openStore(args: CommandArgs, ctx: CliContext): ArtifactStore {
+/**
+ * The store the command works on, or undefined (the reason printed) when the path names
+ * something that is not a folder: reading it as an empty store would report "0 cached".
+ * A store that does not exist yet is fine; it is created on first write.
+ */
+export function openStore(args: CommandArgs, ctx: CliContext): ArtifactStore | undefined {
   const chosen =
     (args.values.store as string | undefined) ?? ctx.io.env.DERMATUNE_STORE ?? 'artifacts';
-  return new ArtifactStore(resolve(ctx.io.cwd, chosen));
+  const root = resolve(ctx.io.cwd, chosen);
+  try {
+    if (!statSync(root).isDirectory()) {
+      ctx.io.stderr(`the store ${root} is not a folder; pass --store with a folder\n`);
+      return undefined;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      ctx.io.stderr(`cannot open the store ${root} (${code}); pass --store with a folder\n`);
+      return undefined;
+    }
+  }
+  return new ArtifactStore(root);
 }
 
 export function listOption(args: CommandArgs, name: string): string[] {

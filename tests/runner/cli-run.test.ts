@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -121,7 +122,10 @@ describe('dermatune run', () => {
     );
     expect(manifest.record.kind).toBe('report');
     expect(manifest.record.params).toEqual({ eval: { title: 'sum', fail: false } });
-    expect(manifest.files).toEqual([{ path: 'report.json', size: 24 }]);
+    const stored = await readFile(join(ws.store, 'stages', report?.key ?? '', 'output', 'report.json'));
+    expect(manifest.files).toEqual([
+      { path: 'report.json', size: 24, sha256: createHash('sha256').update(stored).digest('hex') },
+    ]);
     expect(
       JSON.parse(
         await readFile(
