@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ArtifactStore } from '../artifact-store.ts';
 import { formatDiagnostics } from '../diagnostic.ts';
 import { planSweep, type SweepPlan } from '../sweep-plan.ts';
+import { DEFAULT_MAX_VARIANTS } from '../sweep.ts';
 import type { CliContext, CommandArgs, OptionSpec } from './cli-context.ts';
 
 export const storeOption: OptionSpec = {
@@ -22,6 +23,10 @@ export const specOptions: Record<string, OptionSpec> = {
     description: 'only these variants (repeatable, or comma-separated)',
   },
   store: storeOption,
+  'max-variants': {
+    type: 'string',
+    description: `refuse sweeps of more variants than this (default: ${DEFAULT_MAX_VARIANTS})`,
+  },
 };
 
 /**
@@ -60,10 +65,17 @@ export function listOption(args: CommandArgs, name: string): string[] {
 /** Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid. */
 export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<SweepPlan | undefined> {
   const specPath = resolve(ctx.io.cwd, args.positionals[0] ?? '');
+  const rawMax = args.values['max-variants'];
+  const maxVariants = rawMax === undefined ? DEFAULT_MAX_VARIANTS : Number(rawMax);
+  if (!Number.isSafeInteger(maxVariants) || maxVariants < 1) {
+    ctx.io.stderr(`--max-variants must be a positive integer (got ${JSON.stringify(rawMax)})\n`);
+    return undefined;
+  }
   const planned = await planSweep(ctx.pipeline, {
     specPath,
     sets: listOption(args, 'set').length > 0 ? rawList(args, 'set') : [],
     only: listOption(args, 'only'),
+    maxVariants,
   });
   if (!planned.ok) {
     const count = planned.error.length;
