@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { sha256Hex } from './canonical-json.ts';
 import type { StageKeyRecord } from './stage-key.ts';
 import type { ItemMemo, StageSummary } from './stage-kind.ts';
@@ -128,7 +128,9 @@ export class ArtifactStore {
    * Reads every file of a present entry and compares it with the sha256 its manifest recorded:
    * the check that catches same-size damage. Undefined when the content is as stored.
    */
-  async verifyContent(entry: Extract<EntryState, { state: 'present' }>): Promise<string | undefined> {
+  async verifyContent(
+    entry: Extract<EntryState, { state: 'present' }>,
+  ): Promise<string | undefined> {
     for (const file of entry.manifest.files) {
       if (file.sha256 === undefined) continue;
       let actual: string;
@@ -137,7 +139,8 @@ export class ArtifactStore {
       } catch (error) {
         return `${file.path} cannot be read (${(error as NodeJS.ErrnoException).code})`;
       }
-      if (actual !== file.sha256) return `${file.path} differs from what was stored (sha256 mismatch)`;
+      if (actual !== file.sha256)
+        return `${file.path} differs from what was stored (sha256 mismatch)`;
     }
     return undefined;
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { isProcessAlive } from './process-alive.ts';
 import { fail, ok, type Result } from './result.ts';
 
 /**
@@ -190,14 +191,5 @@ async function readOwner(path: string): Promise<OwnerRead> {
 }
 
 function isStale(owner: LockOwner): boolean {
-  return owner.host === hostname() && !isAlive(owner.pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return owner.host === hostname() && !isProcessAlive(owner.pid);
 }

@@ -56,7 +56,10 @@ export function expandSweep(
   const included = Array.isArray(sweep.include) ? sweep.include.length : 0;
   const count = lengths.reduce((a, b) => a * b, 1) + included;
   if (count > maxVariants) {
-    const shape = lengths.length > 0 ? ` (${lengths.join(' x ')} axis values${included > 0 ? ` + ${included} included` : ''})` : '';
+    const shape =
+      lengths.length > 0
+        ? ` (${lengths.join(' x ')} axis values${included > 0 ? ` + ${included} included` : ''})`
+        : '';
     return fail([
       {
         message: `the sweep expands to ${count > Number.MAX_SAFE_INTEGER ? 'more than 9e15' : count} variants${shape}, more than the limit of ${maxVariants}; if you mean it, pass --max-variants ${count > Number.MAX_SAFE_INTEGER ? 'N' : count}`,
@@ -123,8 +126,14 @@ export function expandSweep(
   const clashes = [...names].filter(([, count]) => count > 1).map(([name]) => `"${name}"`);
   if (clashes.length > 0) {
     const axisList = axes.map(([key]) => `{${key}}`).join('-');
+    const listed = `${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', ...' : ''}`;
+    // Suggest the every-axis template only when it would change something.
+    const usesEveryAxis = axes.every(([key]) => (template ?? '').includes(`{${key}}`));
+    const advice = usesEveryAxis
+      ? 'every axis is already in the name template, so two variants share all their axis values (a value listed twice, or an include named like a generated variant); rename or remove one'
+      : `${template ? `the name template "${template}"` : 'the axis values'} cannot tell the variants apart; use every axis, e.g. sweep.name: "${axisList}"`;
     problems.push({
-      message: `variant names clash (${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', ...' : ''}): ${template ? `the name template "${template}"` : 'the axis values'} cannot tell the variants apart; use every axis, e.g. sweep.name: "${axisList}"`,
+      message: `variant names clash (${listed}): ${advice}`,
       span: source && (template ? spanAt(source, ['sweep', 'name']) : spanAt(source, ['sweep'])),
     });
   }

@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArtifactStore } from '../artifact-store.ts';
 import { formatDiagnostics } from '../diagnostic.ts';
-import { planSweep, type SweepPlan } from '../sweep-plan.ts';
 import { DEFAULT_MAX_VARIANTS } from '../sweep.ts';
+import { planSweep, type SweepPlan } from '../sweep-plan.ts';
 import type { CliContext, CommandArgs, OptionSpec } from './cli-context.ts';
 
 export const storeOption: OptionSpec = {

@@ -5,24 +5,48 @@
  * CLI prints goes through `terminalSafe`, which shows such characters escaped (`\x1b`, `\u202e`).
  */
 
-// C0 controls except tab and newline, DEL, C1 controls, the bidi embeddings, overrides and
-// isolates, the implicit direction marks, and the Unicode line/paragraph separators.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * C0 controls, DEL, C1 controls, the bidi embeddings, overrides and isolates, the implicit
+ * direction marks, and the Unicode line and paragraph separators.
+ */
+function unsafe(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x061c ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
 
-function escape(char: string): string {
-  const code = char.charCodeAt(0);
+function escaped(code: number): string {
   return code <= 0xff
     ? `\\x${code.toString(16).padStart(2, '0')}`
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+function sanitise(text: string, keep: (code: number) => boolean): string {
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!unsafe(code) || keep(code)) continue;
+    out += text.slice(start, i) + escaped(code);
+    start = i + 1;
+  }
+  return start === 0 ? text : out + text.slice(start);
+}
+
 /** Whole output text: newlines and tabs stay, every other control is shown escaped. */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, escape);
+  return sanitise(text, (code) => code === 0x0a || code === 0x09);
 }
 
 /** One value inside a line (a title, a name): newlines are escaped too. */
 export function terminalSafeLine(text: string): string {
-  return text.replace(UNSAFE_IN_LINE, escape);
+  return sanitise(text, () => false);
 }

@@ -1,6 +1,6 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { NodeOutcome, RunObserver } from '../run-events.ts';
 import { terminalSafeLine as safe } from '../cli/terminal-text.ts';
+import type { NodeOutcome, RunObserver } from '../run-events.ts';
 import { seconds } from './plain-reporter.ts';
 
 /**

@@ -122,7 +122,9 @@ describe('dermatune run', () => {
     );
     expect(manifest.record.kind).toBe('report');
     expect(manifest.record.params).toEqual({ eval: { title: 'sum', fail: false } });
-    const stored = await readFile(join(ws.store, 'stages', report?.key ?? '', 'output', 'report.json'));
+    const stored = await readFile(
+      join(ws.store, 'stages', report?.key ?? '', 'output', 'report.json'),
+    );
     expect(manifest.files).toEqual([
       { path: 'report.json', size: 24, sha256: createHash('sha256').update(stored).digest('hex') },
     ]);

@@ -28,7 +28,13 @@ function start(script: string, args: string[], cwd: string) {
 
 /** A lock as a process that died holding it would leave it (its pid no longer exists). */
 function deadOwnersLock(token: string): string {
-  return JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), command: 'killed', since: 'then', token });
+  return JSON.stringify({
+    pid: 2 ** 22 + 17,
+    host: hostname(),
+    command: 'killed',
+    since: 'then',
+    token,
+  });
 }
 
 describe('the store lock under contention', () => {
@@ -36,14 +42,18 @@ describe('the store lock under contention', () => {
     const seed = Number(process.env.DERMATUNE_RACE_SEED ?? Date.now() % 100_000);
     const contenders = 6;
     const trials = 25;
-    console.log(`lock race: seed ${seed}, ${contenders} contenders, ${trials} trials`);
+    process.stderr.write(`lock race: seed ${seed}, ${contenders} contenders, ${trials} trials\n`);
     const dir = await mkdtemp(join(tmpdir(), 'dermatune-lock-race-'));
     for (let trial = 0; trial < trials; trial++) {
       await mkdir(join(dir, `trial-${trial}`));
       await writeFile(join(dir, `trial-${trial}`, 'store.lock'), deadOwnersLock(`dead${trial}`));
     }
     const runs = Array.from({ length: contenders }, (_, id) =>
-      start('lock-contender.ts', [dir, String(id), String(contenders), String(trials), String(seed)], dir),
+      start(
+        'lock-contender.ts',
+        [dir, String(id), String(contenders), String(trials), String(seed)],
+        dir,
+      ),
     );
     const results = await Promise.all(runs.map((r) => r.done));
     for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });

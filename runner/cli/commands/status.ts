@@ -33,7 +33,9 @@ export const statusCommand: Command = {
       const mark = v.done === v.total ? 'complete' : v.done === 0 ? 'not started' : 'partial';
       return `  ${v.name.padEnd(width)}  ${String(v.done).padStart(2)}/${v.total} stages stored  ${mark}`;
     });
-    ctx.io.stdout(`${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${lockLine(lock)}`);
+    ctx.io.stdout(
+      `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${lockLine(lock)}`,
+    );
     return EXIT_OK;
   },
 };
