@@ -147,10 +147,21 @@ export class ArtifactStore {
 
   /** Moves a corrupt entry aside (never deletes it) so the key becomes a miss. */
   async quarantine(key: string): Promise<string> {
-    const target = join(this.root, 'corrupt', `${key}.${Date.now()}`);
+    const stamp = Date.now();
+    const target = join(this.root, 'corrupt', `${key}.${stamp}`);
     await mkdir(join(this.root, 'corrupt'), { recursive: true });
-    await rename(this.entryDir(key), target);
-    return target;
+    try {
+      await rename(this.entryDir(key), target);
+      return target;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw error;
+      // Moving a folder to another parent needs write access to the folder itself (its ".."
+      // changes); an entry we may not write is renamed beside itself, which needs none.
+      const beside = join(this.root, 'stages', `${key}.corrupt.${stamp}`);
+      await rename(this.entryDir(key), beside);
+      return beside;
+    }
   }
 
   async openStaging(key: string): Promise<StagingArea> {

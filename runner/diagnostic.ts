@@ -36,14 +36,11 @@ export function formatDiagnostic(diagnostic: Diagnostic, cwd: string = process.c
   const fullLine = span.text.split('\n')[line - 1] ?? '';
   const endOnLine = Math.min(span.end, span.start + Math.max(1, fullLine.length - (col - 1)));
   // A window of the line around the span: a 50 KB one-line list is not printed per error.
+  const width = Math.max(1, Math.min(endOnLine - span.start, LINE_CONTEXT));
   const from = Math.max(0, col - 1 - LINE_CONTEXT);
-  const to = Math.min(
-    fullLine.length,
-    Math.max(endOnLine - span.start + col - 1, col) + LINE_CONTEXT,
-  );
+  const to = Math.min(fullLine.length, col - 1 + width + LINE_CONTEXT);
   const head = from > 0 ? '...' : '';
   const lineText = `${head}${fullLine.slice(from, to)}${to < fullLine.length ? '...' : ''}`;
-  const width = Math.max(1, Math.min(endOnLine - span.start, to - (col - 1)));
   const gutter = String(line);
   const pad = ' '.repeat(gutter.length);
   return [
