@@ -37,6 +37,54 @@ function deadOwnersLock(token: string): string {
   });
 }
 
+describe('gc beside a run', () => {
+  it('never deletes what a run committed while gc was planning', async () => {
+    const seed = Number(process.env.DERMATUNE_RACE_SEED ?? Date.now() % 100_000);
+    const trials = 3;
+    process.stderr.write(`gc race: seed ${seed}, ${trials} trials\n`);
+    const dir = await mkdtemp(join(tmpdir(), 'dermatune-gc-race-'));
+    const store = join(dir, 'store');
+    // A named spec big enough that gc spends a while planning it: the window in which a run
+    // may start, commit and finish.
+    const values = Array.from({ length: 2000 }, (_, i) => i + 100).join(', ');
+    await writeFile(join(dir, 'big.yaml'), `name: big\nsweep:\n  model.factor: [${values}]\n`);
+    await writeFile(join(dir, 'work.yaml'), 'name: work\n');
+    let state = seed;
+    let bothSucceeded = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      const delay = state % 150;
+      const gc = start('test-cli.ts', ['gc', 'big.yaml', '--store', store], dir);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      // New settings each trial: new keys, a new sweep history.
+      const factor = `model.factor=${trial + 10}`;
+      const run = start(
+        'test-cli.ts',
+        ['run', 'work.yaml', '--store', store, '--set', factor],
+        dir,
+      );
+      const [gcDone, runDone] = await Promise.all([gc.done, run.done]);
+      expect([0, 2], gcDone.output).toContain(gcDone.code);
+      if (runDone.code !== 0) continue;
+      if (gcDone.code === 0) bothSucceeded++;
+      const plan = start(
+        'test-cli.ts',
+        ['plan', 'work.yaml', '--store', store, '--json', '--set', factor],
+        dir,
+      );
+      const planned = await plan.done;
+      const states = (JSON.parse(planned.output) as { nodes: { state: string }[] }).nodes.map(
+        (n) => n.state,
+      );
+      expect(states, `seed ${seed}, trial ${trial}, delay ${delay} ms`).toEqual([
+        'cached',
+        'cached',
+        'cached',
+      ]);
+    }
+  }, 120_000);
+});
+
 describe('the store lock under contention', () => {
   it('lets exactly one of many contenders hold it, also while they all take over a dead owner', async () => {
     const seed = Number(process.env.DERMATUNE_RACE_SEED ?? Date.now() % 100_000);
