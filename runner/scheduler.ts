@@ -277,11 +277,13 @@ export async function runStageGraph(
       } else {
         const log = await store.discard(staging, node.key);
         const error = result.ok ? { reason: 'cancelled', message: 'stopped' } : result.error;
+        // The staging folder is gone: a message pointing at the log in it points at the kept copy.
+        const message = log ? error.message.replaceAll(staging.logFile, log) : error.message;
         outcome = {
           state: 'failed',
           durationMs,
           reason: error.reason,
-          message: log ? `${error.message} (log: ${log})` : error.message,
+          message: log && !message.includes(log) ? `${message} (log: ${log})` : message,
         };
       }
     } catch (error) {

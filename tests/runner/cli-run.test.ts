@@ -91,9 +91,12 @@ describe('dermatune run', () => {
     const run = await ws.cli(['run', spec, '--keep-going']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /FAILED {2}report\[broken\]: asked to fail \(log: .*failed\/[0-9a-f]{64}\.log\) \[invalid-input\]/,
+      /FAILED {2}report\[broken\]: asked to fail; see .*failed\/[0-9a-f]{64}\.log \[invalid-input\]/,
     );
     expect(run.stderr).toContain('1 failed');
+    // The log is where the message says, not in the staging folder that is gone.
+    const logPath = /asked to fail; see (\S+)/.exec(run.stdout)?.[1] ?? '';
+    expect(await readFile(logPath, 'utf8')).toContain('the reason is in here');
     const rerun = await ws.cli(['run', spec, '--keep-going']);
     expect(rerun.stderr).toContain('0 stage(s) ran, 5 cached, 1 failed');
   });
