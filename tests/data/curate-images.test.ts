@@ -16,11 +16,11 @@ async function shardWith(replace: Record<string, Buffer>): Promise<string> {
   const extract = tar.extract();
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const finished = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c) => chunks.push(c as Buffer));
+  const finished = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   extract.on('entry', (header, stream, next) => {
     const parts: Buffer[] = [];
-    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('data', (c) => parts.push(c as Buffer));
     stream.on('end', () => {
       const body = replace[header.name] ?? Buffer.concat(parts);
       pack.entry({ name: header.name, size: body.length }, body, next);
