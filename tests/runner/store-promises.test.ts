@@ -153,6 +153,23 @@ describe('defect 4: content is verified where it matters', () => {
   });
 });
 
+describe('defect 4: a generation that answers nothing is a failure', () => {
+  it('refuses predictions that are all empty, and accepts them when any item was answered', async () => {
+    const { checkPredictions } = await import('../../stages/generate/run-generate.ts');
+    const ws = await makeWorkspace();
+    const row = (id: string, prediction: string) =>
+      `${JSON.stringify({ id, prediction, reference: 'Impetigo.' })}\n`;
+    await writeFile(join(ws.dir, 'predictions.jsonl'), row('a', '') + row('b', '  \n'));
+    expect(await checkPredictions(ws.dir)).toEqual({
+      reason: 'worker-error',
+      message:
+        'every one of the 2 predictions is empty; the model (or its adapter) generates nothing, so nothing is stored',
+    });
+    await writeFile(join(ws.dir, 'predictions.jsonl'), row('a', '') + row('b', 'Impetigo.'));
+    expect(await checkPredictions(ws.dir)).toBeUndefined();
+  });
+});
+
 describe('defect 3: sweep size is counted before it is expanded', () => {
   it('refuses three axes of 1,000 values at once, naming the count and the flag', async () => {
     const ws = await makeWorkspace();
