@@ -350,6 +350,32 @@ describe('defect 13: small leftovers and messages', () => {
     expect(existsSync(leftover)).toBe(false);
   });
 
+  it("table removes the temp files a killed table left, and leaves a running one's alone", async () => {
+    const { writeSweepReport } = await import('../../stages/report/write-report.ts');
+    const { buildTable1 } = await import('../../stages/report/table-1.ts');
+    const ws = await makeWorkspace();
+    const dir = join(ws.dir, 'report');
+    await mkdir(dir);
+    const dead = join(dir, `.table.json.${2 ** 22 + 17}.tmp`);
+    const legacy = join(dir, '.table.md.tmp');
+    const running = join(dir, `.table.csv.${process.ppid}.tmp`);
+    for (const file of [dead, legacy, running]) await writeFile(file, 'half');
+    const written = await writeSweepReport(buildTable1('empty', []), {
+      dir,
+      sweepId: 'x',
+      sources: new Map(),
+    });
+    expect(written.files).toContain('table.json');
+    expect([existsSync(dead), existsSync(legacy), existsSync(running)]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([
+      `.table.csv.${process.ppid}.tmp`,
+    ]);
+  });
+
   it('reports 1e400 as a number too large instead of "got null"', async () => {
     const ws = await makeWorkspace();
     const spec = await ws.write('spec.yaml', 'name: big\ndata:\n  items: 1e400\n');
