@@ -318,8 +318,11 @@ function mutateTar(rng: Rng, original: Buffer): Buffer {
     const block = int(rng, Math.floor(bytes.length / 512) - 1) * 512;
     switch (int(rng, 8)) {
       case 0: // a bit flip anywhere
-        bytes[int(rng, bytes.length)] ^= 1 << int(rng, 8);
-        break;
+        {
+          const at = int(rng, bytes.length);
+          bytes[at] = (bytes[at] ?? 0) ^ (1 << int(rng, 8));
+          break;
+        }
       case 1: // truncated
         bytes = bytes.subarray(0, int(rng, bytes.length));
         break;
