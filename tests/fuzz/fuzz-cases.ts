@@ -61,7 +61,20 @@ const HOSTILE_STRINGS = [
   '&anchor',
   '!!js/function',
 ];
-const NUMBERS = [0, 1, -1, 2, 5, 1000, 1001, 1e400, -1e400, 0.5, 2 ** 53 + 1, Number.NaN];
+const NUMBERS = [
+  0,
+  1,
+  -1,
+  2,
+  5,
+  1000,
+  1001,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  0.5,
+  2 ** 53 + 1,
+  Number.NaN,
+];
 const SETTING_PATHS = [
   'data.items',
   'model.factor',
@@ -151,6 +164,7 @@ function mildSpec(rng: Rng): Record<string, unknown> {
 }
 
 const MUTATIONS = [
+  ' 1e400',
   '&a ',
   '*a',
   '!!js/function ',
@@ -230,7 +244,15 @@ async function withinBound<T>(work: Promise<T>): Promise<T | 'hang'> {
   }
 }
 
-const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
+/** What terminalSafe must never let through. */
+function hasRawControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x0a && c !== 0x09) || c === 0x7f) return true;
+    if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return true;
+  }
+  return false;
+}
 
 export async function fuzzSpecs(count: number, seed: number): Promise<FuzzCounts> {
   const rng = seededRandom(seed);
@@ -284,8 +306,7 @@ export async function fuzzSpecs(count: number, seed: number): Promise<FuzzCounts
         continue;
       }
       const printed = result.stdout + result.stderr;
-      if (RAW_CONTROL.test(printed))
-        counts.broken.push(`${label}: printed a raw control character`);
+      if (hasRawControl(printed)) counts.broken.push(`${label}: printed a raw control character`);
       if (result.code === 0 || (command === 'run' && result.code === 1)) counts.succeeded++;
       else if (result.code === 2 && result.stderr.trim() !== '') counts.refused++;
       else
