@@ -5,7 +5,7 @@ import { fail, ok, type Result } from './result.ts';
 export type ReadFileFailure =
   | { reason: 'not-found'; message: string }
   | { reason: 'not-a-regular-file'; message: string }
-  | { reason: 'too-large'; message: string }
+  | { reason: 'too-large'; message: string; size: number; limit: number }
   | { reason: 'unreadable'; message: string };
 
 /**
@@ -43,6 +43,8 @@ export async function readRegularFile(
       return fail({
         reason: 'too-large',
         message: `it is ${info.size} bytes; the limit is ${maxBytes} bytes`,
+        size: info.size,
+        limit: maxBytes,
       });
     }
     // Read at most one byte past the limit, in case the file grew since the stat.
@@ -55,7 +57,12 @@ export async function readRegularFile(
       if (length >= buffer.length) break;
     }
     if (length > maxBytes) {
-      return fail({ reason: 'too-large', message: `it is over the limit of ${maxBytes} bytes` });
+      return fail({
+        reason: 'too-large',
+        message: `it is over the limit of ${maxBytes} bytes`,
+        size: length,
+        limit: maxBytes,
+      });
     }
     return ok(buffer.subarray(0, length).toString('utf8'));
   } catch (error) {

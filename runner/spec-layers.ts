@@ -48,7 +48,11 @@ export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, 
     const read = await readRegularFile(path, MAX_SPEC_BYTES);
     if (!read.ok) {
       const via = chain.length > 0 ? ` (extended by ${chain.map(shortName).join(' -> ')})` : '';
-      problems.push({ message: `${shortName(path)}: ${read.error.message}${via}`, span: from });
+      const why =
+        read.error.reason === 'too-large'
+          ? `the file is ${read.error.size} bytes or more; specs are limited to ${read.error.limit} bytes`
+          : read.error.message;
+      problems.push({ message: `${shortName(path)}: ${why}${via}`, span: from });
       return;
     }
     const parsed = parseYamlSource(path, read.value);
