@@ -23,8 +23,12 @@ function unsafe(code: number): boolean {
   );
 }
 
+/**
+ * C0 controls as `\x1b`; the rest as `\u007f`, `\u202e`, which is also a valid escape inside a
+ * JSON string (JSON.stringify escapes C0 itself), so `--json` output stays parseable.
+ */
 function escaped(code: number): string {
-  return code <= 0xff
+  return code < 0x20
     ? `\\x${code.toString(16).padStart(2, '0')}`
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }

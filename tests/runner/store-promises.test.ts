@@ -258,6 +258,21 @@ describe('defect 8: nothing from data or specs reaches the terminal raw', () => 
   });
 });
 
+describe('defect 8: --json output stays JSON when it is made safe', () => {
+  it('escapes DEL, C1 and bidi controls as JSON escapes, so the names parse back unchanged', async () => {
+    const ws = await makeWorkspace();
+    const name = 'v\u007f\u0085\u202eZ';
+    const spec = await ws.write(
+      'spec.yaml',
+      `name: evil\nsweep:\n  include:\n    - name: ${JSON.stringify(name)}\n`,
+    );
+    const plan = await ws.cli(['plan', spec, '--json']);
+    expect(plan.code).toBe(0);
+    for (const raw of ['\u007f', '\u0085', '\u202e']) expect(plan.stdout).not.toContain(raw);
+    expect((JSON.parse(plan.stdout) as { variants: string[] }).variants).toContain(name);
+  });
+});
+
 describe('defect 9: credentials in MLFLOW_TRACKING_URI', () => {
   it('moves the user info into an Authorization header and never prints it', async () => {
     const seen: (string | undefined)[] = [];
