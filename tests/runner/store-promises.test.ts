@@ -431,7 +431,21 @@ describe('defect 6: only regular files are read, and only after their size is ch
     expect(fromZero.stderr).toContain('/dev/zero: it is a device, not a regular file');
     const fromSpec = await ws.cli(['validate', fifo]);
     expect(fromSpec.code).toBe(2);
+    // A local shard path that is a FIFO or a device: plan answers, run refuses before anything.
+    const { studyPipeline } = await import('../../stages/pipeline.ts');
+    const demo = join(process.cwd(), 'experiments', 'demo.yaml');
+    for (const path of [fifo, '/dev/zero']) {
+      const source = `data.source={type: local, paths: [${path}]}`;
+      const plan = await ws.cli(['plan', demo, '--set', source], studyPipeline);
+      expect(plan.code, plan.stderr).toBe(0);
+      const run = await ws.cli(['run', demo, '--set', source, '--no-tracking'], studyPipeline);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        `data.source: ${path} is not a regular file or a folder (${path === fifo ? 'a FIFO' : 'a device'}); shards are .tar files (stage curate)`,
+      );
+      expect(run.stderr).toContain('nothing was run.');
+    }
     // The child keeps a FIFO writer from blocking the test if the code regresses.
     spawn('sh', ['-c', `exec 3>${fifo}; sleep 0.1`]).unref();
-  }, 20_000);
+  }, 60_000);
 });
