@@ -17,6 +17,7 @@ const benches = [
   'shard-downloads',
   'tracking',
   'ray-executor',
+  'fuzz',
 ];
 const wanted = process.argv.slice(2);
 let failed = 0;

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { sha256Hex } from './canonical-json.ts';
 import type { StageKeyRecord } from './stage-key.ts';
 import type { ItemMemo, StageSummary } from './stage-kind.ts';
@@ -30,8 +32,18 @@ export interface StageManifest {
   finishedAt: string;
   durationMs: number;
   summary: StageSummary;
-  /** Every file under output/, with its size, to detect truncation and loss. */
-  files: { path: string; size: number }[];
+  /**
+   * Every file under output/, with its size (checked at every look-up: truncation and loss)
+   * and its sha256 (checked where content matters: before a stage reads it as an input, and by
+   * `dermatune verify`). Entries stored before hashes were recorded have no sha256.
+   */
+  files: StoredFile[];
+}
+
+export interface StoredFile {
+  path: string;
+  size: number;
+  sha256?: string;
 }
 
 export type EntryState =
@@ -76,7 +88,11 @@ export class ArtifactStore {
     try {
       text = await readFile(join(dir, 'manifest.json'), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        // Unreadable (permissions, a folder where the manifest should be): not usable as a hit.
+        return { state: 'corrupt', why: `the manifest cannot be read (${code})` };
+      }
       try {
         await stat(dir);
         return { state: 'corrupt', why: 'the entry has no manifest' };
@@ -84,19 +100,22 @@ export class ArtifactStore {
         return { state: 'absent' };
       }
     }
-    let manifest: StageManifest;
+    let parsed: unknown;
     try {
-      manifest = JSON.parse(text) as StageManifest;
+      parsed = JSON.parse(text);
     } catch {
       return { state: 'corrupt', why: 'the manifest is not valid JSON' };
     }
-    if (manifest.formatVersion !== 1 || manifest.key !== key) {
+    const manifest = asManifest(parsed);
+    if (!manifest) return { state: 'corrupt', why: 'the manifest lacks required fields' };
+    if (manifest.key !== key) {
       return { state: 'corrupt', why: 'the manifest belongs to another key or format' };
     }
     const outputDir = this.outputDir(key);
     for (const file of manifest.files) {
       try {
         const info = await stat(join(outputDir, file.path));
+        if (!info.isFile()) return { state: 'corrupt', why: `${file.path} is not a file` };
         if (info.size !== file.size) {
           return {
             state: 'corrupt',
@@ -110,12 +129,44 @@ export class ArtifactStore {
     return { state: 'present', manifest, dir, outputDir };
   }
 
+  /**
+   * Reads every file of a present entry and compares it with the sha256 its manifest recorded:
+   * the check that catches same-size damage. Undefined when the content is as stored.
+   */
+  async verifyContent(
+    entry: Extract<EntryState, { state: 'present' }>,
+  ): Promise<string | undefined> {
+    for (const file of entry.manifest.files) {
+      if (file.sha256 === undefined) continue;
+      let actual: string;
+      try {
+        actual = await sha256File(join(entry.outputDir, file.path));
+      } catch (error) {
+        return `${file.path} cannot be read (${(error as NodeJS.ErrnoException).code})`;
+      }
+      if (actual !== file.sha256)
+        return `${file.path} differs from what was stored (sha256 mismatch)`;
+    }
+    return undefined;
+  }
+
   /** Moves a corrupt entry aside (never deletes it) so the key becomes a miss. */
   async quarantine(key: string): Promise<string> {
-    const target = join(this.root, 'corrupt', `${key}.${Date.now()}`);
+    const stamp = Date.now();
+    const target = join(this.root, 'corrupt', `${key}.${stamp}`);
     await mkdir(join(this.root, 'corrupt'), { recursive: true });
-    await rename(this.entryDir(key), target);
-    return target;
+    try {
+      await rename(this.entryDir(key), target);
+      return target;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw error;
+      // Moving a folder to another parent needs write access to the folder itself (its ".."
+      // changes); an entry we may not write is renamed beside itself, which needs none.
+      const beside = join(this.root, 'stages', `${key}.corrupt.${stamp}`);
+      await rename(this.entryDir(key), beside);
+      return beside;
+    }
   }
 
   async openStaging(key: string): Promise<StagingArea> {
@@ -240,13 +291,44 @@ class FileItemMemo implements ItemMemo {
   }
 }
 
-async function listFiles(root: string): Promise<{ path: string; size: number }[]> {
+async function listFiles(root: string): Promise<StoredFile[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files: { path: string; size: number }[] = [];
+  const files: StoredFile[] = [];
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
-    files.push({ path: relative(root, full), size: (await stat(full)).size });
+    files.push({
+      path: relative(root, full),
+      size: (await stat(full)).size,
+      sha256: await sha256File(full),
+    });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** The manifest if it has the shape this version writes, else undefined (a corrupt entry). */
+function asManifest(value: unknown): StageManifest | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const m = value as Record<string, unknown>;
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (m.formatVersion !== 1 || typeof m.key !== 'string' || typeof m.nodeId !== 'string')
+    return undefined;
+  if (!isObject(m.record) || !isObject(m.summary) || typeof m.durationMs !== 'number')
+    return undefined;
+  if (!Array.isArray(m.files)) return undefined;
+  for (const file of m.files as unknown[]) {
+    if (!isObject(file)) return undefined;
+    const f = file as Record<string, unknown>;
+    if (typeof f.path !== 'string' || typeof f.size !== 'number') return undefined;
+    if (f.sha256 !== undefined && typeof f.sha256 !== 'string') return undefined;
+    // A path that leaves output/ is not one this store wrote.
+    if (f.path.startsWith('/') || f.path.split(/[\\/]/).includes('..')) return undefined;
+  }
+  return value as StageManifest;
 }

@@ -33,20 +33,33 @@ export function formatDiagnostic(diagnostic: Diagnostic, cwd: string = process.c
   }
   const { line, col } = counter.linePos(span.start);
   const file = relativePath(span.file, cwd);
-  const lineText = span.text.split('\n')[line - 1] ?? '';
-  const endOnLine = Math.min(span.end, span.start + Math.max(1, lineText.length - (col - 1)));
-  const width = Math.max(1, endOnLine - span.start);
+  const fullLine = span.text.split('\n')[line - 1] ?? '';
+  const endOnLine = Math.min(span.end, span.start + Math.max(1, fullLine.length - (col - 1)));
+  // A window of the line around the span: a 50 KB one-line list is not printed per error.
+  const width = Math.max(1, Math.min(endOnLine - span.start, LINE_CONTEXT));
+  const from = Math.max(0, col - 1 - LINE_CONTEXT);
+  const to = Math.min(fullLine.length, col - 1 + width + LINE_CONTEXT);
+  const head = from > 0 ? '...' : '';
+  const lineText = `${head}${fullLine.slice(from, to)}${to < fullLine.length ? '...' : ''}`;
   const gutter = String(line);
   const pad = ' '.repeat(gutter.length);
   return [
     `${file}:${line}:${col}: ${diagnostic.message}${origin}`,
     ` ${gutter} | ${lineText}`,
-    ` ${pad} | ${' '.repeat(col - 1)}${'^'.repeat(width)}`,
+    ` ${pad} | ${' '.repeat(head.length + col - 1 - from)}${'^'.repeat(width)}`,
   ].join('\n');
 }
 
+/** Characters of the source line shown on each side of a span. */
+const LINE_CONTEXT = 60;
+/** Diagnostics printed in full; the rest are counted (the first ones are the ones to fix). */
+export const MAX_SHOWN_DIAGNOSTICS = 20;
+
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd?: string): string {
-  return diagnostics.map((d) => formatDiagnostic(d, cwd)).join('\n\n');
+  const shown = diagnostics.slice(0, MAX_SHOWN_DIAGNOSTICS).map((d) => formatDiagnostic(d, cwd));
+  const hidden = diagnostics.length - shown.length;
+  if (hidden > 0) shown.push(`... and ${hidden} more problem(s) not shown`);
+  return shown.join('\n\n');
 }
 
 function relativePath(file: string, cwd: string): string {

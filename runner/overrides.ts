@@ -1,8 +1,8 @@
-import { parse as parseYamlValue } from 'yaml';
 import type { Diagnostic } from './diagnostic.ts';
 import { fail, ok, type Result } from './result.ts';
 import type { LayeredSpec, SpecLayer } from './spec-layers.ts';
 import { type JsonSchema, schemaAt } from './spec-schema.ts';
+import { parseYamlSource } from './yaml-source.ts';
 
 /**
  * Turns `--set train.lora.rank=16` into an override layer. The value is typed through the
@@ -34,12 +34,14 @@ export function applyOverrides(
     if (setting.type === 'string') {
       value = raw;
     } else {
-      try {
-        value = parseYamlValue(raw, { schema: 'core', customTags: [] });
-      } catch {
-        problems.push({ message: `--set ${text}: cannot read "${raw}" as a value` });
+      // The same hardened reading as a spec file (no tags, no alias bombs, no complex keys).
+      const parsed = parseYamlSource(`--set ${key}`, raw);
+      if (!parsed.ok) {
+        const why = parsed.error[0]?.message ?? 'invalid YAML';
+        problems.push({ message: `--set ${text}: cannot read "${raw}" as a value (${why})` });
         continue;
       }
+      value = parsed.value.value;
     }
     layers.push({ type: 'override', text: `--set ${text}`, path, value });
   }

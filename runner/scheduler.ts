@@ -63,6 +63,9 @@ export async function runStageGraph(
   // A remote node occupies a slot of the cluster, not this machine's CPUs or GPUs.
   const demand = (node: StageNode): SlotDemand =>
     remote(node) ? { remote: true } : { remote: false, resources: node.resources };
+  // Stored inputs are hashed once per run, when the first stage that reads them starts: a
+  // fully cached rerun reads nothing, and a same-size change cannot slip into a new output.
+  const inputChecks = new Map<string, Promise<string | undefined>>();
   let failed = false;
 
   try {
@@ -143,6 +146,33 @@ export async function runStageGraph(
     }
   }
 
+  /** Why a stored input of `node` cannot be trusted (it is then moved aside), or undefined. */
+  async function checkStoredInputs(node: StageNode): Promise<string | undefined> {
+    for (const key of new Set(Object.values(node.inputs))) {
+      if (outcomes.get(key)?.state !== 'cached') continue;
+      let check = inputChecks.get(key);
+      if (!check) {
+        check = (async () => {
+          const entry = await store.lookup(key);
+          const why =
+            entry.state === 'present'
+              ? await store.verifyContent(entry)
+              : entry.state === 'corrupt'
+                ? entry.why
+                : 'it is gone from the store';
+          if (why === undefined) return undefined;
+          const where = entry.state === 'absent' ? undefined : await store.quarantine(key);
+          const id = byKey.get(key)?.id ?? key;
+          return `its stored input ${id} failed verification (${why})${where ? `; moved to ${where}` : ''}; run again to recompute it`;
+        })();
+        inputChecks.set(key, check);
+      }
+      const why = await check;
+      if (why) return why;
+    }
+    return undefined;
+  }
+
   async function execute(node: StageNode): Promise<void> {
     const started = Date.now();
     const nodeInfo = info(node);
@@ -159,6 +189,18 @@ export async function runStageGraph(
     if (!node.kind.run && !executor) {
       // Refused up front by the CLI; reaching here is a bug in the caller.
       throw new Error(`stage kind ${node.kind.name} has no run function`);
+    }
+    const damaged = await checkStoredInputs(node);
+    if (damaged) {
+      failed = true;
+      if (!options.keepGoing) abortAll.abort();
+      await finish(node, {
+        state: 'failed',
+        durationMs: Date.now() - started,
+        reason: 'corrupt-input',
+        message: damaged,
+      });
+      return;
     }
     await observer.nodeStarted?.(nodeInfo);
     const staging = await store.openStaging(node.key);
@@ -210,11 +252,13 @@ export async function runStageGraph(
       } else {
         const log = await store.discard(staging, node.key);
         const error = result.ok ? { reason: 'cancelled', message: 'stopped' } : result.error;
+        // The staging folder is gone: a message pointing at the log in it points at the kept copy.
+        const message = log ? error.message.replaceAll(staging.logFile, log) : error.message;
         outcome = {
           state: 'failed',
           durationMs,
           reason: error.reason,
-          message: log ? `${error.message} (log: ${log})` : error.message,
+          message: log && !message.includes(log) ? `${message} (log: ${log})` : message,
         };
       }
     } catch (error) {

@@ -1,8 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, SourceSpan } from './diagnostic.ts';
+import { readRegularFile } from './regular-file.ts';
 import { fail, ok, type Result } from './result.ts';
-import { definesPath, parseYamlSource, spanAt, type YamlSource } from './yaml-source.ts';
+import {
+  definesPath,
+  MAX_SPEC_BYTES,
+  parseYamlSource,
+  spanAt,
+  type YamlSource,
+} from './yaml-source.ts';
 
 /**
  * A spec is a stack of layers: the files it extends (bases first), the file itself, then
@@ -39,17 +45,17 @@ export async function loadSpecLayers(file: string): Promise<Result<LayeredSpec, 
       });
       return;
     }
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`;
+    const read = await readRegularFile(path, MAX_SPEC_BYTES);
+    if (!read.ok) {
       const via = chain.length > 0 ? ` (extended by ${chain.map(shortName).join(' -> ')})` : '';
+      const why =
+        read.error.reason === 'too-large'
+          ? `the file is ${read.error.size} bytes or more; specs are limited to ${read.error.limit} bytes`
+          : read.error.message;
       problems.push({ message: `${shortName(path)}: ${why}${via}`, span: from });
       return;
     }
-    const parsed = parseYamlSource(path, text);
+    const parsed = parseYamlSource(path, read.value);
     if (!parsed.ok) {
       problems.push(...parsed.error);
       return;

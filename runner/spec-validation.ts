@@ -163,6 +163,10 @@ function article(type: string): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON has no Infinity: `1e400` would read as "got null".
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return `${value}, a number too large to represent`;
+  }
   if (typeof value === 'object' && value !== null)
     return Array.isArray(value) ? 'a list' : 'a mapping';
   return JSON.stringify(value);

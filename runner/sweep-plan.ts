@@ -22,6 +22,12 @@ export interface SweepPlan {
   /** Every variant the sweep defines, selected or not. */
   allVariantNames: string[];
   graph: StageGraph;
+  /**
+   * The graph of every variant of the sweep; the same object as `graph` unless `--only`
+   * narrowed it. It says which stages are shared and what each node is called in the whole
+   * sweep, so `--force` means the same with and without `--only`.
+   */
+  sweepGraph: StageGraph;
 }
 
 export interface ResolvedVariant {
@@ -36,6 +42,8 @@ export interface PlanRequest {
   specPath: string;
   sets?: readonly string[];
   only?: readonly string[];
+  /** Refuse sweeps of more variants than this (default DEFAULT_MAX_VARIANTS). */
+  maxVariants?: number;
 }
 
 /** Spec schema for a pipeline, composed once per process. */
@@ -74,7 +82,7 @@ export async function planSweep(
   const overridden = applyOverrides(loaded.value, request.sets ?? [], schema);
   if (!overridden.ok) return overridden;
   const merged = mergeLayers(overridden.value.layers);
-  const expanded = expandSweep(overridden.value, merged, schema);
+  const expanded = expandSweep(overridden.value, merged, schema, request.maxVariants);
   if (!expanded.ok) return expanded;
   const problems: Diagnostic[] = [...expanded.value.problems];
   // The same bad axis value breaks every variant that has it: report it once, naming them all.
@@ -84,6 +92,7 @@ export async function planSweep(
 
   const seen = new Set<string>();
   const variants: ResolvedVariant[] = [];
+  const everyVariant: ResolvedVariant[] = [];
   for (const variant of expanded.value.variants) {
     const validated = validator.validate(variant.spec);
     const found: Diagnostic[] = validated.ok ? [] : validated.error;
@@ -106,14 +115,16 @@ export async function planSweep(
       seen.add(text);
       problems.push(diagnostic);
     }
-    if (validated.ok && selected.value.some((v) => v.name === variant.name)) {
+    if (validated.ok) {
       const { sweep: _sweep, extends: _extends, ...spec } = validated.value;
-      variants.push({
+      const resolved = {
         name: variant.name,
         description: variant.description ?? describe(spec),
         axes: variant.axes,
         spec,
-      });
+      };
+      everyVariant.push(resolved);
+      if (selected.value.some((v) => v.name === variant.name)) variants.push(resolved);
     }
   }
   for (const { diagnostic, variants: names } of byVariantOrigin.values()) {
@@ -126,6 +137,11 @@ export async function planSweep(
   if (problems.length > 0) return fail(problems);
 
   const graph = await buildStageGraph(pipeline, variants);
+  const sweepGraph =
+    graph.ok && everyVariant.length > variants.length
+      ? await buildStageGraph(pipeline, everyVariant)
+      : graph;
+  if (graph.ok && !sweepGraph.ok) return fail([{ message: 'the sweep graph cannot be built' }]);
   if (!graph.ok) {
     const error = graph.error;
     switch (error.reason) {
@@ -158,6 +174,7 @@ export async function planSweep(
     variants,
     allVariantNames: expanded.value.variants.map((v) => v.name),
     graph: graph.value,
+    sweepGraph: sweepGraph.ok ? sweepGraph.value : graph.value,
   });
 }
 

@@ -16,6 +16,12 @@ export interface SweepVariant {
 const RESERVED = new Set(['include', 'exclude', 'name']);
 
 /**
+ * More variants than this is almost always a typo (an axis pasted 1,000 times) and would
+ * start that many trainings; `--max-variants` raises it for a sweep that means it.
+ */
+export const DEFAULT_MAX_VARIANTS = 10_000;
+
+/**
  * Expands `sweep` into variants: the cartesian product of its axes (dotted key paths to lists
  * of values), minus `exclude` combinations, plus explicit `include` variants. Names come from
  * the axis values unless `sweep.name` gives a template such as `{data.supervision}-{data.train_size}`.
@@ -24,6 +30,7 @@ export function expandSweep(
   spec: LayeredSpec,
   merged: Record<string, unknown>,
   schema: JsonSchema,
+  maxVariants: number = DEFAULT_MAX_VARIANTS,
 ): Result<{ variants: SweepVariant[]; problems: Diagnostic[] }, Diagnostic[]> {
   const sweep = merged.sweep;
   const source = topSource(spec);
@@ -43,6 +50,23 @@ export function expandSweep(
     }
   }
   if (problems.length > 0) return fail(problems);
+
+  // Counted before anything is expanded: three axes of 1,000 values must not reach memory.
+  const lengths = axes.map(([, values]) => (Array.isArray(values) ? values.length : 1));
+  const included = Array.isArray(sweep.include) ? sweep.include.length : 0;
+  const count = lengths.reduce((a, b) => a * b, 1) + included;
+  if (count > maxVariants) {
+    const shape =
+      lengths.length > 0
+        ? ` (${lengths.join(' x ')} axis values${included > 0 ? ` + ${included} included` : ''})`
+        : '';
+    return fail([
+      {
+        message: `the sweep expands to ${count > Number.MAX_SAFE_INTEGER ? 'more than 9e15' : count} variants${shape}, more than the limit of ${maxVariants}; if you mean it, pass --max-variants ${count > Number.MAX_SAFE_INTEGER ? 'N' : count}`,
+        span: source && spanAt(source, ['sweep']),
+      },
+    ]);
+  }
 
   const template = typeof sweep.name === 'string' ? sweep.name : undefined;
   const excludes = Array.isArray(sweep.exclude) ? sweep.exclude.filter(isPlainObject) : [];
@@ -102,8 +126,14 @@ export function expandSweep(
   const clashes = [...names].filter(([, count]) => count > 1).map(([name]) => `"${name}"`);
   if (clashes.length > 0) {
     const axisList = axes.map(([key]) => `{${key}}`).join('-');
+    const listed = `${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', ...' : ''}`;
+    // Suggest the every-axis template only when it would change something.
+    const usesEveryAxis = axes.every(([key]) => (template ?? '').includes(`{${key}}`));
+    const advice = usesEveryAxis
+      ? 'every axis is already in the name template, so two variants share all their axis values (a value listed twice, or an include named like a generated variant); rename or remove one'
+      : `${template ? `the name template "${template}"` : 'the axis values'} cannot tell the variants apart; use every axis, e.g. sweep.name: "${axisList}"`;
     problems.push({
-      message: `variant names clash (${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', ...' : ''}): ${template ? `the name template "${template}"` : 'the axis values'} cannot tell the variants apart; use every axis, e.g. sweep.name: "${axisList}"`,
+      message: `variant names clash (${listed}): ${advice}`,
       span: source && (template ? spanAt(source, ['sweep', 'name']) : spanAt(source, ['sweep'])),
     });
   }

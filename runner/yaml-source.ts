@@ -1,4 +1,13 @@
-import { type Document, isMap, isPair, isScalar, isSeq, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import type { Diagnostic, SourceSpan } from './diagnostic.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -50,6 +59,19 @@ export function parseYamlSource(file: string, text: string): Result<YamlSource, 
       span: { file, text, start: warning.pos[0], end: warning.pos[1] },
     });
   }
+  // `{a: 1}: x` or `? [a]`: a mapping or list as a key has no meaning in a spec (and the yaml
+  // library would print a warning quoting it raw).
+  visit(document, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const range = (pair.key as Node).range ?? [0, 0];
+        problems.push({
+          message: 'a key must be a plain name, not a mapping or a list',
+          span: { file, text, start: range[0], end: range[1] },
+        });
+      }
+    },
+  });
   if (problems.length > 0) return fail(problems);
   try {
     const value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

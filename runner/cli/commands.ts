@@ -7,6 +7,7 @@ import { statusCommand } from './commands/status.ts';
 import { syncCommand } from './commands/sync.ts';
 import { uiCommand } from './commands/ui.ts';
 import { validateCommand } from './commands/validate.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { whyCommand } from './commands/why.ts';
 
 /** The commands of the `dermatune` binary, in the order `--help` lists them. */
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   statusCommand,
   whyCommand,
   gcCommand,
+  verifyCommand,
   uiCommand,
   syncCommand,
 ];

@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArtifactStore } from '../artifact-store.ts';
 import { formatDiagnostics } from '../diagnostic.ts';
+import { DEFAULT_MAX_VARIANTS } from '../sweep.ts';
 import { planSweep, type SweepPlan } from '../sweep-plan.ts';
 import type { CliContext, CommandArgs, OptionSpec } from './cli-context.ts';
 
@@ -21,12 +23,34 @@ export const specOptions: Record<string, OptionSpec> = {
     description: 'only these variants (repeatable, or comma-separated)',
   },
   store: storeOption,
+  'max-variants': {
+    type: 'string',
+    description: `refuse sweeps of more variants than this (default: ${DEFAULT_MAX_VARIANTS})`,
+  },
 };
 
-export function openStore(args: CommandArgs, ctx: CliContext): ArtifactStore {
+/**
+ * The store the command works on, or undefined (the reason printed) when the path names
+ * something that is not a folder: reading it as an empty store would report "0 cached".
+ * A store that does not exist yet is fine; it is created on first write.
+ */
+export function openStore(args: CommandArgs, ctx: CliContext): ArtifactStore | undefined {
   const chosen =
     (args.values.store as string | undefined) ?? ctx.io.env.DERMATUNE_STORE ?? 'artifacts';
-  return new ArtifactStore(resolve(ctx.io.cwd, chosen));
+  const root = resolve(ctx.io.cwd, chosen);
+  try {
+    if (!statSync(root).isDirectory()) {
+      ctx.io.stderr(`the store ${root} is not a folder; pass --store with a folder\n`);
+      return undefined;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      ctx.io.stderr(`cannot open the store ${root} (${code}); pass --store with a folder\n`);
+      return undefined;
+    }
+  }
+  return new ArtifactStore(root);
 }
 
 export function listOption(args: CommandArgs, name: string): string[] {
@@ -41,10 +65,17 @@ export function listOption(args: CommandArgs, name: string): string[] {
 /** Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid. */
 export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<SweepPlan | undefined> {
   const specPath = resolve(ctx.io.cwd, args.positionals[0] ?? '');
+  const rawMax = args.values['max-variants'];
+  const maxVariants = rawMax === undefined ? DEFAULT_MAX_VARIANTS : Number(rawMax);
+  if (!Number.isSafeInteger(maxVariants) || maxVariants < 1) {
+    ctx.io.stderr(`--max-variants must be a positive integer (got ${JSON.stringify(rawMax)})\n`);
+    return undefined;
+  }
   const planned = await planSweep(ctx.pipeline, {
     specPath,
     sets: listOption(args, 'set').length > 0 ? rawList(args, 'set') : [],
     only: listOption(args, 'only'),
+    maxVariants,
   });
   if (!planned.ok) {
     const count = planned.error.length;

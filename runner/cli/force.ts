@@ -10,20 +10,34 @@ export const forceOption: OptionSpec = {
     'run again on purpose: a stage id (train), a node id (train[qa-500]), a kind, or a variant name',
 };
 
-/** Resolves `--force` names to node keys; an unknown name is a usage error. */
+/**
+ * Resolves `--force` names to node keys; an unknown name is a usage error. Names are matched
+ * against the whole sweep (node ids as `plan` shows them without `--only`, which variants share
+ * a stage), then narrowed to the nodes this run has, so `--only` never changes their meaning.
+ */
 export function forcedKeys(plan: SweepPlan, args: CommandArgs): Result<Set<string>, string> {
   const keys = new Set<string>();
+  const selected = new Set(plan.graph.nodes.map((n) => n.key as string));
+  const variantNames = new Set(plan.allVariantNames);
   for (const name of listOption(args, 'force')) {
-    const matches = plan.graph.nodes.filter(
+    const matches = plan.sweepGraph.nodes.filter(
       (n) =>
-        n.id === name || n.stageId === name || n.kind.name === name || n.variants.includes(name),
+        n.id === name ||
+        n.stageId === name ||
+        n.kind.name === name ||
+        n.variants.includes(name) ||
+        n.variants.some((v) => `${n.stageId}[${v}]` === name),
     );
     if (matches.length === 0) {
       return fail(`--force ${name}: no stage, kind or variant of that name in this sweep`);
     }
+    const inRun = matches.filter((n) => selected.has(n.key));
+    if (inRun.length === 0) {
+      return fail(`--force ${name}: none of its stages is in the variants selected with --only`);
+    }
     // A variant name forces only that variant's own stages, not the shared data chain.
-    for (const node of matches) {
-      if (plan.variants.some((v) => v.name === name) && node.variants.length > 1) continue;
+    for (const node of inRun) {
+      if (variantNames.has(name) && node.variants.length > 1) continue;
       keys.add(node.key);
     }
   }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { closest } from 'fastest-levenshtein';
 import type { CliContext, Command } from './cli-context.ts';
 import { EXIT_OK, EXIT_USAGE } from './cli-context.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 /**
  * The command line as a function of its arguments and context, so tests run commands
@@ -10,9 +11,19 @@ import { EXIT_OK, EXIT_USAGE } from './cli-context.ts';
  */
 export async function runCli(
   argv: readonly string[],
-  ctx: CliContext,
+  rawCtx: CliContext,
   commands: readonly Command[],
 ): Promise<number> {
+  // Every line a command prints may quote data or specs: no raw control character reaches
+  // the terminal, whichever command or message it is.
+  const ctx: CliContext = {
+    ...rawCtx,
+    io: {
+      ...rawCtx.io,
+      stdout: (text) => rawCtx.io.stdout(terminalSafe(text)),
+      stderr: (text) => rawCtx.io.stderr(terminalSafe(text)),
+    },
+  };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
@@ -60,7 +71,35 @@ export async function runCli(
     ctx.io.stderr(`usage: ${command.usage}\n`);
     return EXIT_USAGE;
   }
-  return command.run({ positionals: parsed.positionals, values: parsed.values }, ctx);
+  try {
+    return await command.run({ positionals: parsed.positionals, values: parsed.values }, ctx);
+  } catch (error) {
+    const refused = refusedByTheSystem(error);
+    if (!refused) throw error;
+    ctx.io.stderr(`${refused}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+/**
+ * The file system refusing an operation (a read-only or unreadable store, a full disk, a file
+ * where a folder should be) is the user's environment, not a bug: say what and where, exit 2.
+ */
+const REFUSALS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a file is in the way of a folder',
+  EISDIR: 'a folder is where a file should be',
+};
+
+function refusedByTheSystem(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException | undefined;
+  const why = e && typeof e.code === 'string' ? REFUSALS[e.code] : undefined;
+  if (!why) return undefined;
+  return `cannot ${e?.syscall ?? 'access'} ${e?.path ?? 'a file'}: ${why} (${e?.code})`;
 }
 
 function overview(commands: readonly Command[], version: string): string {

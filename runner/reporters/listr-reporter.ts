@@ -1,11 +1,13 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
+import { terminalSafeLine as safe } from '../cli/terminal-text.ts';
 import type { NodeOutcome, RunObserver } from '../run-events.ts';
 import { seconds } from './plain-reporter.ts';
 
 /**
  * Live progress in a terminal: a tree with the shared stages first, then each variant with
  * its own stages; stages that report progress get a bar and an ETA. listr2 draws; this file
- * only turns runner events into task state.
+ * only turns runner events into task state. It writes to the terminal itself, so names and
+ * messages from data are made safe here (the CLI's own output is made safe in runCli).
  */
 export function listrReporter(): RunObserver {
   const pending = new Map<string, Deferred<NodeOutcome>>();
@@ -26,32 +28,32 @@ export function listrReporter(): RunObserver {
     sweepStarted(sweep) {
       const shared = sweep.nodes.filter((n) => n.variants.length > 1);
       const nodeTask = (node: (typeof sweep.nodes)[number]) => ({
-        title: `${node.id}`,
+        title: `${safe(node.id)}`,
         task: async (_: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
           wrappers.set(node.key, task);
           const outcome = await deferredFor(node.key).promise;
           switch (outcome.state) {
             case 'cached':
-              task.title = `${node.id} (cached)`;
-              task.skip(`${node.id} (cached)`);
+              task.title = `${safe(node.id)} (cached)`;
+              task.skip(`${safe(node.id)} (cached)`);
               return;
             case 'done':
-              task.title = `${node.id} (${seconds(outcome.durationMs)})`;
+              task.title = `${safe(node.id)} (${seconds(outcome.durationMs)})`;
               return;
             case 'skipped':
-              task.skip(`${node.id}: ${outcome.reason}`);
+              task.skip(`${safe(node.id)}: ${safe(outcome.reason)}`);
               return;
             case 'cancelled':
-              throw new Error(`${node.id}: stopped`);
+              throw new Error(`${safe(node.id)}: stopped`);
             case 'failed':
-              throw new Error(`${node.id}: ${outcome.message}`);
+              throw new Error(`${safe(node.id)}: ${safe(outcome.message)}`);
           }
         },
       });
       const groups = [
         ...(shared.length > 0 ? [{ title: 'shared stages', nodes: shared }] : []),
         ...sweep.variants.map((v) => ({
-          title: v.name,
+          title: safe(v.name),
           nodes: sweep.nodes.filter((n) => n.variants.length === 1 && n.variants[0] === v.name),
         })),
       ];
@@ -85,12 +87,12 @@ export function listrReporter(): RunObserver {
           report.total,
           report.unit,
           startedAt.get(node.key),
-          report.note,
+          report.note === undefined ? undefined : safe(report.note),
         );
       } else if (report.type === 'metric' && report.name.endsWith('loss')) {
-        task.title = `${node.id} ${report.name} ${report.value.toFixed(4)}`;
+        task.title = `${safe(node.id)} ${safe(report.name)} ${report.value.toFixed(4)}`;
       } else if (report.type === 'log') {
-        task.output = report.message;
+        task.output = safe(report.message);
       }
     },
     nodeFinished(node, outcome) {

@@ -31,16 +31,28 @@ export function resolveTrackingTarget(
   const journalRoot = join(trackingDir(storeDir), 'journal');
   const uri = env.MLFLOW_TRACKING_URI?.trim();
   if (!uri) return ok({ kind: 'embedded', journalDir: join(journalRoot, 'embedded') });
-  if (!/^https?:\/\//.test(uri)) {
+  const parsed = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
     return fail({
       reason: 'unsupported-tracking-uri',
-      message: `MLFLOW_TRACKING_URI=${uri}: dermatune talks to MLflow servers over http(s) only`,
+      message: `MLFLOW_TRACKING_URI=${withoutUserInfo(uri)}: dermatune talks to MLflow servers over http(s) only`,
     });
   }
-  const url = uri.replace(/\/+$/, '');
+  // `http://user:pass@host` (as MLflow's Python client accepts): fetch refuses URLs with
+  // credentials, and the URL is printed and hashed, so the user info moves into the
+  // Authorization header and out of the URL. Explicit MLFLOW_TRACKING_* variables win.
+  const fromUrl = parsed.username
+    ? {
+        username: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+      }
+    : undefined;
+  parsed.username = '';
+  parsed.password = '';
+  const url = parsed.href.replace(/\/+$/, '');
   const token = env.MLFLOW_TRACKING_TOKEN;
-  const username = env.MLFLOW_TRACKING_USERNAME;
-  const password = env.MLFLOW_TRACKING_PASSWORD;
+  const username = env.MLFLOW_TRACKING_USERNAME ?? fromUrl?.username;
+  const password = env.MLFLOW_TRACKING_USERNAME ? env.MLFLOW_TRACKING_PASSWORD : fromUrl?.password;
   const auth = token
     ? { token }
     : username && password !== undefined
@@ -52,4 +64,9 @@ export function resolveTrackingTarget(
     ...(auth ? { auth } : {}),
     journalDir: join(journalRoot, `remote-${sha256Hex(url).slice(0, 12)}`),
   });
+}
+
+/** For messages about a URI that could not be parsed: cut anything between :// and @. */
+function withoutUserInfo(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }

@@ -351,12 +351,26 @@ async function localShardFiles(
     const info = await stat(absolute).catch(() => undefined);
     if (!info) return fail({ reason: 'no-shards', message: `${absolute} does not exist` });
     if (info.isDirectory()) files.push(...(await tarFilesUnder(absolute)));
-    else files.push(absolute);
+    else if (info.isFile()) files.push(absolute);
+    else {
+      // A FIFO or a device (/dev/zero) would hang hashing and reading, or never end.
+      return fail({
+        reason: 'no-shards',
+        message: `${absolute} is not a regular file or a folder (${fileKind(info)}); shards are .tar files`,
+      });
+    }
   }
   if (files.length === 0) {
     return fail({ reason: 'no-shards', message: `no .tar shards in ${source.paths.join(', ')}` });
   }
   return ok(files);
+}
+
+function fileKind(info: Awaited<ReturnType<typeof stat>>): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 async function tarFilesUnder(dir: string): Promise<string[]> {

@@ -5,6 +5,7 @@ import type { BiomedicaMetadata, BiomedicaSample } from '../biomedica/biomedica-
 import type { SourceFailure } from '../biomedica/biomedica-source.ts';
 import type { CuratedRecord } from './curated-record.ts';
 import { figureMentions } from './figure-mentions.ts';
+import { imageProblem } from './image-check.ts';
 import { JsonlWriter } from './jsonl-file.ts';
 import { judgeLabels, type LabelFilter } from './label-filter.ts';
 
@@ -15,6 +16,7 @@ export type CurateDropReason =
   | 'primary-label-mismatch'
   | 'secondary-label-mismatch'
   | 'missing-image'
+  | 'not-an-image'
   | 'missing-caption'
   | 'missing-article-id'
   | 'duplicate-key'
@@ -90,7 +92,12 @@ export async function curateSamples(
       const verdict = judgeSample(sample, options.filter, seenFiles);
       if (!verdict.keep) {
         stats.dropped[verdict.reason] = (stats.dropped[verdict.reason] ?? 0) + 1;
-        await dropped.write({ key: sample.key, shard: sample.shard, reason: verdict.reason });
+        await dropped.write({
+          key: sample.key,
+          shard: sample.shard,
+          reason: verdict.reason,
+          ...(verdict.detail ? { detail: verdict.detail } : {}),
+        });
       } else {
         seenFiles.add(verdict.record.image);
         await writeFile(join(outDir, verdict.record.image), verdict.bytes);
@@ -117,7 +124,7 @@ export async function curateSamples(
 
 type SampleVerdict =
   | { keep: true; record: CuratedRecord; bytes: Buffer }
-  | { keep: false; reason: CurateDropReason };
+  | { keep: false; reason: CurateDropReason; detail?: string };
 
 function judgeSample(
   sample: BiomedicaSample,
@@ -138,6 +145,9 @@ function judgeSample(
   const extension = sample.image.extension === 'jpeg' ? 'jpg' : sample.image.extension;
   const image = `${CURATE_OUTPUT.images}/${safeFileName(sample.key)}.${extension}`;
   if (seenFiles.has(image)) return { keep: false, reason: 'duplicate-key' };
+  // Last, as it decodes: only figures that would otherwise be kept pay for it.
+  const problem = imageProblem(extension, sample.image.bytes);
+  if (problem) return { keep: false, reason: 'not-an-image', detail: problem };
   return {
     keep: true,
     bytes: sample.image.bytes,

@@ -20,7 +20,8 @@ export interface CurateParams {
 /** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
 export const curateKind = defineStageKind<CurateParams>({
   name: 'curate',
-  version: 1,
+  // 2: figures whose bytes do not decode as an image are dropped ('not-an-image').
+  version: 2,
   description: 'stream BIOMEDICA shards and keep clinical skin-lesion figures with their metadata',
   inputs: [],
   deterministic: true,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
@@ -20,7 +21,34 @@ const generateWorker = {
   job: ({ params, inputs, outDir, modelsDir }: WorkerStagePaths<GenerateParams>) =>
     generateJob(params, inputs, outDir, modelsDir),
   summarize: generateSummary,
+  check: checkPredictions,
 };
+
+/**
+ * A model that answers nothing for every item (a broken adapter, a wrong chat template) is a
+ * failure, not a result: stored, it would be scored and reported as the variant's numbers.
+ */
+export async function checkPredictions(outDir: string): Promise<StageFailure | undefined> {
+  const file = join(outDir, 'predictions.jsonl');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    return { reason: 'worker-error', message: 'the worker wrote no predictions.jsonl' };
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const answered = lines.filter((line) => {
+    try {
+      const row = JSON.parse(line) as { prediction?: unknown };
+      return typeof row.prediction === 'string' && row.prediction.trim() !== '';
+    } catch {
+      return false;
+    }
+  }).length;
+  if (lines.length > 0 && answered > 0) return undefined;
+  return {
+    reason: 'worker-error',
+    message: `every one of the ${lines.length} predictions is empty; the model (or its adapter) generates nothing, so nothing is stored`,
+  };
+}
 
 export const runGenerate = workerLocalRun<GenerateParams>(generateWorker);
 export const generateRemote = workerRemoteStage<GenerateParams>(generateWorker);

@@ -80,6 +80,8 @@ export async function runWorker(
       ...options.env,
       PYTHONPATH: WORKER_DIR,
       PYTHONUNBUFFERED: '1',
+      // The worker exits as soon as this process is gone (a runner killed with SIGKILL).
+      DERMATUNE_PARENT_PID: String(process.pid),
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RemoteOutcome, RemoteStage } from '../../runner/executors/remote-stage.ts';
-import { ok, type Result } from '../../runner/result.ts';
+import { fail, ok, type Result } from '../../runner/result.ts';
 import type {
   StageContext,
   StageFailure,
@@ -33,6 +33,8 @@ export interface WorkerStagePaths<P> {
 export interface WorkerStage<P> {
   job(paths: WorkerStagePaths<P>): Result<WorkerJob, StageFailure>;
   summarize(done: WorkerDone): StageSummary;
+  /** Refuses outputs that are complete but useless (e.g. every prediction empty). */
+  check?(outDir: string): Promise<StageFailure | undefined>;
 }
 
 export function workerLocalRun<P extends { model: { base: string } }>(
@@ -44,7 +46,9 @@ export function workerLocalRun<P extends { model: { base: string } }>(
     const ready = await prepareWorker(ctx.params.model.base);
     if (!ready.ok) return ready;
     const result = await runWorkerForStage(ctx, job.value, ready.value.python);
-    return result.ok ? ok(stage.summarize(result.value)) : result;
+    if (!result.ok) return result;
+    const refused = await stage.check?.(ctx.outDir);
+    return refused ? fail(refused) : ok(stage.summarize(result.value));
   };
 }
 
@@ -73,8 +77,9 @@ export function workerRemoteStage<P extends { model: { base: string } }>(
     outcome(lines: readonly string[]): RemoteOutcome {
       return workerOutcome(lines);
     },
-    summarize(_ctx, result) {
-      return ok(stage.summarize(result as WorkerDone));
+    async summarize(ctx, result) {
+      const refused = await stage.check?.(ctx.outDir);
+      return refused ? fail(refused) : ok(stage.summarize(result as WorkerDone));
     },
   };
 }

@@ -43,6 +43,7 @@ export const tableCommand: Command = {
     const plan = await loadPlan(args, ctx);
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const results = await collectSweepResults(plan, store);
     const table = buildTable1(plan.specName, results, {
       comparePaper: args.values['compare-paper'] === true,

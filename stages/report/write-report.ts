@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { isProcessAlive } from '../../runner/process-alive.ts';
 import { metricPlots, renderPlotSvg } from './metric-plots.ts';
 import { renderReportHtml } from './report-html.ts';
 import { pickSampleCases } from './sample-cases.ts';
@@ -38,9 +39,10 @@ export async function writeSweepReport(
 ): Promise<WrittenReport> {
   const { dir } = options;
   await mkdir(join(dir, 'plots'), { recursive: true });
+  await removeDeadTemps(dir);
   const files: string[] = [];
   const put = async (name: string, content: string | Uint8Array) => {
-    const temp = join(dir, `.${name.replaceAll('/', '_')}.tmp`);
+    const temp = join(dir, `.${name.replaceAll('/', '_')}.${process.pid}.tmp`);
     await writeFile(temp, content);
     await rename(temp, join(dir, name));
     files.push(name);
@@ -77,6 +79,18 @@ export async function writeSweepReport(
     }),
   );
   return { dir, files, ...(pngSkipped ? { pngSkipped } : {}) };
+}
+
+/**
+ * Temp files of a `table` that was killed mid-write. Each carries its writer's pid, so the
+ * temp files of a `table` running now beside this one are left alone.
+ */
+async function removeDeadTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = /^\..+\.(\d+)\.tmp$/.exec(name)?.[1];
+    const legacy = /^\.[^.].*\.tmp$/.test(name) && !/\.\d+\.tmp$/.test(name);
+    if ((pid && !isProcessAlive(Number(pid))) || legacy) await rm(join(dir, name), { force: true });
+  }
 }
 
 const IMAGE_TYPES: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,9 +85,12 @@ describe('dermatune run', () => {
     const run = await ws.cli(['run', spec, '--keep-going']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /FAILED {2}report\[broken\]: asked to fail \(log: .*failed\/[0-9a-f]{64}\.log\) \[invalid-input\]/,
+      /FAILED {2}report\[broken\]: asked to fail; see .*failed\/[0-9a-f]{64}\.log \[invalid-input\]/,
     );
     expect(run.stderr).toContain('1 failed');
+    // The log is where the message says, not in the staging folder that is gone.
+    const logPath = /asked to fail; see (\S+)/.exec(run.stdout)?.[1] ?? '';
+    expect(await readFile(logPath, 'utf8')).toContain('the reason is in here');
     const rerun = await ws.cli(['run', spec, '--keep-going']);
     expect(rerun.stderr).toContain('0 stage(s) ran, 5 cached, 1 failed');
   });
@@ -115,7 +119,12 @@ describe('dermatune run', () => {
     );
     expect(manifest.record.kind).toBe('report');
     expect(manifest.record.params).toEqual({ eval: { title: 'sum', fail: false } });
-    expect(manifest.files).toEqual([{ path: 'report.json', size: 24 }]);
+    const stored = await readFile(
+      join(ws.store, 'stages', report?.key ?? '', 'output', 'report.json'),
+    );
+    expect(manifest.files).toEqual([
+      { path: 'report.json', size: 24, sha256: createHash('sha256').update(stored).digest('hex') },
+    ]);
     expect(
       JSON.parse(
         await readFile(

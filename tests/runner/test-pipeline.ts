@@ -134,7 +134,11 @@ export const reportKind = defineStageKind<{ eval: { title: string; fail: boolean
   },
   async run(ctx) {
     await noteCall('report', ctx.key);
-    if (ctx.params.eval.fail) return fail({ reason: 'invalid-input', message: 'asked to fail' });
+    if (ctx.params.eval.fail) {
+      // Like the model worker's failures, the message points at the stage's log.
+      await appendFile(ctx.logFile, 'the reason is in here\n');
+      return fail({ reason: 'invalid-input', message: `asked to fail; see ${ctx.logFile}` });
+    }
     const values = (await readFile(join(ctx.inputs.scaled?.dir ?? '', 'scaled.txt'), 'utf8'))
       .trim()
       .split('\n');

@@ -7,36 +7,50 @@ export const gcCommand: Command = {
   name: 'gc',
   summary:
     'remove stored stages that no spec references (the latest run of every sweep, plus the specs named)',
-  usage: 'dermatune gc [spec.yaml]... [--dry-run]',
+  usage: 'dermatune gc [spec.yaml]... [--dry-run] [--wait]',
   options: {
     store: storeOption,
     'dry-run': { type: 'boolean', description: 'list what would be removed, remove nothing' },
+    wait: {
+      type: 'boolean',
+      description: 'wait for a run holding the store instead of failing',
+    },
   },
   positionals: [{ name: 'spec', required: false, many: true }],
   async run(args, ctx) {
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
+    // The named specs' keys depend on the specs alone, so they may be computed before the lock.
     const keep = new Set<string>();
-    for (const history of await readAllSweepHistories(store)) {
-      for (const stages of Object.values(history.variants))
-        for (const key of Object.values(stages)) keep.add(key);
-    }
     for (const spec of args.positionals) {
       const plan = await loadPlan({ positionals: [spec], values: {} }, ctx);
       if (!plan) return EXIT_USAGE;
       for (const node of plan.graph.nodes) keep.add(node.key);
     }
-    const lock = await acquireStoreLock(store.lockPath, { command: 'dermatune gc' });
+    const lock = await acquireStoreLock(store.lockPath, {
+      waitMs: args.values.wait ? 24 * 3600_000 : 0,
+      command: 'dermatune gc',
+    });
     if (!lock.ok) {
       ctx.io.stderr(`${lock.error.message}\n`);
       return EXIT_USAGE;
     }
     try {
+      // Decided under the lock, from the histories as they are now: a run that committed
+      // while the specs above were being planned has written its history by then.
+      for (const history of await readAllSweepHistories(store)) {
+        for (const stages of Object.values(history.variants))
+          for (const key of Object.values(stages)) keep.add(key);
+      }
       const doomed = (await store.storedKeys()).filter((key) => !keep.has(key));
+      // Under the lock nothing is running, so whatever is in staging was left by a killed
+      // run or a gc killed halfway through a removal.
+      const leftovers = args.values['dry-run'] ? 0 : await store.clearStaging();
       for (const key of doomed) {
         if (!args.values['dry-run']) await store.remove(key);
       }
       ctx.io.stdout(
-        `${args.values['dry-run'] ? 'would remove' : 'removed'} ${doomed.length} unreferenced stage output(s); kept ${keep.size}.\n`,
+        `${args.values['dry-run'] ? 'would remove' : 'removed'} ${doomed.length} unreferenced stage output(s); kept ${keep.size}.${leftovers > 0 ? ` Cleared ${leftovers} folder(s) left in staging.` : ''}\n`,
       );
       return EXIT_OK;
     } finally {

@@ -21,6 +21,7 @@ export const planCommand: Command = {
     const plan = await loadPlan(args, ctx);
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const forced = forcedKeys(plan, args);
     if (!forced.ok) {
       ctx.io.stderr(`${forced.error}\n`);

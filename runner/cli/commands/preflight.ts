@@ -23,6 +23,7 @@ export const preflightCommand: Command = {
     const plan = await loadPlan(args, ctx);
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const stored = new Set(await store.storedKeys());
     const toRun = plan.graph.nodes.filter((n) => !stored.has(n.key));
     const interrupts = ctx.interrupts?.() ?? { signal: new AbortController().signal, dispose() {} };

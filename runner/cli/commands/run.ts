@@ -82,6 +82,7 @@ export const runCommand: Command = {
       return EXIT_USAGE;
     }
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     // A cheap listing decides what may run; the scheduler verifies each stored entry.
     const stored = new Set(await store.storedKeys());
     const toRun = plan.graph.nodes.filter((n) => forced.value.has(n.key) || !stored.has(n.key));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { inspectStoreLock } from '../../store-lock.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
@@ -13,18 +13,18 @@ export const statusCommand: Command = {
     const plan = await loadPlan(args, ctx);
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const states = await nodeStates(store, plan.graph, await readSweepHistory(store, plan.sweepId));
     const variants = plan.graph.variants.map((variant) => {
       const done = variant.nodeKeys.filter((k) => states.get(k)?.state === 'cached').length;
       return { name: variant.name, done, total: variant.nodeKeys.length };
     });
-    const holder = await readFile(store.lockPath, 'utf8').then(
-      (text) => JSON.parse(text) as { pid: number; since: string; command: string },
-      () => undefined,
-    );
+    const lock = await inspectStoreLock(store.lockPath);
+    const holder = lock.state === 'held' ? lock.owner : undefined;
     if (args.values.json) {
+      const { token: _token, ...running } = holder ?? { token: '' };
       ctx.io.stdout(
-        `${JSON.stringify({ spec: plan.specName, variants, running: holder ?? null }, null, 2)}\n`,
+        `${JSON.stringify({ spec: plan.specName, variants, running: holder ? running : null, lock: lock.state }, null, 2)}\n`,
       );
       return EXIT_OK;
     }
@@ -34,8 +34,21 @@ export const statusCommand: Command = {
       return `  ${v.name.padEnd(width)}  ${String(v.done).padStart(2)}/${v.total} stages stored  ${mark}`;
     });
     ctx.io.stdout(
-      `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${holder ? `\nA run is in progress: pid ${holder.pid} since ${holder.since} (${holder.command})\n` : ''}`,
+      `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${lockLine(lock)}`,
     );
     return EXIT_OK;
   },
 };
+
+function lockLine(lock: Awaited<ReturnType<typeof inspectStoreLock>>): string {
+  switch (lock.state) {
+    case 'free':
+      return '';
+    case 'held':
+      return `\nA run is in progress: pid ${lock.owner.pid} since ${lock.owner.since} (${lock.owner.command})\n`;
+    case 'stale':
+      return `\nNo run is in progress: the lock left by pid ${lock.owner.pid} (${lock.owner.command}, since ${lock.owner.since}) is stale, that process is gone; the next run takes it over.\n`;
+    case 'unreadable':
+      return '\nThe store lock is unreadable; if no dermatune process uses this store, remove it.\n';
+  }
+}

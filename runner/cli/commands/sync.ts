@@ -10,6 +10,7 @@ export const syncCommand: Command = {
   positionals: [],
   async run(args, ctx) {
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const result = await syncJournal({
       storeDir: store.root,
       env: ctx.io.env,

@@ -19,6 +19,7 @@ export const uiCommand: Command = {
       return EXIT_USAGE;
     }
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const ui = await startUiServer({
       storeDir: store.root,
       port,

@@ -23,6 +23,7 @@ export const whyCommand: Command = {
       return EXIT_USAGE;
     }
     const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
     const states = await nodeStates(store, plan.graph, await readSweepHistory(store, plan.sweepId));
     const out: string[] = [];
     for (const node of nodes) {

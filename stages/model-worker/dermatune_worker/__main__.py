@@ -11,12 +11,15 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 import traceback
 
 from .protocol import Cancelled, EventStream, WorkerError
 
 
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     events = EventStream.take_stdout()
     signal.signal(signal.SIGTERM, _cancel)
     # Libraries' chatter (load reports, deprecations) belongs in the log, not on anyone's screen.
@@ -81,6 +84,36 @@ def _dispatch(job, events: EventStream):
     from .generate import run_generate
 
     return run_generate(job, events)
+
+
+def _exit_with_parent() -> None:
+    """A runner killed with SIGKILL cannot stop its worker: the worker stops itself, at once.
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG); everywhere a
+    thread also watches the parent pid the runner passed (DERMATUNE_PARENT_PID), which also
+    covers a parent that died before this line ran. Nothing is lost: outputs go to a staging
+    folder that only the runner commits.
+    """
+    expected = os.environ.get("DERMATUNE_PARENT_PID")
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if not expected or not expected.isdigit():
+        return
+    parent = int(expected)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(143)
+
+    if os.getppid() != parent:
+        os._exit(143)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _cancel(signum, frame):
