@@ -441,7 +441,7 @@ describe('defect 6: only regular files are read, and only after their size is ch
       const run = await ws.cli(['run', demo, '--set', source, '--no-tracking'], studyPipeline);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(
-        `data.source: ${path} is not a regular file or a folder (${path === fifo ? 'a FIFO' : 'a device'}); shards are .tar files (stage curate)`,
+        `data.source.paths: data local shards: ${path} is not a regular file or a folder (${path === fifo ? 'a FIFO' : 'a device'}); shards are .tar files`,
       );
       expect(run.stderr).toContain('nothing was run.');
     }
