@@ -86,7 +86,7 @@ export async function buildStageGraph(
       const record: StageKeyRecord = {
         kind: kind.name,
         version: kind.version,
-        params,
+        params: withoutPaths(params, kind.unkeyedParams ?? []),
         inputs,
         fingerprints,
       };
@@ -197,4 +197,24 @@ function nameNodes(nodes: StageNode[], axesOf: Map<string, Record<string, unknow
       ? shared.map(([, value]) => String(value)).join('-')
       : (node.variants[0] ?? '');
   }
+}
+
+/** A copy of `value` without the given dotted paths (the params a kind keeps out of its key). */
+function withoutPaths(value: unknown, paths: readonly string[]): unknown {
+  if (paths.length === 0) return value;
+  const copy = structuredClone(value);
+  for (const path of paths) {
+    const segments = path.split('.');
+    let node: unknown = copy;
+    for (const segment of segments.slice(0, -1)) {
+      node =
+        typeof node === 'object' && node !== null
+          ? (node as Record<string, unknown>)[segment]
+          : undefined;
+    }
+    if (typeof node === 'object' && node !== null) {
+      delete (node as Record<string, unknown>)[segments[segments.length - 1] as string];
+    }
+  }
+  return copy;
 }

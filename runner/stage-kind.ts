@@ -23,6 +23,11 @@ export interface StageKind<P = Record<string, unknown>> {
    * a stored output is reused until the user forces a rerun.
    */
   readonly deterministic: boolean;
+  /**
+   * Dotted paths of params that change how a stage runs but never what it writes (how often
+   * it checkpoints): `run` sees them, the key does not, so changing one resumes, not reruns.
+   */
+  readonly unkeyedParams?: readonly string[];
   /** What the stage occupies while it runs; may depend on params (the LLM provider in use). */
   readonly resources: StageResources | ((params: P) => StageResources);
   /**
@@ -84,6 +89,12 @@ export interface StageContext<P> {
    * (downloaded shards, exported models); shared by all keys of the kind.
    */
   readonly cacheDir: string;
+  /**
+   * A folder tied to this stage's key that outlives a killed attempt (training checkpoints,
+   * finished generation batches), unlike `outDir`; removed once the output is committed.
+   * Absent where the caller keeps no such state.
+   */
+  readonly resumeDir?: string;
   report(event: StageReport): void;
 }
 

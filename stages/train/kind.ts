@@ -31,6 +31,7 @@ export interface TrainSettings {
   loss_on: 'assistant' | 'all';
   device: 'auto' | 'cpu' | 'cuda';
   precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
+  checkpoint_every: number;
 }
 
 /** LoRA fine-tuning of the vision-language model in the Python worker. */
@@ -41,6 +42,9 @@ export const trainKind = defineStageKind<TrainParams>({
   inputs: ['train_set', 'images'],
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
+  // Checkpoints never change the adapter (a resumed training ends byte-identical on the CPU), so
+  // the interval stays out of the key: changing it on a preempted run resumes instead of restarting.
+  unkeyedParams: ['train.checkpoint_every'],
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: (params) => modelWorkerFingerprints(params.model),
   run: runTrain,
@@ -135,6 +139,13 @@ export const trainKind = defineStageKind<TrainParams>({
             default: 'assistant',
             description:
               'assistant: only the answer tokens carry loss; all: the user turn too (image tokens never).',
+          },
+          checkpoint_every: {
+            type: 'integer',
+            minimum: 1,
+            default: 50,
+            description:
+              'Optimizer steps between checkpoints into the store (adapter, optimizer, RNG states, data position); a killed training resumes from the last one. Not part of the key.',
           },
           device: { enum: ['auto', 'cpu', 'cuda'], default: 'auto' },
           precision: {

@@ -42,6 +42,9 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "device": "auto",
     "precision": "auto",
     "max_steps": None,
+    # Optimizer steps between checkpoints into the job's checkpoint_dir; None: no checkpoints.
+    # The runner passes the spec's value (its default lives in the train stage's schema).
+    "checkpoint_every": None,
 }
 
 GENERATE_DEFAULTS: dict[str, Any] = {
@@ -90,6 +93,8 @@ def resolve_job(raw: Any) -> dict[str, Any]:
         "image_root": _optional_str(data, "image_root", "data.image_root"),
     }
     job["caption_instruction"] = _optional_str(raw, "caption_instruction") or CAPTION_INSTRUCTION
+    # A folder that outlives a killed attempt (unlike output_dir): checkpoints, finished batches.
+    job["checkpoint_dir"] = _optional_str(raw, "checkpoint_dir")
 
     if job_type in ("train", "examples"):
         if job["model"]["adapter"] is not None:
@@ -144,6 +149,7 @@ def _train_settings(raw: Any) -> dict[str, Any]:
     out["gradient_checkpointing"] = _bool(raw, "gradient_checkpointing", False, "train.gradient_checkpointing")
     out["image_size"] = _optional_positive_int(raw, "image_size", "train.image_size")
     out["max_steps"] = _optional_positive_int(raw, "max_steps", "train.max_steps")
+    out["checkpoint_every"] = _optional_positive_int(raw, "checkpoint_every", "train.checkpoint_every")
     return out
 
 
