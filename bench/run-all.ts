@@ -14,6 +14,7 @@ const benches = [
   'data-reader',
   'tracking',
   'ray-executor',
+  'checkpoint',
 ];
 const wanted = process.argv.slice(2);
 let failed = 0;

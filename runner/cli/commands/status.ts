@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CheckpointStore } from '../../checkpoint-store.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
@@ -18,13 +19,21 @@ export const statusCommand: Command = {
       const done = variant.nodeKeys.filter((k) => states.get(k)?.state === 'cached').length;
       return { name: variant.name, done, total: variant.nodeKeys.length };
     });
+    // Stages part-way through: what a rerun resumes from instead of starting again.
+    const resumable = new CheckpointStore(store.root);
+    const checkpoints = [];
+    for (const node of plan.graph.nodes) {
+      if (states.get(node.key)?.state === 'cached') continue;
+      const state = await resumable.read(node.key);
+      if (state) checkpoints.push({ node: node.id, ...state });
+    }
     const holder = await readFile(store.lockPath, 'utf8').then(
       (text) => JSON.parse(text) as { pid: number; since: string; command: string },
       () => undefined,
     );
     if (args.values.json) {
       ctx.io.stdout(
-        `${JSON.stringify({ spec: plan.specName, variants, running: holder ?? null }, null, 2)}\n`,
+        `${JSON.stringify({ spec: plan.specName, variants, checkpoints, running: holder ?? null }, null, 2)}\n`,
       );
       return EXIT_OK;
     }
@@ -33,6 +42,11 @@ export const statusCommand: Command = {
       const mark = v.done === v.total ? 'complete' : v.done === 0 ? 'not started' : 'partial';
       return `  ${v.name.padEnd(width)}  ${String(v.done).padStart(2)}/${v.total} stages stored  ${mark}`;
     });
+    for (const c of checkpoints) {
+      lines.push(
+        `  checkpoint: ${c.node} at ${c.unit} ${c.done}/${c.total} (${c.writtenAt.toISOString()}); a rerun resumes there`,
+      );
+    }
     ctx.io.stdout(
       `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${holder ? `\nA run is in progress: pid ${holder.pid} since ${holder.since} (${holder.command})\n` : ''}`,
     );
