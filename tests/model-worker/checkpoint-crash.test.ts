@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,11 @@ import { workerReady } from './worker-fixture.ts';
  * the run that finally completes must store the same adapter bytes, the same trainer-log
  * losses and the same predictions as an uninterrupted run.
  *
- * The kills are chained in one store (each trial's rerun is the next trial's victim), so that
- * ten trials of each cost ten worker start-ups each rather than thirty; a resume that got any
- * state wrong would still show in the final bytes, which every later trial builds on.
+ * The kills are chained in one store per stage (each trial's rerun is the next trial's victim),
+ * so that ten trials cost eleven worker start-ups rather than thirty; a resume that got any
+ * state wrong would still show in the final bytes, which every later trial builds on. The
+ * generation chain starts from the reference's stored training (the store is keyed by content)
+ * and runs beside the training chain.
  */
 const NODE = join(process.cwd(), 'node_modules', '.bin', 'node');
 const CLI = join(process.cwd(), 'tests', 'model-worker', 'fixtures', 'checkpoint-cli.ts');
@@ -91,7 +93,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let dir: string;
 let spec: string;
-let keys: { train: string; generate: string };
+let keys: { data: string; train: string; generate: string };
 let reference: Stored;
 
 interface Stored {
@@ -139,7 +141,7 @@ beforeAll(async () => {
   expect(await planned.done).toBe(0);
   const nodes = (JSON.parse(planned.output()) as { nodes: { id: string; key: string }[] }).nodes;
   const keyOf = (id: string) => nodes.find((n) => n.id === id)?.key ?? '';
-  keys = { train: keyOf('train'), generate: keyOf('generate') };
+  keys = { data: keyOf('data'), train: keyOf('train'), generate: keyOf('generate') };
   const run = start(['run', spec, '--store', join(dir, 'reference'), '--no-tracking'], dir);
   expect(await run.done, run.output()).toBe(0);
   reference = await stored(join(dir, 'reference'));
@@ -153,14 +155,16 @@ async function writeSpec(folder: string): Promise<string> {
 
 /**
  * Kills runs of `stage` in one store, each at a random moment after it made progress of its
- * own (a new checkpoint or batch), and checks that the next run picks up exactly there.
+ * own (a new checkpoint or batch) and before it made more than `cap` (so that ten trials fit in
+ * one training), then checks that the next run picks up exactly there; a last run completes.
  */
 async function killChain(
   store: string,
   stage: 'train' | 'generate',
   random: () => number,
   maxDelayMs: number,
-): Promise<{ kills: number; resumedAt: number[] }> {
+  cap: number,
+): Promise<{ kills: number; resumedAt: number[]; final: Run }> {
   const checkpoints = new CheckpointStore(store);
   const key = keys[stage];
   const resumedAt: number[] = [];
@@ -168,70 +172,82 @@ async function killChain(
   for (let trial = 0; trial < TRIALS; trial++) {
     const before = (await checkpoints.read(key))?.done ?? 0;
     const run = start(['run', spec, '--store', store, '--no-tracking'], dir);
-    // Wait for this run's own progress, then a random moment more.
-    while (run.child.exitCode === null && ((await checkpoints.read(key))?.done ?? 0) <= before) {
-      await sleep(25);
-    }
-    await sleep(random() * maxDelayMs);
-    const stageStored = (await new ArtifactStore(store).lookup(key)).state === 'present';
-    if (run.child.exitCode !== null || stageStored) {
-      // The stage finished before the kill: no more trials to be had in this chain.
-      killGroup(run);
-      await run.done;
-      break;
+    const progress = async () => (await checkpoints.read(key))?.done ?? 0;
+    // Wait for this run's own progress, then a random moment more (at most `cap` progress).
+    while (run.child.exitCode === null && (await progress()) <= before) await sleep(25);
+    const deadline = Date.now() + random() * maxDelayMs;
+    while (
+      run.child.exitCode === null &&
+      Date.now() < deadline &&
+      (await progress()) < before + cap
+    ) {
+      await sleep(10);
     }
     killGroup(run);
     await run.done;
+    const stageStored = (await new ArtifactStore(store).lookup(key)).state === 'present';
+    expect(
+      stageStored,
+      `${stage} trial ${trial}: the stage finished before the kill\n${run.output()}`,
+    ).toBe(false);
     kills++;
     const left = await checkpoints.read(key);
-    expect(left, `trial ${trial}: a checkpoint is left`).toBeDefined();
+    expect(left, `${stage} trial ${trial}: a checkpoint is left`).toBeDefined();
     if (resumedAt.length > 0) {
       // It picked up exactly where the previous kill left it, not at step 0.
       const said =
         stage === 'train'
           ? `resumed from the checkpoint at step ${resumedAt.at(-1)}/`
           : `resumed generation after ${resumedAt.at(-1)}/`;
-      expect(run.output(), `trial ${trial}`).toContain(said);
+      expect(run.output(), `${stage} trial ${trial}`).toContain(said);
     }
     resumedAt.push(left?.done ?? -1);
   }
-  return { kills, resumedAt };
+  const final = start(['run', spec, '--store', store, '--no-tracking'], dir);
+  expect(await final.done, final.output()).toBe(0);
+  return { kills, resumedAt, final };
 }
 
 describe('a training or generation killed half-way', () => {
-  it(`resumes from its last checkpoint and ends byte-identical (${TRIALS} kills in each)`, {
+  it(`resumes from its last checkpoint and ends byte-identical (${TRIALS} kills of each)`, {
     timeout: 1_800_000,
   }, async () => {
     const seed = Number(process.env.DERMATUNE_CRASH_SEED ?? Date.now() % 1_000_000);
     // Logged so that a failure can be replayed with DERMATUNE_CRASH_SEED.
     process.stderr.write(`checkpoint crash trials: seed ${seed}\n`);
-    const random = seeded(seed);
-    const store = join(dir, 'killed');
+    const trainStore = join(dir, 'killed-train');
+    const generateStore = join(dir, 'killed-generate');
+    // The generation chain starts with the reference's data and training already stored.
+    for (const key of [keys.data, keys.train]) {
+      await cp(join(dir, 'reference', 'stages', key), join(generateStore, 'stages', key), {
+        recursive: true,
+      });
+    }
+    const [training, generation] = await Promise.all([
+      killChain(trainStore, 'train', seeded(seed), 1000, 12),
+      killChain(generateStore, 'generate', seeded(seed + 1), 500, 2),
+    ]);
 
-    const training = await killChain(store, 'train', random, 1000);
-    expect(training.kills).toBe(TRIALS);
-    // Each rerun resumed where the kill left it (its stored stats name the step of the last
-    // resume), and the steps only ever move on.
-    const generation = await killChain(store, 'generate', random, 500);
-    expect(generation.kills).toBe(TRIALS);
-    const trainStats = await stats(store, keys.train);
-    expect(trainStats.resumed_from_step).toBe(training.resumedAt.at(-1));
-    expect(
-      training.resumedAt.every((step, i) => i === 0 || step >= (training.resumedAt[i - 1] ?? 0)),
-    ).toBe(true);
-    expect(training.resumedAt[0]).toBeGreaterThan(0);
+    for (const chain of [training, generation]) {
+      expect(chain.kills).toBe(TRIALS);
+      expect(chain.resumedAt[0]).toBeGreaterThan(0);
+      expect(chain.resumedAt.every((done, i) => done >= (chain.resumedAt[i - 1] ?? 0))).toBe(true);
+    }
+    // The completing runs resumed from the last kill's checkpoint too.
+    expect((await stats(trainStore, keys.train)).resumed_from_step).toBe(training.resumedAt.at(-1));
+    expect((await stats(generateStore, keys.generate)).resumed_items).toBe(
+      generation.resumedAt.at(-1),
+    );
 
-    const finish = start(['run', spec, '--store', store, '--no-tracking'], dir);
-    expect(await finish.done, finish.output()).toBe(0);
-    const generateStats = await stats(store, keys.generate);
-    expect(generateStats.resumed_items).toBe(generation.resumedAt.at(-1));
-
-    const after = await stored(store);
-    expect(after.adapterSha).toBe(reference.adapterSha);
-    expect(after.losses).toEqual(reference.losses);
-    expect(after.losses).toHaveLength(160);
-    expect(after.predictions).toEqual(reference.predictions);
-    // The resume folders are spent once the outputs are committed.
-    expect(await new CheckpointStore(store).keys()).toEqual([]);
+    for (const store of [trainStore, generateStore]) {
+      const after = await stored(store);
+      expect(after.adapterSha).toBe(reference.adapterSha);
+      expect(after.losses).toEqual(reference.losses);
+      expect(after.losses).toHaveLength(160);
+      expect(after.predictions).toEqual(reference.predictions);
+      expect(after.predictions).toHaveLength(24);
+      // The resume folders are spent once the outputs are committed.
+      expect(await new CheckpointStore(store).keys()).toEqual([]);
+    }
   });
 });

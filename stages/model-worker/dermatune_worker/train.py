@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from pathlib import Path
@@ -179,8 +180,9 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                 protocol_seconds += time.perf_counter() - reporting_started
                 if not math.isfinite(loss_sum):
                     events.warning(f"loss is not finite at step {step}", "loss-not-finite")
-                # The last step too: a kill while the adapter is saved then costs no step at all.
-                if checkpoints is not None and (step % settings["checkpoint_every"] == 0 or step == total_steps):
+                # Not after the last step: the adapter is saved right after it, and a checkpoint
+                # there would cost a short training (the demo's) more than it could save.
+                if checkpoints is not None and step % settings["checkpoint_every"] == 0 and step < total_steps:
                     meta = {
                         "epoch": epoch,
                         "next_group": group_start + settings["grad_accum"],
@@ -304,11 +306,17 @@ def seed_everything(seed: int) -> None:
     import numpy as np
     import torch
 
+    # Read when cuBLAS makes its first handle, so before any CUDA work; older CUDA versions need
+    # it for deterministic matrix products, newer ones ignore it.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     # Deterministic kernels where torch has them; warn (not fail) where an op has none on this device.
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # The same cuDNN algorithm every run: benchmarking picks by timing, which varies.
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
 
 
 def add_lora(model, lora: dict[str, Any], base_path: str):
