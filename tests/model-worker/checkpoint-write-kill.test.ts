@@ -21,12 +21,15 @@ beforeAll(async () => {
   ({ python } = await workerReady());
 }, 600_000);
 
-function startWriter(root: string): {
+function startWriter(
+  root: string,
+  digest?: string,
+): {
   child: ChildProcess;
   lines: string[];
   exited: Promise<number | null>;
 } {
-  const child = spawn(python, [WRITER, root], {
+  const child = spawn(python, [WRITER, root, ...(digest ? [digest] : [])], {
     env: { ...process.env, PYTHONPATH: WORKER_DIR },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,6 +80,15 @@ describe('a kill during a checkpoint write', () => {
     last.child.kill('SIGKILL');
     await last.exited;
     expect([`resumed ${lastWritten}`, `resumed ${lastWritten + 1}`]).toContain(last.lines[0]);
+    // Another job's checkpoints (other settings) are passed over, never resumed.
+    const other = startWriter(root, 'another-job');
+    while (!other.lines.some((l) => l.startsWith('resumed')) && other.child.exitCode === null) {
+      await sleep(10);
+    }
+    other.child.kill('SIGKILL');
+    await other.exited;
+    expect(other.lines).toContain('resumed 0');
+    expect(other.lines.some((l) => l.startsWith('warning checkpoint-foreign'))).toBe(true);
     // The kills did land inside writes (a temporary folder left behind), not only between them.
     expect(tornWrites).toBeGreaterThan(0);
   });
