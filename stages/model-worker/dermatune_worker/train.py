@@ -102,6 +102,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     first_epoch, first_group = 0, 0
     resumed_order: list[int] | None = None
     resumed_from = None
+    resumed_tokens = 0
     resumed = checkpoints.latest(events.warning) if checkpoints is not None else None
     if resumed is not None:
         meta, state = resumed
@@ -113,6 +114,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         # Last of all, so that nothing drawn while setting up shifts the streams.
         restore_rng_states(state["rng"])
         step, metrics, tokens_seen = meta["step"], meta["metrics"], meta["tokens_seen"]
+        resumed_tokens = tokens_seen
         first_epoch, first_group, resumed_order = meta["epoch"], meta["next_group"], meta["order"]
         resumed_from = step
         events.emit("resumed", job_type="train", step=step, total_steps=total_steps)
@@ -216,7 +218,8 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "final_loss": losses[-1] if losses else None,
         "train_seconds": train_seconds,
         "tokens": tokens_seen,
-        "tokens_per_second": tokens_seen / train_seconds if train_seconds > 0 else 0.0,
+        # This attempt's tokens over this attempt's seconds (a resumed run's earlier steps aside).
+        "tokens_per_second": (tokens_seen - resumed_tokens) / train_seconds if train_seconds > 0 else 0.0,
         "train_cpu_seconds": train_cpu_seconds,
         "protocol_seconds": protocol_seconds,
         # This attempt's figures: a resumed run's seconds count from its resume.
