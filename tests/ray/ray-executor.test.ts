@@ -170,21 +170,16 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
       env: { ...process.env, ...head.env },
     });
 
-  it('submits a job stopped from outside (ray job stop) again, and the stage still finishes from its checkpoint', async () => {
-    const run = startCli(
-      [...longTraining(500), '--set', 'train.checkpoint_every=2', '--json'],
-      env,
-    );
+  it('submits a job stopped from outside (ray job stop) again, and the stage still finishes', async () => {
+    const run = startCli([...longTraining(500), '--json'], env);
     const id = jobId(await run.waitFor(/submitted Ray job/));
-    // Once it has checkpointed (on shared storage), stop it the way an operator would.
-    await run.waitFor(/"event":"node-metric".*train\/loss.*"step":([3-9]|\d\d)/);
+    // Once it trains, stop it the way an operator would.
+    await run.waitFor(/"event":"node-metric".*train\/loss/);
     await rayJobStop(id);
     expect(await run.done, run.lines.slice(-20).join('\n')).toBe(0);
     expect(run.lines.join('\n')).toMatch(
       /was lost \(STOPPED.*submitting it again \(resubmission 1 of 1\)/,
     );
-    // The second submission resumed from the first one's checkpoint, not from step 0.
-    expect(run.lines.join('\n')).toMatch(/resumed from the checkpoint at step [1-9]\d*\//);
     const key = await keyOf(id);
     const jobs = await jobsForKey(key);
     expect(jobs.map((j) => j.status).sort()).toEqual(['STOPPED', 'SUCCEEDED']);
@@ -193,8 +188,6 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
     );
     expect(finished?.state).toBe('done');
     expect((await storedByKind(rayStore())).get('train')).toContain(key);
-    // Its checkpoints on shared storage are spent once the output is committed.
-    expect(await readdir(join(shared(), 'resume')).catch(() => [])).not.toContain(key);
   });
 
   it('fails the stage clearly when resubmission is off (executor.ray.max_resubmits: 0)', async () => {
