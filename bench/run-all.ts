@@ -18,6 +18,7 @@ const benches = [
   'tracking',
   'ray-executor',
   'fuzz',
+  'checkpoint',
 ];
 const wanted = process.argv.slice(2);
 let failed = 0;

@@ -1,5 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
 import type { StageExecutor } from './executors/stage-executor.ts';
 import { ResourceSlots, type SlotDemand } from './resource-slots.ts';
 import type { NodeInfo, NodeOutcome, RunObserver } from './run-events.ts';
@@ -38,6 +39,7 @@ export async function runStageGraph(
   options: ScheduleOptions,
 ): Promise<ScheduleResult> {
   const { store, observer } = options;
+  const checkpoints = new CheckpointStore(store.root);
   const outcomes = new Map<string, NodeOutcome>();
   const outputDirs = new Map<string, string>();
   const byKey = new Map(graph.nodes.map((n) => [n.key as string, n]));
@@ -223,6 +225,8 @@ export async function runStageGraph(
         memo: store.memo(),
         logFile: staging.logFile,
         cacheDir: store.cacheDir(node.kind.name),
+        // Not created here: only stages that keep resumable state make it.
+        resumeDir: checkpoints.dir(node.key),
         report: (event: StageReport) => observer.nodeReport?.(nodeInfo, event),
       };
       const result = executor
@@ -244,6 +248,8 @@ export async function runStageGraph(
           { replace: options.force.has(node.key) },
         );
         outputDirs.set(node.key, outputDir);
+        // The output is whole now: checkpoints towards it are spent.
+        await checkpoints.remove(node.key);
         await executor?.committed?.(node);
         outcome = { state: 'done', durationMs, outputDir, summary: result.value };
       } else if (nodeAbort.signal.aborted) {

@@ -88,6 +88,12 @@ export interface StageContext<P> {
    * (downloaded shards, exported models); shared by all keys of the kind.
    */
   readonly cacheDir: string;
+  /**
+   * A folder tied to this stage's key that outlives a killed attempt (training checkpoints,
+   * finished generation batches), unlike `outDir`; removed once the output is committed.
+   * Absent where the caller keeps no such state.
+   */
+  readonly resumeDir?: string;
   report(event: StageReport): void;
 }
 

@@ -34,6 +34,11 @@ export interface RemoteJobContext<P> {
   readonly outDir: string;
   /** A folder on shared storage for the job's own files (its job description). */
   readonly jobDir: string;
+  /**
+   * The key's resume folder on shared storage (checkpoints): a job lost with its node and
+   * submitted again finds its predecessor's checkpoints there.
+   */
+  readonly resumeDir: string;
   readonly key: string;
   /** Puts a local folder (a model) on shared storage once, by content; returns its shared path. */
   share(localDir: string): Promise<string>;

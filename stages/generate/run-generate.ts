@@ -18,8 +18,8 @@ import type { GenerateParams } from './kind.ts';
  * The same job runs here (`runGenerate`) or as a Ray job (`generateRemote`).
  */
 const generateWorker = {
-  job: ({ params, inputs, outDir, modelsDir }: WorkerStagePaths<GenerateParams>) =>
-    generateJob(params, inputs, outDir, modelsDir),
+  job: ({ params, inputs, outDir, modelsDir, resumeDir }: WorkerStagePaths<GenerateParams>) =>
+    generateJob(params, inputs, outDir, modelsDir, resumeDir),
   summarize: generateSummary,
   check: checkPredictions,
 };
@@ -58,6 +58,7 @@ function generateJob(
   inputs: Readonly<Record<string, StageInputOutput>>,
   outDir: string,
   models: string,
+  resumeDir: string | undefined,
 ): Result<GenerateJob, StageFailure> {
   const testSet = inputs.test_set;
   const images = inputs.images;
@@ -72,6 +73,7 @@ function generateJob(
   return ok({
     type: 'generate',
     output_dir: outDir,
+    checkpoint_dir: resumeDir ?? null,
     models_dir: models,
     allow_download: downloadsAllowed(),
     model: {

@@ -52,6 +52,32 @@ export function workerEventReports(event: WorkerEvent): StageReport[] {
       ];
     case 'warning':
       return [{ type: 'log', level: 'warn', message: event.message }];
+    case 'resumed':
+      if (event.job_type === 'train') {
+        return [
+          { type: 'progress', done: event.step, total: event.total_steps, unit: 'step' },
+          {
+            type: 'log',
+            level: 'info',
+            message: `resumed from the checkpoint at step ${event.step}/${event.total_steps}`,
+          },
+          // One point per resume (step = where it resumed), so MLflow shows every resume.
+          {
+            type: 'metric',
+            name: 'train/resumed_from_step',
+            value: event.step,
+            step: event.step,
+          },
+        ];
+      }
+      return [
+        { type: 'progress', done: event.done, total: event.total, unit: 'item', note: 'generate' },
+        {
+          type: 'log',
+          level: 'info',
+          message: `resumed generation after ${event.done}/${event.total} items already answered`,
+        },
+      ];
     case 'started':
       return [
         {

@@ -38,6 +38,8 @@ export interface TrainSettings {
   precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
   /** Caps optimizer steps (benchmarks, smoke runs); absent or null trains all epochs. */
   max_steps?: number | null;
+  /** Optimizer steps between checkpoints into `checkpoint_dir`; null (the worker's default): none. */
+  checkpoint_every?: number | null;
 }
 
 export interface GenerateSettings {
@@ -74,6 +76,11 @@ interface ModelJobCommon extends JobCommon {
   model: ModelRef;
   /** The user-turn text of caption examples. */
   caption_instruction?: string;
+  /**
+   * A folder that outlives a killed attempt (the stage key's resume folder): training
+   * checkpoints and finished generation batches; a job that finds its own state there resumes.
+   */
+  checkpoint_dir?: string | null;
 }
 
 export type Supervision = 'qa' | 'caption' | 'qa_caption';
@@ -142,6 +149,9 @@ export type WorkerEvent =
       [detail: string]: unknown;
     }
   | { event: 'progress'; phase: string; done: number; total: number; unit: string }
+  /** The job picked up an earlier attempt's checkpoint: training at `step`, generation at `done`. */
+  | { event: 'resumed'; job_type: 'train'; step: number; total_steps: number }
+  | { event: 'resumed'; job_type: 'generate'; done: number; total: number }
   | TrainMetric
   | { event: 'warning'; message: string; code?: string }
   | { event: 'error'; kind: WorkerErrorKind; message: string }

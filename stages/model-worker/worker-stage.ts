@@ -28,6 +28,8 @@ export interface WorkerStagePaths<P> {
   outDir: string;
   /** Where bare model names resolve (here, or the shared copy of the stand-in on a cluster). */
   modelsDir: string;
+  /** The stage key's resume folder (here, or on shared storage for a cluster job). */
+  resumeDir?: string;
 }
 
 export interface WorkerStage<P> {

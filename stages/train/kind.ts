@@ -42,6 +42,7 @@ export interface TrainSettings {
   loss_on: 'assistant' | 'all';
   device: 'auto' | 'cpu' | 'cuda';
   precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
+  checkpoint_every: number;
 }
 
 /** LoRA fine-tuning of the vision-language model in the Python worker. */
@@ -166,6 +167,16 @@ export const trainKind = defineStageKind<TrainParams>({
             default: 'assistant',
             description:
               'assistant: only the answer tokens carry loss; all: the user turn too (image tokens never).',
+          },
+          checkpoint_every: {
+            type: 'integer',
+            minimum: 1,
+            default: 50,
+            // Checkpoints never change the adapter (a resumed training ends byte-identical on
+            // the CPU): changing the interval on a preempted run resumes instead of restarting.
+            'x-not-in-key': true,
+            description:
+              'Optimizer steps between checkpoints into the store (adapter, optimizer, RNG states, data position); a killed training resumes from the last one. Not part of the key.',
           },
           device: deviceSchema,
           precision: precisionSchema,

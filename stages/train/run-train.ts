@@ -18,8 +18,8 @@ import type { TrainParams } from './kind.ts';
  * The same job runs here (`runTrain`) or as a Ray job (`trainRemote`).
  */
 const trainWorker = {
-  job: ({ params, inputs, outDir, modelsDir }: WorkerStagePaths<TrainParams>) =>
-    trainJob(params, inputs, outDir, modelsDir),
+  job: ({ params, inputs, outDir, modelsDir, resumeDir }: WorkerStagePaths<TrainParams>) =>
+    trainJob(params, inputs, outDir, modelsDir, resumeDir),
   summarize: trainSummary,
 };
 
@@ -31,6 +31,7 @@ function trainJob(
   inputs: Readonly<Record<string, StageInputOutput>>,
   outDir: string,
   models: string,
+  resumeDir: string | undefined,
 ): Result<TrainJob, StageFailure> {
   const { train, model } = params;
   if (train.method === 'none') {
@@ -52,6 +53,7 @@ function trainJob(
   return ok({
     type: 'train',
     output_dir: outDir,
+    checkpoint_dir: resumeDir ?? null,
     models_dir: models,
     allow_download: downloadsAllowed(),
     seed: params.seed,

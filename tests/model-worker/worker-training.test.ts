@@ -79,6 +79,7 @@ const trainParams: TrainParams = {
     loss_on: 'assistant',
     device: 'auto',
     precision: 'auto',
+    checkpoint_every: 50,
   },
 };
 

@@ -21,8 +21,12 @@ export interface CliProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function startCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(NODE, [CLI, ...args], {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  cli: string = CLI,
+): CliProcess {
+  const child = spawn(NODE, [cli, ...args], {
     env: { ...process.env, CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,3 +1,4 @@
+import { CheckpointStore } from '../../checkpoint-store.ts';
 import { acquireStoreLock } from '../../store-lock.ts';
 import { readAllSweepHistories } from '../../sweep-history.ts';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
@@ -49,8 +50,18 @@ export const gcCommand: Command = {
       for (const key of doomed) {
         if (!args.values['dry-run']) await store.remove(key);
       }
+      // Checkpoints of a stage that is stored (spent) or that no spec refers to any more.
+      const checkpoints = new CheckpointStore(store.root);
+      const spent: string[] = [];
+      for (const key of await checkpoints.keys()) {
+        if (!keep.has(key) || (await store.lookup(key)).state === 'present') spent.push(key);
+      }
+      for (const key of spent) {
+        if (!args.values['dry-run']) await checkpoints.remove(key);
+      }
+      const verb = args.values['dry-run'] ? 'would remove' : 'removed';
       ctx.io.stdout(
-        `${args.values['dry-run'] ? 'would remove' : 'removed'} ${doomed.length} unreferenced stage output(s); kept ${keep.size}.${leftovers > 0 ? ` Cleared ${leftovers} folder(s) left in staging.` : ''}\n`,
+        `${verb} ${doomed.length} unreferenced stage output(s); kept ${keep.size}.${leftovers > 0 ? ` Cleared ${leftovers} folder(s) left in staging.` : ''}\n${spent.length > 0 ? `${verb} ${spent.length} spent checkpoint folder(s).\n` : ''}`,
       );
       return EXIT_OK;
     } finally {

@@ -1,3 +1,4 @@
+import { CheckpointStore } from '../../checkpoint-store.ts';
 import { inspectStoreLock } from '../../store-lock.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
@@ -19,12 +20,20 @@ export const statusCommand: Command = {
       const done = variant.nodeKeys.filter((k) => states.get(k)?.state === 'cached').length;
       return { name: variant.name, done, total: variant.nodeKeys.length };
     });
+    // Stages part-way through: what a rerun resumes from instead of starting again.
+    const resumable = new CheckpointStore(store.root);
+    const checkpoints = [];
+    for (const node of plan.graph.nodes) {
+      if (states.get(node.key)?.state === 'cached') continue;
+      const state = await resumable.read(node.key);
+      if (state) checkpoints.push({ node: node.id, ...state });
+    }
     const lock = await inspectStoreLock(store.lockPath);
     const holder = lock.state === 'held' ? lock.owner : undefined;
     if (args.values.json) {
       const { token: _token, ...running } = holder ?? { token: '' };
       ctx.io.stdout(
-        `${JSON.stringify({ spec: plan.specName, variants, running: holder ? running : null, lock: lock.state }, null, 2)}\n`,
+        `${JSON.stringify({ spec: plan.specName, variants, checkpoints, running: holder ? running : null, lock: lock.state }, null, 2)}\n`,
       );
       return EXIT_OK;
     }
@@ -33,6 +42,11 @@ export const statusCommand: Command = {
       const mark = v.done === v.total ? 'complete' : v.done === 0 ? 'not started' : 'partial';
       return `  ${v.name.padEnd(width)}  ${String(v.done).padStart(2)}/${v.total} stages stored  ${mark}`;
     });
+    for (const c of checkpoints) {
+      lines.push(
+        `  checkpoint: ${c.node} at ${c.unit} ${c.done}/${c.total} (${c.writtenAt.toISOString()}); a rerun resumes there`,
+      );
+    }
     ctx.io.stdout(
       `${plan.specName} (store: ${store.root})\n${lines.join('\n')}\n${lockLine(lock)}`,
     );

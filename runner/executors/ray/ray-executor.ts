@@ -188,6 +188,8 @@ export class RayExecutor implements StageExecutor {
     const dir = this.#jobDirs.get(node.key);
     this.#jobDirs.delete(node.key);
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    // The output is whole in the store: the job's checkpoints on shared storage are spent.
+    await this.#storage.removeResume(node.key);
   }
 
   /**
@@ -239,6 +241,7 @@ export class RayExecutor implements StageExecutor {
       inputs,
       outDir,
       jobDir,
+      resumeDir: this.#storage.resumeDir(node.key),
       key: node.key,
       share: (dir) => this.#storage.shareFolder(dir),
     });

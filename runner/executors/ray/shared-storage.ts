@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { sha256Hex } from '../../canonical-json.ts';
+import { CheckpointStore } from '../../checkpoint-store.ts';
 
 /**
  * A folder that the runner and every cluster node see at the same path (NFS, a cluster file
@@ -10,6 +11,7 @@ import { sha256Hex } from '../../canonical-json.ts';
  *   <root>/inputs/<key>/              a stored output a job reads, copied once per key
  *   <root>/shared/<digest>/<name>/    a local folder a job needs (a model), copied once by content
  *   <root>/jobs/<submission id>/      one job: job.json, stage-key, output/
+ *   <root>/resume/<key>/              a key's checkpoints (`CheckpointStore`), across resubmits
  *
  * Inputs and shared folders are written under a temporary name and renamed into place, so a
  * folder that exists is complete; concurrent runs at worst copy the same thing twice.
@@ -23,6 +25,15 @@ export class SharedStorage {
 
   jobDir(submissionId: string): string {
     return join(this.root, 'jobs', submissionId);
+  }
+
+  /** The key's resume folder: where every submission of its job checkpoints and resumes. */
+  resumeDir(key: string): string {
+    return new CheckpointStore(this.root).dir(key);
+  }
+
+  async removeResume(key: string): Promise<void> {
+    await new CheckpointStore(this.root).remove(key);
   }
 
   /** A stored stage output, on shared storage under its key. */

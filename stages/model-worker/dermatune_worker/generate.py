@@ -3,7 +3,8 @@
 Each question goes with its image through the model's chat template, with the generation prompt
 ("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
 output_dir): predictions.jsonl (each record as given plus `id`, `prediction`, `reference` (the
-record's answer) and `timing`), job.json.
+record's answer) and `timing`), job.json. With a `checkpoint_dir`, each finished batch is kept
+there too (`checkpoint.py`), and a job killed part-way starts again at the first missing batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import GenerateBatches, file_digest, job_digest
 from .examples import image_path, messages, read_records
 from .images import load_image
 from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
@@ -83,11 +85,22 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         items=len(items),
     )
     size = settings["batch_size"]
+    batches = GenerateBatches(job["checkpoint_dir"], generate_digest(job)) if job["checkpoint_dir"] is not None else None
+    done_lines: list[dict[str, Any]] = []
+    if batches is not None:
+        done_lines, rng = batches.finished(events.warning)
+        if rng is not None:
+            # Sampling continues from where the last finished batch left the generator.
+            torch.set_rng_state(torch.frombuffer(bytearray(rng), dtype=torch.uint8))
+        if done_lines:
+            events.emit("resumed", job_type="generate", done=len(done_lines), total=len(items))
     predictions_path = out / "predictions.jsonl"
-    total_new_tokens = 0
+    total_new_tokens = sum(line["timing"]["new_tokens"] for line in done_lines)
     started = time.perf_counter()
     with predictions_path.open("w", encoding="utf-8") as predictions:
-        for start in range(0, len(items), size):
+        for line in done_lines:
+            predictions.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for start in range(len(done_lines), len(items), size):
             batch = items[start : start + size]
             prompts = [processor.apply_chat_template(messages(q, None), add_generation_prompt=True) for _, _, q in batch]
             images = [[load_image(path)] for _, path, _ in batch]
@@ -99,6 +112,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
             batch_ms = (time.perf_counter() - batch_started) * 1000
             new_tokens = generated[:, inputs["input_ids"].shape[1] :]
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            lines = []
             for index, (record, _, _), text, row in zip(range(start, start + len(batch)), batch, texts, new_tokens):
                 count = int(sum(1 for t in row.tolist() if t != pad_id))
                 total_new_tokens += count
@@ -106,12 +120,17 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                 line = {**record, "id": item_id(record, index), "prediction": text.strip(), "timing": timing}
                 if isinstance(record.get("answer"), str):
                     line["reference"] = record["answer"]
+                lines.append(line)
                 predictions.write(json.dumps(line, ensure_ascii=False) + "\n")
             predictions.flush()
+            if batches is not None:
+                batches.save(start // size, start, lines, torch.get_rng_state().numpy().tobytes(), len(items))
             events.emit("progress", phase="generate", done=start + len(batch), total=len(items), unit="item")
     seconds = time.perf_counter() - started
     summary = {
         "items": len(items),
+        # Items read back from finished batches of an earlier attempt; seconds count this attempt's.
+        "resumed_items": len(done_lines),
         "seconds": seconds,
         "new_tokens": total_new_tokens,
         "new_tokens_per_second": total_new_tokens / seconds if seconds > 0 else 0.0,
@@ -120,6 +139,22 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "precision": placement.precision,
     }
     return {"outputs": {"predictions": "predictions.jsonl", "job": "job.json"}, "summary": summary}
+
+
+def generate_digest(job: dict[str, Any]) -> str:
+    """What decides the predictions: settings, seed, model and adapter bytes, test data."""
+    adapter = job["model"]["adapter"]
+    weights = Path(adapter) / "adapter_model.safetensors" if adapter is not None else None
+    return job_digest(
+        {
+            "type": "generate",
+            "seed": job["seed"],
+            "model": {k: v for k, v in job["model"].items() if k != "adapter"},
+            "adapter": file_digest(weights) if weights is not None and weights.is_file() else None,
+            "generate": job["generate"],
+            "data": file_digest(job["data"]["test"]),
+        }
+    )
 
 
 def trained_image_size(adapter: str | None) -> int | None:

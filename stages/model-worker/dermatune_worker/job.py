@@ -26,7 +26,8 @@ LORA_SCOPES = ("all", "text_model")
 # Every training and generation setting comes in the job: the spec schema (stages/train/kind.ts,
 # stages/generate/kind.ts) is the one place their defaults live, and the runner sends them all.
 # A job that lacks one is refused rather than completed here with a second, silently different,
-# default. Only `max_steps` (a cap for benchmarks and smoke runs, absent from the spec) is optional.
+# default. Only `max_steps` (a cap for benchmarks and smoke runs, absent from the spec) and
+# `checkpoint_every` (absent: no checkpoints, for jobs run without a resume folder) are optional.
 TRAIN_KEYS = (
     "lora",
     "epochs",
@@ -44,7 +45,7 @@ TRAIN_KEYS = (
     "device",
     "precision",
 )
-TRAIN_OPTIONAL = ("max_steps",)
+TRAIN_OPTIONAL = ("max_steps", "checkpoint_every")
 LORA_KEYS = ("rank", "alpha", "dropout", "target_modules", "scope")
 GENERATE_KEYS = (
     "max_new_tokens",
@@ -96,6 +97,8 @@ def resolve_job(raw: Any) -> dict[str, Any]:
         "image_root": _optional_str(data, "image_root", "data.image_root"),
     }
     job["caption_instruction"] = _optional_str(raw, "caption_instruction") or CAPTION_INSTRUCTION
+    # A folder that outlives a killed attempt (unlike output_dir): checkpoints, finished batches.
+    job["checkpoint_dir"] = _optional_str(raw, "checkpoint_dir")
 
     if job_type in ("train", "examples"):
         if job["model"]["adapter"] is not None:
@@ -146,6 +149,7 @@ def _train_settings(raw: Any) -> dict[str, Any]:
     out["gradient_checkpointing"] = _bool(raw, "gradient_checkpointing", "train.gradient_checkpointing")
     out["image_size"] = _optional_positive_int(raw, "image_size", "train.image_size")
     out["max_steps"] = _optional_positive_int(raw, "max_steps", "train.max_steps")
+    out["checkpoint_every"] = _optional_positive_int(raw, "checkpoint_every", "train.checkpoint_every")
     return out
 
 

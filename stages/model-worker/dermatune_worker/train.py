@@ -4,7 +4,11 @@ A hand-written loop rather than HF Trainer, for two reasons: every optimizer ste
 metrics on the protocol the moment it ends (no callback plumbing or logging_steps rounding), and
 everything that decides the result (example order, dropout, loss normalisation) is seeded and
 visible here, so the same job on the same CPU gives the same losses and the same adapter bytes,
-which the runner's crash-and-resume relies on.
+which the runner's crash-and-resume relies on. With a `checkpoint_dir` and
+`train.checkpoint_every`, every that many optimizer steps the whole training state (adapter
+weights, optimizer, scheduler, grad scaler, every RNG, the epoch's example order and position,
+the metrics so far) goes to a checkpoint (`checkpoint.py`); a job that finds one of its own
+there resumes from it and ends with the same adapter bytes and losses as an uninterrupted run.
 
 Outputs (all inside output_dir): adapter/ (adapter_model.safetensors, adapter_config.json),
 job.json (the resolved job), trainer-log.jsonl (one line per optimizer step), train-summary.json.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from pathlib import Path
@@ -29,6 +34,7 @@ from .examples import (
     image_path,
     read_records,
 )
+from .checkpoint import TrainCheckpoints, file_digest, job_digest, restore_rng_states, rng_states
 from .images import load_image
 from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
 from .protocol import EventStream, WorkerError
@@ -87,20 +93,52 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         parameters=sum(p.numel() for p in model.parameters()),
     )
 
-    log = (out / "trainer-log.jsonl").open("w", encoding="utf-8")
+    checkpoints = None
+    if job["checkpoint_dir"] is not None and settings["checkpoint_every"] is not None:
+        checkpoints = TrainCheckpoints(job["checkpoint_dir"], train_digest(job))
+    include_cuda = placement.device == "cuda"
     order_rng = torch.Generator().manual_seed(job["seed"])
     step = 0
-    losses: list[float] = []
+    metrics: list[dict[str, Any]] = []
     tokens_seen = 0
+    first_epoch, first_group = 0, 0
+    resumed_order: list[int] | None = None
+    resumed_from = None
+    resumed_tokens = 0
+    resumed = checkpoints.latest(events.warning) if checkpoints is not None else None
+    if resumed is not None:
+        meta, state = resumed
+        restore_trainable(model, state["trainable"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        order_rng.set_state(state["order_rng"])
+        # Last of all, so that nothing drawn while setting up shifts the streams.
+        restore_rng_states(state["rng"])
+        step, metrics, tokens_seen = meta["step"], meta["metrics"], meta["tokens_seen"]
+        resumed_tokens = tokens_seen
+        first_epoch, first_group, resumed_order = meta["epoch"], meta["next_group"], meta["order"]
+        resumed_from = step
+        events.emit("resumed", job_type="train", step=step, total_steps=total_steps)
+
+    log = (out / "trainer-log.jsonl").open("w", encoding="utf-8")
+    # The resumed steps' lines as the first attempt wrote them, so the log reads as one run.
+    for metric in metrics:
+        log.write(json.dumps(metric) + "\n")
     started = time.perf_counter()
     cpu_started = time.process_time()
     # Time spent telling the runner (events, trainer log): the worker's own overhead, measured.
     protocol_seconds = 0.0
+    checkpoint_seconds = 0.0
+    checkpoints_written = 0
     try:
-        for epoch in range(math.ceil(settings["epochs"])):
-            order = torch.randperm(len(encoded), generator=order_rng).tolist()
+        for epoch in range(first_epoch, math.ceil(settings["epochs"])):
+            if epoch == first_epoch and resumed_order is not None:
+                order = resumed_order  # drawn before the checkpoint; order_rng is past it already
+            else:
+                order = torch.randperm(len(encoded), generator=order_rng).tolist()
             batches = [order[i : i + settings["batch_size"]] for i in range(0, len(order), settings["batch_size"])]
-            for group_start in range(0, len(batches), settings["grad_accum"]):
+            for group_start in range(first_group if epoch == first_epoch else 0, len(batches), settings["grad_accum"]):
                 if step >= total_steps:
                     break
                 group = batches[group_start : group_start + settings["grad_accum"]]
@@ -128,7 +166,6 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                 step += 1
                 elapsed = time.perf_counter() - step_started
                 tokens_seen += step_tokens
-                losses.append(loss_sum)
                 metric = {
                     "step": step,
                     "total_steps": total_steps,
@@ -139,6 +176,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                     "tokens": step_tokens,
                     "tokens_per_second": step_tokens / elapsed if elapsed > 0 else 0.0,
                 }
+                metrics.append(metric)
                 reporting_started = time.perf_counter()
                 events.emit("metric", **metric)
                 log.write(json.dumps(metric) + "\n")
@@ -146,6 +184,26 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                 protocol_seconds += time.perf_counter() - reporting_started
                 if not math.isfinite(loss_sum):
                     events.warning(f"loss is not finite at step {step}", "loss-not-finite")
+                # Not after the last step: the adapter is saved right after it, and a checkpoint
+                # there would cost a short training (the demo's) more than it could save.
+                if checkpoints is not None and step % settings["checkpoint_every"] == 0 and step < total_steps:
+                    meta = {
+                        "epoch": epoch,
+                        "next_group": group_start + settings["grad_accum"],
+                        "order": order,
+                        "metrics": metrics,
+                        "tokens_seen": tokens_seen,
+                    }
+                    state = {
+                        "trainable": trainable_state(model),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(),
+                        "scaler": scaler.state_dict(),
+                        "order_rng": order_rng.get_state(),
+                        "rng": rng_states(include_cuda),
+                    }
+                    checkpoint_seconds += checkpoints.save(step, total_steps, meta, state)
+                    checkpoints_written += 1
     finally:
         log.close()
 
@@ -153,6 +211,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     # CPU seconds of all threads: a throughput figure that other processes on the machine disturb less.
     train_cpu_seconds = time.process_time() - cpu_started
     model.save_pretrained(out / "adapter", safe_serialization=True)
+    losses = [metric["loss"] for metric in metrics]
     summary = {
         "steps": step,
         "examples": len(encoded),
@@ -161,9 +220,14 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "final_loss": losses[-1] if losses else None,
         "train_seconds": train_seconds,
         "tokens": tokens_seen,
-        "tokens_per_second": tokens_seen / train_seconds if train_seconds > 0 else 0.0,
+        # This attempt's tokens over this attempt's seconds (a resumed run's earlier steps aside).
+        "tokens_per_second": (tokens_seen - resumed_tokens) / train_seconds if train_seconds > 0 else 0.0,
         "train_cpu_seconds": train_cpu_seconds,
         "protocol_seconds": protocol_seconds,
+        # This attempt's figures: a resumed run's seconds count from its resume.
+        "resumed_from_step": resumed_from,
+        "checkpoints_written": checkpoints_written,
+        "checkpoint_seconds": checkpoint_seconds,
         "device": placement.device,
         "precision": placement.precision,
     }
@@ -268,11 +332,17 @@ def seed_everything(seed: int) -> None:
     import numpy as np
     import torch
 
+    # Read when cuBLAS makes its first handle, so before any CUDA work; older CUDA versions need
+    # it for deterministic matrix products, newer ones ignore it.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     # Deterministic kernels where torch has them; warn (not fail) where an op has none on this device.
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # The same cuDNN algorithm every run: benchmarking picks by timing, which varies.
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
 
 
 def add_lora(model, lora: dict[str, Any], base_path: str):
@@ -312,6 +382,39 @@ def make_scheduler(optimizer, settings: dict[str, Any], total_steps: int):
 
     warmup = math.ceil(settings["warmup_ratio"] * total_steps)
     return get_scheduler(settings["lr_scheduler"], optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
+
+
+def train_digest(job: dict[str, Any]) -> str:
+    """What decides a training's result (not where it writes, nor how often it checkpoints)."""
+    settings = {k: v for k, v in job["train"].items() if k != "checkpoint_every"}
+    return job_digest(
+        {
+            "type": "train",
+            "seed": job["seed"],
+            "model": job["model"],
+            "supervision": job["supervision"],
+            "caption_instruction": job["caption_instruction"],
+            "train": settings,
+            "data": file_digest(job["data"]["train"]),
+        }
+    )
+
+
+def trainable_state(model) -> dict[str, Any]:
+    """The adapter's weights as they stand (the only parameters training changes)."""
+    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def restore_trainable(model, weights: dict[str, Any]) -> None:
+    import torch
+
+    params = dict(model.named_parameters())
+    missing = [name for name in params if params[name].requires_grad and name not in weights]
+    if missing or set(weights) - set(params):
+        raise WorkerError("internal", f"checkpoint does not match the model ({len(missing)} adapter weights missing)")
+    with torch.no_grad():
+        for name, value in weights.items():
+            params[name].copy_(value)
 
 
 def token_loss_sum(logits, labels):
