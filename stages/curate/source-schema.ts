@@ -19,6 +19,9 @@ export const dataSourceSchema = {
           type: 'array',
           minItems: 1,
           items: { type: 'string', minLength: 1, 'x-relative-path': true },
+          // Where the shards lie is no part of what they hold: the key reads their content
+          // (curate's shards-sha256 fingerprint), so a moved or re-cloned project keeps its store.
+          'x-not-in-key': true,
           description: 'Tar shard files, relative to the spec file that names them.',
         },
       },

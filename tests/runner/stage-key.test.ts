@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../runner/canonical-json.ts';
+import { keyParams } from '../../runner/spec-schema.ts';
 import { diffRecords, stageKey } from '../../runner/stage-key.ts';
+import { curateKind } from '../../stages/curate/kind.ts';
 
 describe('stage keys', () => {
   it('serialise records canonically: sorted keys, one spelling per number', () => {
@@ -44,5 +46,36 @@ describe('stage keys', () => {
       { path: 'fingerprints.prompt', before: undefined, after: 'p' },
       { path: 'params.a.b', before: 1, after: 2 },
     ]);
+  });
+
+  it('leave out where local shards lie: a moved or re-cloned project keeps its curate key', () => {
+    // The absolute paths a spec resolves to differ per checkout; the shards' content (and their
+    // project-relative names) enter the key through curate's shards-sha256 fingerprint instead.
+    const params = (root: string) => ({
+      data: {
+        source: {
+          type: 'local',
+          paths: [`${root}/tests/fixtures/biomedica/commercial/000000.tar`],
+        },
+        filter: { primary_label: 'Clinical Imaging', secondary_label: 'Skin Lesion' },
+      },
+    });
+    const keyed = keyParams(params('/home/a/dermatune'), curateKind.paramsSchema);
+    expect(keyed).toEqual({
+      data: {
+        source: { type: 'local' },
+        filter: { primary_label: 'Clinical Imaging', secondary_label: 'Skin Lesion' },
+      },
+    });
+    expect(keyParams(params('/srv/b/dermatune'), curateKind.paramsSchema)).toEqual(keyed);
+    // A hub source keeps what names its data.
+    const hub = {
+      data: {
+        source: { type: 'hub', repo: 'r/d', revision: 'abc', shards: ['s.tar'], downloads: 8 },
+      },
+    };
+    expect(keyParams(hub, curateKind.paramsSchema)).toEqual({
+      data: { source: { type: 'hub', repo: 'r/d', revision: 'abc', shards: ['s.tar'] } },
+    });
   });
 });
