@@ -175,6 +175,8 @@ export function holmAdjust(pValues: readonly number[]): number[] {
 
 function assertPaired(a: QuestionRows, b: QuestionRows): void {
   if (a.n !== b.n || a.metric.width !== b.metric.width) {
-    throw new Error(`paired test: ${a.n} and ${b.n} questions (widths ${a.metric.width}, ${b.metric.width})`);
+    throw new Error(
+      `paired test: ${a.n} and ${b.n} questions (widths ${a.metric.width}, ${b.metric.width})`,
+    );
   }
 }

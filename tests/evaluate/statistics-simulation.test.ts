@@ -53,7 +53,6 @@ describe('bootstrap intervals cover the truth', () => {
       if (interval.low <= truth && truth <= interval.high) covered++;
     }
     const coverage = rate(covered, REPS);
-    console.info(`coverage ${expect.getState().currentTestName}: ${coverage}`);
     expect(coverage).toBeGreaterThanOrEqual(COVERAGE_BAND.low);
     expect(coverage).toBeLessThanOrEqual(COVERAGE_BAND.high);
   });
@@ -95,7 +94,6 @@ describe('bootstrap intervals cover the truth', () => {
     }
     // 200 repetitions: standard error 1.5 points, so a wider band.
     const coverage = rate(covered, reps);
-    console.info(`coverage ${expect.getState().currentTestName}: ${coverage}`);
     expect(coverage).toBeGreaterThanOrEqual(0.89);
     expect(coverage).toBeLessThanOrEqual(0.99);
   });
@@ -114,7 +112,6 @@ describe('bootstrap intervals cover the truth', () => {
       if (interval.low <= truth && truth <= interval.high) covered++;
     }
     const coverage = rate(covered, REPS);
-    console.info(`coverage ${expect.getState().currentTestName}: ${coverage}`);
     expect(coverage).toBeGreaterThanOrEqual(COVERAGE_BAND.low);
     expect(coverage).toBeLessThanOrEqual(COVERAGE_BAND.high);
   });
@@ -136,7 +133,6 @@ describe('paired tests keep their level', () => {
       if (approximateRandomisation(a, b, { trials: 999, seed: rep }) <= 0.05) rejected++;
     }
     const fpr = rate(rejected, REPS);
-    console.info(`rate ${expect.getState().currentTestName}: ${fpr}`);
     expect(fpr).toBeGreaterThanOrEqual(0.02);
     expect(fpr).toBeLessThanOrEqual(0.08);
   });
@@ -175,7 +171,6 @@ describe('paired tests keep their level', () => {
       if (p <= 0.05) rejected++;
     }
     const fpr = rate(rejected, reps);
-    console.info(`rate ${expect.getState().currentTestName}: ${fpr}`);
     expect(fpr).toBeGreaterThanOrEqual(0.01);
     expect(fpr).toBeLessThanOrEqual(0.09);
   });
@@ -191,7 +186,6 @@ describe('paired tests keep their level', () => {
     }
     // Exact tests are conservative (their level sits under 5% on a discrete statistic).
     const fpr = rate(rejected, REPS);
-    console.info(`rate ${expect.getState().currentTestName}: ${fpr}`);
     expect(fpr).toBeGreaterThanOrEqual(0.01);
     expect(fpr).toBeLessThanOrEqual(0.07);
   });
@@ -235,7 +229,6 @@ describe("Holm's correction", () => {
     }
     // Uncorrected, some comparison of ten is "significant" far more often than 5%.
     expect(rate(anyRaw, reps)).toBeGreaterThan(0.2);
-    console.info(`FWER raw ${rate(anyRaw, reps)}, Holm ${rate(anyHolm, reps)}`);
     expect(rate(anyHolm, reps)).toBeLessThanOrEqual(0.07);
   });
 
