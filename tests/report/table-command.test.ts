@@ -249,6 +249,8 @@ describe('dermatune table over a half-run sweep', () => {
       'table.md',
       'table.csv',
       'table.json',
+      'comparison.md',
+      'comparison.json',
       'plots/plot-accuracy.svg',
       'plots/plot-accuracy.png',
       'plots/plot-bleu.svg',
@@ -266,6 +268,8 @@ describe('dermatune table over a half-run sweep', () => {
   it('lists the report files as MLflow artifacts under report/', async () => {
     const artifacts = await reportArtifacts(ws.reportDir);
     expect(artifacts.map((a) => a.artifactPath)).toEqual([
+      'report/comparison.json',
+      'report/comparison.md',
       'report/plots/plot-accuracy.png',
       'report/plots/plot-accuracy.svg',
       'report/plots/plot-bertscore.png',
