@@ -8,6 +8,7 @@ import { join } from 'node:path';
 const benches = [
   'runner',
   'metrics',
+  'statistics',
   'encoders',
   'llm',
   'worker',
