@@ -15,7 +15,6 @@ import {
   type IntervalMetric,
   questionRows,
 } from '../evaluate/metric-intervals.ts';
-import { EVALUATE_OUTPUT } from '../evaluate/run-evaluate.ts';
 import {
   approximateRandomisation,
   holmAdjust,
@@ -25,6 +24,7 @@ import {
   SIGNIFICANCE_LEVEL,
 } from '../evaluate/significance.ts';
 import type { ReplicateSpread } from './replicate-groups.ts';
+import { PER_ITEM_FILES } from './sample-cases.ts';
 import type { VariantResult } from './sweep-results.ts';
 import { type ColumnId, TABLE_1_COLUMNS, type Table1 } from './table-1.ts';
 
@@ -295,8 +295,7 @@ async function pooledRows(
   for (const member of members) {
     const dir = member.sources?.evaluateDir;
     if (!dir) return 'its evaluation has no per-question lines';
-    const file = join(dir, EVALUATE_OUTPUT.examples);
-    const read = await readJsonlLines(file);
+    const read = await readPerItemLines(dir);
     if (!read.ok) return `cannot read its per-question scores (${read.error.message})`;
     const byId = new Map<string, ExampleStatistics>();
     for (const { value } of read.value) {
@@ -327,6 +326,16 @@ async function pooledRows(
     rows[metric] = { metric: template.metric, n: template.n, rows: sum };
   }
   return { ids, rows, n: members.length };
+}
+
+/** The first per-item file the evaluation has (sample-cases.ts names the accepted ones). */
+async function readPerItemLines(dir: string): ReturnType<typeof readJsonlLines> {
+  let read: Awaited<ReturnType<typeof readJsonlLines>> | undefined;
+  for (const name of PER_ITEM_FILES) {
+    read = await readJsonlLines(join(dir, name));
+    if (read.ok) return read;
+  }
+  return read as Awaited<ReturnType<typeof readJsonlLines>>;
 }
 
 function asExample(value: unknown): ExampleStatistics | undefined {

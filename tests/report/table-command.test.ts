@@ -288,6 +288,26 @@ describe('dermatune table over a half-run sweep', () => {
     for (const a of artifacts) expect((await stat(a.file)).isFile()).toBe(true);
   });
 
+  it('tests every row against the untuned baseline, or the --against variant, and explains the marks', async () => {
+    expect(stdout).toContain(
+      "▲/▼: higher/lower than baseline-untuned at p <= 0.05 after Holm's correction",
+    );
+    expect(stdout).toContain('Against baseline-untuned:');
+    expect(stdout).toMatch(/^Intervals: /m);
+    expect(stdout).toMatch(/^Verbosity: /m);
+    const other = await ws.cli(['table', ws.spec, '--against', 'qa-all', '--out', 'against']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('Against QApairs-10:');
+    const comparison = JSON.parse(
+      await readFile(join(ws.dir, 'against', 'comparison.json'), 'utf8'),
+    );
+    expect(comparison.reference).toEqual({ variant: 'qa-all', label: 'QApairs-10' });
+    const bad = await ws.cli(['table', ws.spec, '--against', 'qa-al']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--against qa-al: no such variant; did you mean "qa-all"?');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('reports a corrupt stored evaluation as missing, with the reason', async () => {
     const planned = await planSweep(reportTestPipeline, { specPath: ws.spec, only: ['qa-4'] });
     if (!planned.ok) throw new Error('plan failed');
