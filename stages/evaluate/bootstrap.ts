@@ -32,6 +32,16 @@ export const MEAN_METRIC: AdditiveMetric = {
   score: (sums, count) => (count === 0 ? 0 : (sums[0] as number) / count),
 };
 
+/**
+ * A share over the questions that count: rows are [hits, counts] (1 or 0 each), so questions
+ * that do not count (no options to match against) stay in the resample and pair up across
+ * systems, and the accuracy is computed as the evaluate stage does, over the counted ones.
+ */
+export const RATIO_METRIC: AdditiveMetric = {
+  width: 2,
+  score: (sums) => ((sums[1] as number) === 0 ? 0 : (sums[0] as number) / (sums[1] as number)),
+};
+
 export function meanRows(values: readonly number[]): QuestionRows {
   return { metric: MEAN_METRIC, n: values.length, rows: Float64Array.from(values) };
 }

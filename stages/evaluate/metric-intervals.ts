@@ -6,6 +6,7 @@ import {
   type Interval,
   MEAN_METRIC,
   type QuestionRows,
+  RATIO_METRIC,
   resampleIndices,
 } from './bootstrap.ts';
 
@@ -30,8 +31,8 @@ export interface ExampleStatistics {
 
 /**
  * Each metric's rows over the given examples, in their order; a metric that some example
- * lacks (no BERTScore, no options, an evaluation from before version 2) is left out.
- * `correct` counts 1 or 0, so the accuracy is the mean of the rows.
+ * lacks (no BERTScore, an evaluation from before version 2) is left out. The accuracy counts
+ * the questions that had options (`correct` set), as the stage's accuracy does.
  */
 export function questionRows(
   examples: readonly ExampleStatistics[],
@@ -49,8 +50,14 @@ export function questionRows(
     return { metric: MEAN_METRIC, n, rows: values };
   };
   if (n === 0) return rows;
-  const accuracy = mean((e) => (e.correct === undefined ? undefined : e.correct ? 1 : 0));
-  if (accuracy) rows.accuracy = accuracy;
+  if (examples.some((e) => e.correct !== undefined)) {
+    const flat = new Float64Array(n * 2);
+    examples.forEach((e, i) => {
+      flat[2 * i] = e.correct ? 1 : 0;
+      flat[2 * i + 1] = e.correct === undefined ? 0 : 1;
+    });
+    rows.accuracy = { metric: RATIO_METRIC, n, rows: flat };
+  }
   const width = bleuStatisticsWidth();
   if (examples.every((e) => e.bleu_stats?.length === width)) {
     const flat = new Float64Array(n * width);

@@ -269,7 +269,7 @@ function compare(
   const diffs = a.map((value, r) => value - (b[r] as number));
   const interval = percentileInterval(diffs);
   const p = options.mcnemar
-    ? mcnemarExact(ours.rows, theirs.rows).pValue
+    ? mcnemarExact(...answeredCorrectly(ours, theirs)).pValue
     : approximateRandomisation(ours, theirs, { trials: options.trials, seed: options.seed });
   return {
     difference: (fullScore(ours) - fullScore(theirs)) * 100,
@@ -280,6 +280,19 @@ function compare(
     p,
     pHolm: p,
   };
+}
+
+/** Accuracy rows are [correct, counted]: the correct flags of the questions both counted. */
+function answeredCorrectly(ours: QuestionRows, theirs: QuestionRows): [number[], number[]] {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < ours.n; i++) {
+    if (ours.rows[2 * i + 1] === 1 && theirs.rows[2 * i + 1] === 1) {
+      a.push(ours.rows[2 * i] as number);
+      b.push(theirs.rows[2 * i] as number);
+    }
+  }
+  return [a, b];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bleuStatisticsWidth, computeBleu } from '../../stages/evaluate/bleu.ts';
+import { fullScore } from '../../stages/evaluate/bootstrap.ts';
 import { truncateToReference } from '../../stages/evaluate/length-controlled.ts';
 import { questionRows } from '../../stages/evaluate/metric-intervals.ts';
 import { computeRouge } from '../../stages/evaluate/rouge.ts';
@@ -98,5 +99,21 @@ describe('intervals and the length-controlled view', () => {
       { id: 'b', rouge1: 0.2, rougeL: 0.1, bleu_stats: [] },
     ]);
     expect(Object.keys(rows).sort()).toEqual(['rouge1', 'rougeL']);
+  });
+});
+
+describe('accuracy over the questions with options', () => {
+  it('resamples every question but counts only those that had options', async () => {
+    const lines = LINES.map((l, i) =>
+      i % 5 === 0 ? { ...l, options: undefined, answer_index: undefined } : l,
+    );
+    const report = await scorePredictions(lines, { seed: 1, embed: toyEmbed, encoderName: 'toy' });
+    const interval = report.intervals.intervals.accuracy;
+    expect(report.accuracy?.overall.n).toBe(32);
+    expect(interval?.low).toBeLessThanOrEqual(report.accuracy?.overall.accuracy ?? -1);
+    expect(interval?.high).toBeGreaterThanOrEqual(report.accuracy?.overall.accuracy ?? 2);
+    const rows = questionRows(report.examples).accuracy;
+    expect(rows?.n).toBe(40);
+    expect(rows && fullScore(rows)).toBe(report.accuracy?.overall.accuracy);
   });
 });
