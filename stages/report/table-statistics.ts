@@ -193,7 +193,7 @@ export async function tableStatistics(
     notes,
   };
   if (referenceName === undefined) {
-    notes.push('No untuned baseline in this sweep: pass --against <variant> to test differences');
+    notes.push('No untuned baseline among the rows: pass --against <variant> to test differences');
     return statistics;
   }
   const referenceRow = table.rows.find((r) => r.variant === referenceName);
@@ -253,7 +253,7 @@ export function significanceMark(table: Table1, variant: string, column: ColumnI
 /** The one line that explains the marks, or nothing when there was no comparison. */
 export function marksLegend(table: Table1): string | undefined {
   const statistics = table.statistics;
-  if (!statistics?.reference || !statistics.comparison) return undefined;
+  if (!statistics?.reference || !statistics.comparison?.family) return undefined;
   const { family, alpha, trials } = statistics.comparison;
   return `▲/▼: higher/lower than ${statistics.reference.label} at p <= ${alpha} after Holm's correction over the ${family} comparisons in this table (paired over the same test questions; accuracy by McNemar's exact test, the others by approximate randomisation with ${trials.toLocaleString('en')} trials).`;
 }
