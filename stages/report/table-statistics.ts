@@ -130,6 +130,11 @@ export async function tableStatistics(
   const referenceResult = grouped.results.find((r) => r.variant === referenceName);
   const seed = (referenceResult ?? grouped.results[0])?.evaluate?.seed ?? 0;
 
+  // A row of replicates says so in Table 1 itself: its values are means over n runs.
+  for (const row of table.rows) {
+    const n = grouped.spreads.get(row.variant)?.n ?? 1;
+    if (n > 1) row.label = `${row.label} (n=${n})`;
+  }
   const pooled = new Map<string, PooledRow>();
   for (const result of grouped.results) {
     if (result.state.state !== 'evaluated') continue;

@@ -129,6 +129,7 @@ const rowOf = (variant: string) => table.statistics?.rows.find((r) => r.variant 
 describe('Table 1 statistics', () => {
   it('groups replicates into one row with n, mean and standard deviation', () => {
     expect(table.rows.map((r) => r.variant)).toEqual(['good', 'twin', 'rep', 'base']);
+    expect(table.rows[2]?.label).toBe('QApairs-40 (n=3)');
     const rep = rowOf('rep');
     expect(rep?.n).toBe(3);
     const bleus = results
@@ -201,7 +202,7 @@ describe('Table 1 statistics', () => {
   it('prints intervals, the comparison and the verbosity view', () => {
     const text = renderStatisticsText(table);
     const repLine = text.split('\n').find((l) => l.startsWith('QApairs-40 ') && l.includes('±'));
-    expect(repLine).toMatch(/^QApairs-40\s+3\s+[0-9.]+ ±[0-9.]+ \[[0-9.]+, [0-9.]+\]/);
+    expect(repLine).toMatch(/^QApairs-40 \(n=3\)\s+3\s+[0-9.]+ ±[0-9.]+ \[[0-9.]+, [0-9.]+\]/);
     expect(text).toContain('Against base:');
     expect(text).toMatch(/QApairs-20\s+\+[0-9.]+ \[\+[0-9.]+, \+[0-9.]+\] p=[<0-9.]+ ▲/);
     // rep appends four words per answer: longer than the references, and cut back.
