@@ -95,7 +95,7 @@ export const tableCommand: Command = {
     ctx.io.stdout(renderStatisticsText(table));
     const plots = written.files.filter((f) => f.startsWith('plots/'));
     ctx.io.stdout(
-      `\nWritten to ${dir}: table.md, table.csv, table.json, ${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
+      `\nWritten to ${dir}: table.md, table.csv, table.json, ${written.files.includes('comparison.md') ? 'comparison.md, comparison.json, ' : ''}${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
     );
     if (written.pngSkipped) ctx.io.stderr(`${written.pngSkipped}\n`);
     if (tracked?.state === 'logged') {
