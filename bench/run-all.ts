@@ -9,6 +9,7 @@ const benches = [
   'runner',
   'cli-startup',
   'metrics',
+  'statistics',
   'encoders',
   'hub-encoder-download',
   'llm',

@@ -52,12 +52,26 @@ export const runnerGrammarSchema: JsonSchema = {
           description: 'Combinations of axis values to leave out.',
           items: { type: 'object' },
         },
+        replicates: {
+          type: 'object',
+          description:
+            "Settings each variant repeats with, e.g. {train.seed: [1, 2, 3]}: every variant runs once per value, and Table 1 shows the mean, standard deviation and n under the variant's name. Stages that do not read the setting are shared by the replicates.",
+          minProperties: 1,
+          additionalProperties: false,
+          patternProperties: {
+            '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$': {
+              type: 'array',
+              minItems: 2,
+            },
+          },
+        },
       },
       patternProperties: {
-        '^(?!(name|include|exclude)$)[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$': {
-          type: 'array',
-          minItems: 1,
-        },
+        '^(?!(name|include|exclude|replicates)$)[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$':
+          {
+            type: 'array',
+            minItems: 1,
+          },
       },
       additionalProperties: false,
     },

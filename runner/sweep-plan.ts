@@ -34,6 +34,9 @@ export interface ResolvedVariant {
   name: string;
   description?: string;
   axes: Record<string, unknown>;
+  /** Set on a replicate (`sweep.replicates`): the variant it repeats. */
+  replicateOf?: string;
+  replicate?: Record<string, unknown>;
   /** Defaults applied; `sweep` and `extends` removed. */
   spec: Record<string, unknown>;
 }
@@ -91,7 +94,7 @@ export async function planSweep(
   if (!selected.ok) return fail([...problems, ...selected.error]);
 
   const seen = new Set<string>();
-  const variants: ResolvedVariant[] = [];
+  let variants: ResolvedVariant[] = [];
   const everyVariant: ResolvedVariant[] = [];
   for (const variant of expanded.value.variants) {
     const validated = validator.validate(variant.spec);
@@ -121,6 +124,10 @@ export async function planSweep(
         name: variant.name,
         description: variant.description ?? describe(spec),
         axes: variant.axes,
+        ...(variant.replicateOf !== undefined && {
+          replicateOf: variant.replicateOf,
+          replicate: variant.replicate,
+        }),
         spec,
       };
       everyVariant.push(resolved);
@@ -136,7 +143,18 @@ export async function planSweep(
   }
   if (problems.length > 0) return fail(problems);
 
-  const graph = await buildStageGraph(pipeline, variants);
+  let graph = await buildStageGraph(pipeline, variants);
+  const collapsed = new Set<string>();
+  if (graph.ok) {
+    const distinct = withoutSharedReplicates(variants, graph.value);
+    if (distinct.length < variants.length) {
+      for (const v of variants)
+        if (v.replicateOf && !distinct.includes(v)) collapsed.add(v.replicateOf);
+      variants = distinct;
+      graph = await buildStageGraph(pipeline, variants);
+    }
+  }
+  // --force names are resolved against the whole sweep, not only the --only selection.
   const sweepGraph =
     graph.ok && everyVariant.length > variants.length
       ? await buildStageGraph(pipeline, everyVariant)
@@ -172,10 +190,49 @@ export async function planSweep(
     specPath,
     sweepId: `${relative(projectRoot(), specPath)}#${specName}`,
     variants,
-    allVariantNames: expanded.value.variants.map((v) => v.name),
+    allVariantNames: [
+      ...new Set(
+        expanded.value.variants.map((v) =>
+          v.replicateOf && collapsed.has(v.replicateOf) ? v.replicateOf : v.name,
+        ),
+      ),
+    ],
     graph: graph.value,
     sweepGraph: sweepGraph.ok ? sweepGraph.value : graph.value,
   });
+}
+
+/**
+ * A variant whose replicates all have the same stages (the untuned baseline under a
+ * `train.seed` replicate: nothing it runs reads the seed) is one run, not n copies of it:
+ * it keeps its own name and no replicate marks.
+ */
+function withoutSharedReplicates(
+  variants: readonly ResolvedVariant[],
+  graph: StageGraph,
+): ResolvedVariant[] {
+  const keysOf = new Map(graph.variants.map((v) => [v.name, v.nodeKeys.join(',')]));
+  const groups = new Map<string, ResolvedVariant[]>();
+  for (const v of variants) {
+    if (v.replicateOf) groups.set(v.replicateOf, [...(groups.get(v.replicateOf) ?? []), v]);
+  }
+  const shared = new Set(
+    [...groups]
+      .filter(([, members]) => new Set(members.map((m) => keysOf.get(m.name))).size === 1)
+      .map(([group]) => group),
+  );
+  const out: ResolvedVariant[] = [];
+  for (const v of variants) {
+    if (!v.replicateOf || !shared.has(v.replicateOf)) out.push(v);
+    else if (groups.get(v.replicateOf)?.[0] === v) {
+      const { replicateOf, replicate, ...rest } = v;
+      const axes = Object.fromEntries(
+        Object.entries(rest.axes).filter(([key]) => !(replicate && key in replicate)),
+      );
+      out.push({ ...rest, name: replicateOf, axes });
+    }
+  }
+  return out;
 }
 
 function describe(spec: Record<string, unknown>): string | undefined {

@@ -9,11 +9,19 @@ import { spanAt, type YamlSource } from './yaml-source.ts';
 export interface SweepVariant {
   name: string;
   description?: string;
+  /** Axis values, a replicate's values included. */
   axes: Record<string, unknown>;
+  /** A replicate of a variant: the variant's name, which the table groups replicates under. */
+  replicateOf?: string;
+  /** The replicate's own values (`{"train.seed": 2}`); also in `axes`. */
+  replicate?: Record<string, unknown>;
   spec: LayeredSpec;
 }
 
-const RESERVED = new Set(['include', 'exclude', 'name']);
+const RESERVED = new Set(['include', 'exclude', 'name', 'replicates']);
+
+/** Between a variant's name and its replicate's values: `qa-all@train.seed=2`. */
+export const REPLICATE_SEPARATOR = '@';
 
 /**
  * More variants than this is almost always a typo (an axis pasted 1,000 times) and would
@@ -49,6 +57,7 @@ export function expandSweep(
       });
     }
   }
+  const replicates = replicateAxes(sweep.replicates, schema, source, problems);
   if (problems.length > 0) return fail(problems);
 
   // Counted before anything is expanded: three axes of 1,000 values must not reach memory.
@@ -143,7 +152,76 @@ export function expandSweep(
       span: source && spanAt(source, ['sweep']),
     });
   }
-  return ok({ variants, problems });
+  return ok({ variants: withReplicates(variants, replicates, source), problems });
+}
+
+/**
+ * `sweep.replicates`: settings (dotted paths, e.g. `train.seed`) whose values repeat every
+ * variant rather than define new ones. Each variant runs once per combination, named
+ * `<variant>@<path>=<value>`; the table groups them back under the variant's name. Stages
+ * whose keys do not read the replicated setting are shared by all replicates.
+ */
+function replicateAxes(
+  value: unknown,
+  schema: JsonSchema,
+  source: YamlSource | undefined,
+  problems: Diagnostic[],
+): [string, unknown[]][] {
+  if (value === undefined) return [];
+  if (!isPlainObject(value) || Object.keys(value).length === 0) {
+    problems.push({
+      message:
+        'sweep.replicates maps settings to the values each variant repeats with, e.g. {train.seed: [1, 2, 3]}',
+      span: source && spanAt(source, ['sweep', 'replicates']),
+    });
+    return [];
+  }
+  const axes: [string, unknown[]][] = [];
+  for (const [key, values] of Object.entries(value)) {
+    if (!schemaAt(schema, key.split('.'))) {
+      problems.push({
+        message: `sweep.replicates "${key}" is not a setting of the spec; did you mean "${closest(key, settingPaths(schema))}"?`,
+        span: source && spanAt(source, ['sweep', 'replicates'], key),
+      });
+    } else if (!Array.isArray(values) || values.length < 2) {
+      problems.push({
+        message: `sweep.replicates "${key}" needs a list of at least two values (one is not a replicate)`,
+        span: source && spanAt(source, ['sweep', 'replicates', key]),
+      });
+    } else axes.push([key, values]);
+  }
+  return axes;
+}
+
+function withReplicates(
+  variants: readonly SweepVariant[],
+  axes: [string, unknown[]][],
+  source: YamlSource | undefined,
+): SweepVariant[] {
+  if (axes.length === 0) return [...variants];
+  return variants.flatMap((variant) =>
+    [...cartesian(axes)].map((combination) => {
+      const replicate = Object.fromEntries(combination.map(([key, value]) => [key, value]));
+      const name = `${variant.name}${REPLICATE_SEPARATOR}${combination.map(([key, value]) => `${key}=${String(value)}`).join(',')}`;
+      return {
+        ...variant,
+        name,
+        axes: { ...variant.axes, ...replicate },
+        replicateOf: variant.name,
+        replicate,
+        spec: withLayers(
+          variant.spec,
+          combination.map(([key, value, index]) => ({
+            type: 'variant',
+            variant: name,
+            path: key.split('.'),
+            value,
+            span: source && spanAt(source, ['sweep', 'replicates', key, index]),
+          })),
+        ),
+      };
+    }),
+  );
 }
 
 /** `--only a,b`: keeps the named variants, refusing names the sweep does not have. */
@@ -152,7 +230,9 @@ export function selectVariants(
   only: readonly string[],
 ): Result<SweepVariant[], Diagnostic[]> {
   if (only.length === 0) return ok([...variants]);
-  const names = variants.map((v) => v.name);
+  const names = [
+    ...new Set(variants.flatMap((v) => (v.replicateOf ? [v.replicateOf, v.name] : [v.name]))),
+  ];
   const unknown = only.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     return fail(
@@ -161,7 +241,12 @@ export function selectVariants(
       })),
     );
   }
-  return ok(variants.filter((v) => only.includes(v.name)));
+  // A replicated variant's own name selects all its replicates.
+  return ok(
+    variants.filter(
+      (v) => only.includes(v.name) || (v.replicateOf !== undefined && only.includes(v.replicateOf)),
+    ),
+  );
 }
 
 function withLayers(spec: LayeredSpec, layers: SpecLayer[]): LayeredSpec {

@@ -1,3 +1,4 @@
+import type { AdditiveMetric } from './bootstrap.ts';
 import { NgramCounter } from './ngrams.ts';
 import { asReferenceList, type ReferenceInput } from './references.ts';
 import { tokenize13a } from './tokenizer-13a.ts';
@@ -36,15 +37,37 @@ export function computeBleu(
   references: readonly ReferenceInput[],
   options: BleuOptions = {},
 ): BleuResult {
+  const maxOrder = options.maxOrder ?? 4;
+  const rows = bleuStatistics(predictions, references, maxOrder);
+  const width = bleuStatisticsWidth(maxOrder);
+  const sums = new Float64Array(width);
+  for (let i = 0; i < predictions.length; i++) {
+    for (let j = 0; j < width; j++) sums[j] = (sums[j] as number) + (rows[i * width + j] as number);
+  }
+  return bleuFromStatistics(sums, options);
+}
+
+/** Numbers per prediction in `bleuStatistics`: matches and possible n-grams per order, then the two lengths. */
+export function bleuStatisticsWidth(maxOrder = 4): number {
+  return 2 * maxOrder + 2;
+}
+
+/**
+ * Each prediction's sufficient statistics, flat (`rows[i * width + j]`): clipped matches of
+ * orders 1..maxOrder, possible n-grams of orders 1..maxOrder, its length, and its shortest
+ * reference's length. Corpus BLEU is a function of their sums, which is how the bootstrap
+ * recomputes it on a resample of questions and how the evaluate stage stores it per line.
+ */
+export function bleuStatistics(
+  predictions: readonly string[],
+  references: readonly ReferenceInput[],
+  maxOrder = 4,
+): Float64Array {
   if (predictions.length !== references.length) {
     throw new Error(`bleu: ${predictions.length} predictions but ${references.length} references`);
   }
-  const maxOrder = options.maxOrder ?? 4;
-  const matchesByOrder = new Array<number>(maxOrder).fill(0);
-  const possibleByOrder = new Array<number>(maxOrder).fill(0);
-  let referenceLength = 0;
-  let translationLength = 0;
-
+  const width = bleuStatisticsWidth(maxOrder);
+  const rows = new Float64Array(predictions.length * width);
   const counter = new NgramCounter();
   for (let i = 0; i < predictions.length; i++) {
     const refs = asReferenceList(references[i] as ReferenceInput);
@@ -52,24 +75,30 @@ export function computeBleu(
     const translation = counter.tokenIds(tokenize13a(predictions[i] as string));
     let shortest = Number.POSITIVE_INFINITY;
     for (const r of refTokens) shortest = Math.min(shortest, r.length);
-    referenceLength += shortest;
-    translationLength += translation.length;
-
     const matches = counter.clippedMatches(
       counter.ngramIds(translation, maxOrder),
       refTokens.map((r) => counter.ngramIds(r, maxOrder)),
     );
+    const base = i * width;
     for (let o = 0; o < maxOrder; o++) {
-      matchesByOrder[o] = (matchesByOrder[o] ?? 0) + (matches[o] ?? 0);
-      const possible = translation.length - o;
-      if (possible > 0) possibleByOrder[o] = (possibleByOrder[o] ?? 0) + possible;
+      rows[base + o] = matches[o] ?? 0;
+      rows[base + maxOrder + o] = Math.max(translation.length - o, 0);
     }
+    rows[base + 2 * maxOrder] = translation.length;
+    rows[base + 2 * maxOrder + 1] = shortest;
   }
+  return rows;
+}
 
+/** `compute_bleu`'s final steps on summed statistics (the layout of `bleuStatistics`). */
+export function bleuFromStatistics(sums: ArrayLike<number>, options: BleuOptions = {}): BleuResult {
+  const maxOrder = options.maxOrder ?? 4;
+  const translationLength = sums[2 * maxOrder] as number;
+  const referenceLength = sums[2 * maxOrder + 1] as number;
   const precisions = new Array<number>(maxOrder).fill(0);
   for (let i = 0; i < maxOrder; i++) {
-    const matches = matchesByOrder[i] as number;
-    const possible = possibleByOrder[i] as number;
+    const matches = sums[i] as number;
+    const possible = sums[maxOrder + i] as number;
     if (options.smooth) precisions[i] = (matches + 1) / (possible + 1);
     else precisions[i] = possible > 0 ? matches / possible : 0;
   }
@@ -95,5 +124,13 @@ export function computeBleu(
     length_ratio: ratio,
     translation_length: translationLength,
     reference_length: referenceLength,
+  };
+}
+
+/** Corpus BLEU as an additive metric over `bleuStatistics` rows, for the bootstrap. */
+export function bleuMetric(options: BleuOptions = {}): AdditiveMetric {
+  return {
+    width: bleuStatisticsWidth(options.maxOrder ?? 4),
+    score: (sums) => bleuFromStatistics(sums, options).bleu,
   };
 }

@@ -31,7 +31,8 @@ const encoderRevisionSchema = {
 /** Text metrics against the reference answers, and the semantic-matching accuracy. */
 export const evaluateKind = defineStageKind<EvaluateParams>({
   name: 'evaluate',
-  version: 1,
+  // 2: per-line BLEU statistics, bootstrap intervals and the length-controlled view.
+  version: 2,
   description: 'score predictions: BLEU, ROUGE, BERTScore, semantic-matching accuracy and more',
   inputs: ['predictions', 'distractors'],
   deterministic: true,

@@ -1,6 +1,14 @@
 import { ok, type Result } from '../../runner/result.ts';
 import { type AnswerLengthStats, answerLengthStats } from './answer-length.ts';
-import { type BleuResult, computeBleu } from './bleu.ts';
+import {
+  type BleuResult,
+  bleuFromStatistics,
+  bleuMetric,
+  bleuStatistics,
+  bleuStatisticsWidth,
+  computeBleu,
+} from './bleu.ts';
+import { columnSums } from './bootstrap.ts';
 import {
   type CaptionLeakKind,
   type CaptionLeakStats,
@@ -8,6 +16,13 @@ import {
   captionLeaks,
 } from './caption-leak.ts';
 import type { BertScoreResult } from './encoders/bert-score.ts';
+import { truncatedShare, truncateToReference } from './length-controlled.ts';
+import {
+  INTERVAL_METRICS,
+  intervalMetricNames,
+  type MetricIntervals,
+  metricIntervals,
+} from './metric-intervals.ts';
 import {
   type PredictionLine,
   type PredictionsFailure,
@@ -72,7 +87,20 @@ export interface ScoreReport {
   };
   /** Why there is no accuracy: no line had options, or no encoder was given. */
   accuracy_skipped?: 'no-options' | 'no-encoder';
+  /** 95% bootstrap intervals over the questions (seeded with the settings' seed). */
+  intervals: MetricIntervals;
+  /** The metrics on answers cut to their reference's length in words (length-controlled.ts). */
+  length_controlled: LengthControlled;
   examples: ExampleScore[];
+}
+
+export interface LengthControlled {
+  /** Share of answers longer than their reference, i.e. that the cut changed. */
+  truncated_share: number;
+  bleu: number;
+  rouge1: number;
+  rougeL: number;
+  bertscore_f1?: number;
 }
 
 /** Per-line figures, for the report's sample cases and for finding the worst answers. */
@@ -84,6 +112,8 @@ export interface ExampleScore {
   caption_leaks: CaptionLeakKind[];
   predicted_option?: number;
   correct?: boolean;
+  /** evaluate's BLEU statistics of the line (`bleuStatistics`), for corpus BLEU on resamples. */
+  bleu_stats: number[];
 }
 
 export async function scorePredictionsFile(
@@ -107,22 +137,37 @@ export async function scorePredictions(
   const rouge = computeRouge(predictions, references, {
     useStemmer: settings.rougeStemmer ?? false,
   });
+  const bleuWidth = bleuStatisticsWidth();
+  const bleuRows = bleuStatistics(predictions, references);
   const examples: ExampleScore[] = lines.map((l, i) => ({
     id: l.id,
     rouge1: rouge.perExample.rouge1[i] as number,
     rougeL: rouge.perExample.rougeL[i] as number,
     caption_leaks: captionLeaks(l.prediction),
+    bleu_stats: Array.from(bleuRows.subarray(i * bleuWidth, (i + 1) * bleuWidth)),
   }));
+  const bleuOptions = { smooth: settings.bleuSmooth ?? false };
+  const cut = predictions.map((p, i) => truncateToReference(p, firstReferences[i] as string));
+  const cutRouge = computeRouge(cut, references, { useStemmer: settings.rougeStemmer ?? false });
 
-  const report: ScoreReport = {
+  const report: Omit<ScoreReport, 'intervals'> = {
     count: lines.length,
-    bleu: computeBleu(predictions, references, { smooth: settings.bleuSmooth ?? false }),
+    bleu: bleuFromStatistics(
+      columnSums({ metric: bleuMetric(), n: lines.length, rows: bleuRows }),
+      bleuOptions,
+    ),
     sacrebleu: computeSacreBleu(predictions, references),
     rouge: rouge.mean,
     length: answerLengthStats(predictions, firstReferences),
     repetition: repetitionStats(predictions),
     caption_leak: captionLeakStats(predictions),
     reference_caption_leak: captionLeakStats(firstReferences),
+    length_controlled: {
+      truncated_share: truncatedShare(predictions, firstReferences),
+      bleu: computeBleu(cut, references, bleuOptions).bleu,
+      rouge1: cutRouge.mean.rouge1,
+      rougeL: cutRouge.mean.rougeL,
+    },
     examples,
   };
 
@@ -133,6 +178,19 @@ export async function scorePredictions(
     scored.f1.forEach((f1, i) => {
       (examples[i] as ExampleScore).bertscore_f1 = f1;
     });
+    // Only the answers the cut changed need encoding again.
+    const changed = cut.flatMap((c, i) => (c === predictions[i] ? [] : [i]));
+    const cutF1 = [...scored.f1];
+    if (changed.length > 0) {
+      const rescored = await settings.bertScore(
+        changed.map((i) => cut[i] as string),
+        changed.map((i) => firstReferences[i] as string),
+      );
+      changed.forEach((i, k) => {
+        cutF1[i] = rescored.f1[k] as number;
+      });
+    }
+    report.length_controlled.bertscore_f1 = average(cutF1);
   }
 
   const withOptions = lines.flatMap((l, i) =>
@@ -170,7 +228,14 @@ export async function scorePredictions(
       example.correct = match.correct;
     });
   }
-  return report;
+  return {
+    ...report,
+    intervals: metricIntervals(examples, { seed: settings.seed ?? 0, bleu: bleuOptions }),
+  };
+}
+
+function average(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /**
@@ -203,6 +268,18 @@ export function scoreMetrics(report: ScoreReport): Record<string, number> {
     metrics.accuracy_ci_high = overall.high;
     for (const [kind, tally] of Object.entries(by_kind))
       metrics[`accuracy_${kind}`] = tally.accuracy;
+  }
+  for (const metric of INTERVAL_METRICS) {
+    const interval = report.intervals.intervals[metric];
+    if (!interval) continue;
+    const names = intervalMetricNames(metric);
+    metrics[names.low] = interval.low;
+    metrics[names.high] = interval.high;
+  }
+  const { truncated_share, ...controlled } = report.length_controlled;
+  metrics.lc_truncated_share = truncated_share;
+  for (const [name, value] of Object.entries(controlled)) {
+    if (value !== undefined) metrics[`lc_${name}`] = value;
   }
   return metrics;
 }

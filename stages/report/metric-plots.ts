@@ -18,7 +18,8 @@ export interface MetricPlot {
 
 export interface PlotSeries {
   name: string;
-  points: { x: number; y: number; variant: string }[];
+  /** `low`/`high`: the row's 95% interval (table-statistics.ts), drawn as an error bar. */
+  points: { x: number; y: number; variant: string; low?: number; high?: number }[];
 }
 
 export function metricPlots(table: Table1): MetricPlot[] {
@@ -40,7 +41,10 @@ export function metricPlots(table: Table1): MetricPlot[] {
       }
       const name = seriesName(row.axes, row.supervision);
       const entry = series.get(name) ?? { name, points: [] };
-      entry.points.push({ x, y, variant: row.variant });
+      const interval = table.statistics?.rows.find((r) => r.variant === row.variant)?.intervals[
+        column.id
+      ];
+      entry.points.push({ x, y, variant: row.variant, ...interval });
       series.set(name, entry);
     }
     for (const entry of series.values()) entry.points.sort((a, b) => a.x - b.x);
@@ -77,7 +81,7 @@ export function renderPlotSvg(plot: MetricPlot): string {
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const xs = plot.series.flatMap((s) => s.points.map((p) => p.x));
   const ys = [
-    ...plot.series.flatMap((s) => s.points.map((p) => p.y)),
+    ...plot.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y])),
     ...plot.baselines.map((b) => b.y),
   ];
   const parts: string[] = [
@@ -148,6 +152,14 @@ export function renderPlotSvg(plot: MetricPlot): string {
     const colour = COLOURS[index % COLOURS.length] as string;
     const dash = DASHES[index % DASHES.length] as string;
     const points = series.points.map((p) => `${round(px(p.x))},${round(py(p.y))}`).join(' ');
+    for (const p of series.points) {
+      if (p.low === undefined || p.high === undefined) continue;
+      const x = round(px(p.x));
+      const [top, bottom] = [round(py(p.high)), round(py(p.low))];
+      parts.push(
+        `<path class="error-bar" d="M${x - 4},${top}H${x + 4}M${x},${top}V${bottom}M${x - 4},${bottom}H${x + 4}" stroke="${colour}" stroke-width="1.2" fill="none"><title>${escapeXml(`${p.variant}: 95% interval ${p.low.toFixed(2)} to ${p.high.toFixed(2)}`)}</title></path>`,
+      );
+    }
     parts.push(
       `<polyline class="series" data-series="${escapeXml(series.name)}" points="${points}" fill="none" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
       ...series.points.map(

@@ -1,7 +1,9 @@
 import { escapeXml as escapeHtml } from './metric-plots.ts';
 import type { SampleCase } from './sample-cases.ts';
+import { renderStatisticsHtml } from './statistics-render.ts';
 import { formatPercent, MISSING, paperValue, type Table1 } from './table-1.ts';
 import { footer, formatExtra } from './table-render.ts';
+import { significanceMark } from './table-statistics.ts';
 
 /**
  * The sweep's report as one self-contained HTML page: Table 1, the plots (inline SVG) and
@@ -43,6 +45,7 @@ ${tableHtml(table)}
     )
     .join('\n')}</div>
 </section>
+${renderStatisticsHtml(table)}
 <section id="plots">
 <h2>Metrics by training images</h2>
 <div class="plots">
@@ -77,7 +80,7 @@ function tableHtml(table: Table1): string {
       `<th scope="row">${escapeHtml(row.label)}</th>`,
       ...(table.paper ? [`<td class="label">${escapeHtml(row.paper?.label ?? MISSING)}</td>`] : []),
       ...table.columns.flatMap((c) => {
-        const value = formatPercent(row.values[c.id]);
+        const value = `${formatPercent(row.values[c.id])}${significanceMark(table, row.variant, c.id)}`;
         const ours = row.best[c.id]
           ? `<td class="best"><strong>${value}</strong></td>`
           : `<td${row.values[c.id] === undefined ? ' class="missing"' : ''}>${value}</td>`;
@@ -148,6 +151,7 @@ tr.baseline th { font-style: italic; }
 td.best { background: #eef6ee; }
 td.paper { color: #666; }
 td.missing { color: #999; }
+table.statistics td { white-space: nowrap; }
 .notes p { margin: 0.15rem 0; font-size: 0.85rem; color: #444; }
 .notes p.note { padding-left: 1.2rem; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; }

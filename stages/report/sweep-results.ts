@@ -11,6 +11,12 @@ import type { SweepPlan } from '../../runner/sweep-plan.ts';
 export interface VariantResult {
   variant: string;
   axes: Record<string, unknown>;
+  /** A replicate (`sweep.replicates`): the variant it repeats, under whose name Table 1 shows it. */
+  replicateOf?: string;
+  /** The replicate's own values (`{"train.seed": 2}`), also among `axes`. */
+  replicate?: Record<string, unknown>;
+  /** The evaluate stage: its key (replicates that share it are one run) and what seeds its statistics. */
+  evaluate?: { key: string; seed: number; bleuSmooth: boolean };
   /** `data.supervision` of the variant's spec (absent in a pipeline without it). */
   supervision?: string;
   /** `data.train_size` as the spec says it: a number or 'all'. */
@@ -71,6 +77,11 @@ export async function collectSweepResults(
     const result: VariantResult = {
       variant: variant.name,
       axes: variant.axes,
+      ...(variant.replicateOf !== undefined && {
+        replicateOf: variant.replicateOf,
+        replicate: variant.replicate ?? {},
+      }),
+      ...(evaluateNode && { evaluate: evaluateSettings(evaluateNode.key, evaluateNode.params) }),
       ...(typeof data.supervision === 'string' ? { supervision: data.supervision } : {}),
       ...(typeof data.train_size === 'number' || data.train_size === 'all'
         ? { trainSize: data.train_size }
@@ -137,6 +148,15 @@ async function sampleSources(
   const images = await store.lookup(imagesKey);
   if (images.state === 'present') sources.imageRoot = images.outputDir;
   return sources;
+}
+
+function evaluateSettings(key: string, params: unknown): NonNullable<VariantResult['evaluate']> {
+  const record = asRecord(params);
+  return {
+    key,
+    seed: typeof record.seed === 'number' ? record.seed : 0,
+    bleuSmooth: asRecord(asRecord(record.eval).bleu).smooth === true,
+  };
 }
 
 /** The evaluate node's params say what was asked for (`eval.bertscore`, `eval.encoder`). */

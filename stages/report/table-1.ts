@@ -5,6 +5,7 @@ import {
   type PaperRow,
 } from './paper-table-1.ts';
 import type { ScoringSetup, VariantResult } from './sweep-results.ts';
+import type { TableStatistics } from './table-statistics.ts';
 
 /**
  * The paper's Table 1 for a sweep, as data: one row per variant, the five published metrics
@@ -23,6 +24,8 @@ export interface Table1 {
   notes: string[];
   /** Present with --compare-paper. */
   paper?: { citation: string; unmatched: PaperRow[] };
+  /** Intervals, replicate spread, verbosity and the paired comparison (table-statistics.ts). */
+  statistics?: TableStatistics;
 }
 
 export type ColumnId = 'accuracy' | 'bleu' | 'rouge1' | 'rougeL' | 'bertscore';

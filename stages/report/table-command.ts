@@ -1,10 +1,14 @@
 import { join, resolve } from 'node:path';
+import { closest } from 'fastest-levenshtein';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
 import { logReportToTracking } from './log-report.ts';
+import { groupReplicates } from './replicate-groups.ts';
+import { renderStatisticsText } from './statistics-render.ts';
 import { collectSweepResults } from './sweep-results.ts';
 import { buildTable1 } from './table-1.ts';
 import { renderTable1Text } from './table-render.ts';
+import { tableStatistics } from './table-statistics.ts';
 import { REPORT_FILE, writeSweepReport } from './write-report.ts';
 
 /**
@@ -17,9 +21,14 @@ export const tableCommand: Command = {
   summary:
     "print the paper's Table 1 for a sweep and write it (Markdown, CSV), its plots and an HTML report",
   usage:
-    'dermatune table <spec.yaml> [--set key=value]... [--only variant]... [--compare-paper] [--out dir] [--json]',
+    'dermatune table <spec.yaml> [--set key=value]... [--only variant]... [--against variant] [--compare-paper] [--out dir] [--json]',
   options: {
     ...specOptions,
+    against: {
+      type: 'string',
+      description:
+        'the variant every other is tested against, paired over the same questions (default: the untuned baseline)',
+    },
     'compare-paper': {
       type: 'boolean',
       description: "show the paper's published Table 1 values beside ours",
@@ -44,9 +53,21 @@ export const tableCommand: Command = {
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;
-    const results = await collectSweepResults(plan, store);
+    const grouped = groupReplicates(await collectSweepResults(plan, store));
+    const results = grouped.results;
+    const against = args.values.against;
+    if (typeof against === 'string' && !results.some((r) => r.variant === against)) {
+      const names = results.map((r) => r.variant);
+      ctx.io.stderr(
+        `--against ${against}: no such variant; did you mean "${closest(against, names)}"? (variants: ${names.join(', ')})\n`,
+      );
+      return EXIT_USAGE;
+    }
     const table = buildTable1(plan.specName, results, {
       comparePaper: args.values['compare-paper'] === true,
+    });
+    table.statistics = await tableStatistics(table, grouped, {
+      ...(typeof against === 'string' && { against }),
     });
     const out = args.values.out;
     const dir =
@@ -72,9 +93,10 @@ export const tableCommand: Command = {
       return EXIT_OK;
     }
     ctx.io.stdout(renderTable1Text(table));
+    ctx.io.stdout(renderStatisticsText(table));
     const plots = written.files.filter((f) => f.startsWith('plots/'));
     ctx.io.stdout(
-      `\nWritten to ${dir}: table.md, table.csv, table.json, ${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
+      `\nWritten to ${dir}: table.md, table.csv, table.json, ${written.files.includes('comparison.md') ? 'comparison.md, comparison.json, ' : ''}${plots.length} plot file(s) under plots/, ${REPORT_FILE}\n`,
     );
     if (written.pngSkipped) ctx.io.stderr(`${written.pngSkipped}\n`);
     if (tracked?.state === 'logged') {

@@ -7,6 +7,7 @@ import {
   type Table1,
   type Table1Row,
 } from './table-1.ts';
+import { marksLegend, significanceMark } from './table-statistics.ts';
 
 /** Table 1 for the terminal: aligned columns, `*` after the best value of each column. */
 export function renderTable1Text(table: Table1): string {
@@ -128,7 +129,7 @@ function cells(
     row.label,
     ...(table.paper ? [row.paper?.label ?? MISSING] : []),
     ...table.columns.flatMap((c) => {
-      const ours = format(row.values[c.id], row.best[c.id]);
+      const ours = `${format(row.values[c.id], row.best[c.id])}${significanceMark(table, row.variant, c.id)}`;
       if (!table.paper) return [ours];
       return [ours, row.paper ? paperValue(row.paper, c.id).toFixed(2) : MISSING];
     }),
@@ -141,6 +142,8 @@ export function footer(table: Table1): string[] {
   if (table.scoring.length === 0) lines.push('Scored with: nothing evaluated yet.');
   for (const setup of table.scoring) lines.push(`Scored with: ${describeScoring(setup)}.`);
   lines.push(`${PAPER_SCORING}.`);
+  const legend = marksLegend(table);
+  if (legend) lines.push(legend);
   if (table.paper) {
     lines.push(`Paper: ${table.paper.citation}.`);
     if (table.paper.unmatched.length > 0) {

@@ -4,6 +4,7 @@ import { isProcessAlive } from '../../runner/process-alive.ts';
 import { metricPlots, renderPlotSvg } from './metric-plots.ts';
 import { renderReportHtml } from './report-html.ts';
 import { pickSampleCases } from './sample-cases.ts';
+import { renderStatisticsMarkdown } from './statistics-render.ts';
 import { svgToPng } from './svg-to-png.ts';
 import type { SampleSources } from './sweep-results.ts';
 import type { Table1 } from './table-1.ts';
@@ -13,6 +14,7 @@ import { renderTable1Csv, renderTable1Markdown } from './table-render.ts';
  * Every file of a sweep's report, written into one folder:
  *
  *   table.md, table.csv, table.json   Table 1 (the JSON also has the extra metrics and notes)
+ *   comparison.md, comparison.json    intervals, replicate spread, verbosity, paired comparison
  *   plots/plot-<metric>.svg|.png      each metric against training images
  *   report.html                       self-contained page: table, plots, sample cases
  *
@@ -47,9 +49,16 @@ export async function writeSweepReport(
     await rename(temp, join(dir, name));
     files.push(name);
   };
-  await put('table.md', renderTable1Markdown(table));
+  await put('table.md', `${renderTable1Markdown(table)}${renderStatisticsMarkdown(table)}`);
   await put('table.csv', renderTable1Csv(table));
   await put('table.json', `${JSON.stringify(table, null, 2)}\n`);
+  if (table.statistics) {
+    await put(
+      'comparison.md',
+      `## ${table.spec}: intervals and comparison\n${renderStatisticsMarkdown(table)}`,
+    );
+    await put('comparison.json', `${JSON.stringify(table.statistics, null, 2)}\n`);
+  }
 
   const plots = metricPlots(table).map((plot) => ({ plot, svg: renderPlotSvg(plot) }));
   let pngSkipped: string | undefined;

@@ -21,6 +21,8 @@ export interface TrainParams {
 
 export interface TrainSettings {
   method: 'lora' | 'none';
+  /** Seeds training alone; absent: the spec's `seed`. */
+  seed?: number;
   lora: {
     rank: number;
     alpha: number;
@@ -86,6 +88,12 @@ export const trainKind = defineStageKind<TrainParams>({
             default: 'lora',
             description:
               'lora: fine-tune with LoRA; none: evaluate model.base as it is (the untuned baseline).',
+          },
+          seed: {
+            type: 'integer',
+            minimum: 0,
+            description:
+              "Seed of the training run alone (LoRA initialisation, example order, dropout); absent: the spec's seed. Only train reads it, so `sweep.replicates: {train.seed: [1, 2, 3]}` repeats training, generation and evaluation on one shared data chain and test set.",
           },
           lora: {
             type: 'object',

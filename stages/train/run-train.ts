@@ -49,14 +49,15 @@ function trainJob(
       message: 'train needs the train_set and images inputs',
     });
   }
-  const { method: _method, ...settings } = train;
+  // train.seed, when set, seeds this run alone (a replicate axis); the data stages read `seed`.
+  const { method: _method, seed: trainSeed, ...settings } = train;
   return ok({
     type: 'train',
     output_dir: outDir,
     checkpoint_dir: resumeDir ?? null,
     models_dir: models,
     allow_download: downloadsAllowed(),
-    seed: params.seed,
+    seed: trainSeed ?? params.seed,
     model: { base: model.base, revision: model.revision || null },
     data: { train: join(trainSet.dir, 'train.jsonl'), image_root: images.dir },
     supervision: params.data.supervision ?? 'qa',

@@ -132,6 +132,14 @@ describe('evaluate stage', () => {
       .map((l) => JSON.parse(l));
     expect(examples.map((e) => e.predicted_option)).toEqual([0, 1, undefined]);
     expect(examples.every((e) => typeof e.bertscore_f1 === 'number')).toBe(true);
+    // Version 2: per-line BLEU statistics, intervals (tracked as eval/*_ci_*), the cut view.
+    expect(examples.every((e) => Array.isArray(e.bleu_stats) && e.bleu_stats.length === 10)).toBe(
+      true,
+    );
+    expect(written.intervals).toMatchObject({ resamples: 1000, level: 0.95 });
+    expect(metrics?.bertscore_f1_ci_low).toBeLessThanOrEqual(metrics?.bertscore_f1 ?? 0);
+    expect(metrics?.bleu_ci_high).toBeGreaterThanOrEqual(metrics?.bleu ?? 1);
+    expect(typeof metrics?.lc_bertscore_f1).toBe('number');
     expect(reports.at(-1)).toMatchObject({ type: 'progress', done: 2, total: 2 });
   });
 

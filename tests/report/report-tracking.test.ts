@@ -39,6 +39,11 @@ describe('dermatune table and MLflow', () => {
     const files = await runArtifacts(server.url, parents[0] as (typeof parents)[number]);
     expect(files.get('report/table.md')).toContain('Model-Data');
     expect(files.get('report/report.html')).toContain('<table');
+    // The comparison against the untuned baseline travels with the report.
+    expect(JSON.parse(files.get('report/comparison.json') ?? '{}').reference).toEqual({
+      variant: 'baseline-untuned',
+      label: 'baseline-untuned',
+    });
     expect([...files.keys()].filter((p) => p.startsWith('report/plots/')).length).toBeGreaterThan(
       0,
     );

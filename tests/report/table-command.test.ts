@@ -249,6 +249,8 @@ describe('dermatune table over a half-run sweep', () => {
       'table.md',
       'table.csv',
       'table.json',
+      'comparison.md',
+      'comparison.json',
       'plots/plot-accuracy.svg',
       'plots/plot-accuracy.png',
       'plots/plot-bleu.svg',
@@ -266,6 +268,8 @@ describe('dermatune table over a half-run sweep', () => {
   it('lists the report files as MLflow artifacts under report/', async () => {
     const artifacts = await reportArtifacts(ws.reportDir);
     expect(artifacts.map((a) => a.artifactPath)).toEqual([
+      'report/comparison.json',
+      'report/comparison.md',
       'report/plots/plot-accuracy.png',
       'report/plots/plot-accuracy.svg',
       'report/plots/plot-bertscore.png',
@@ -282,6 +286,26 @@ describe('dermatune table over a half-run sweep', () => {
       'report/table.md',
     ]);
     for (const a of artifacts) expect((await stat(a.file)).isFile()).toBe(true);
+  });
+
+  it('tests every row against the untuned baseline, or the --against variant, and explains the marks', async () => {
+    expect(stdout).toContain(
+      "▲/▼: higher/lower than baseline-untuned at p <= 0.05 after Holm's correction",
+    );
+    expect(stdout).toContain('Against baseline-untuned:');
+    expect(stdout).toMatch(/^Intervals: /m);
+    expect(stdout).toMatch(/^Verbosity: /m);
+    const other = await ws.cli(['table', ws.spec, '--against', 'qa-all', '--out', 'against']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('Against QApairs-10:');
+    const comparison = JSON.parse(
+      await readFile(join(ws.dir, 'against', 'comparison.json'), 'utf8'),
+    );
+    expect(comparison.reference).toEqual({ variant: 'qa-all', label: 'QApairs-10' });
+    const bad = await ws.cli(['table', ws.spec, '--against', 'qa-al']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--against qa-al: no such variant; did you mean "qa-all"?');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reports a corrupt stored evaluation as missing, with the reason', async () => {
