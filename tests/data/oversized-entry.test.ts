@@ -3,12 +3,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import jpeg from 'jpeg-js';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
 import { MAX_ENTRY_BYTES } from '../../stages/biomedica/shard-reader.ts';
 import { CURATE_OUTPUT, curateSamples } from '../../stages/curate/curate.ts';
 import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+
+const SMALL_JPEG = Buffer.from(
+  jpeg.encode({ width: 4, height: 4, data: Buffer.alloc(4 * 4 * 4, 128) }, 90).data,
+);
 
 /**
  * A shard with a 65 MB member between good samples, generated here (never committed): the
@@ -38,9 +43,9 @@ beforeAll(async () => {
       pack.entry({ name }, body, (error) => (error ? reject(error) : resolve())),
     );
   for (const key of ['a1', 'b2', 'c3', 'd4']) {
-    // b2's image is the oversized member, in the middle of the shard.
-    const image =
-      key === 'b2' ? Buffer.alloc(OVERSIZED, 0xff) : Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    // b2's image is the oversized member, in the middle of the shard; the others are real JPEGs
+    // (curate decodes every kept figure).
+    const image = key === 'b2' ? Buffer.alloc(OVERSIZED, 0xff) : SMALL_JPEG;
     await add(`${key}.jpg`, image);
     await add(`${key}.json`, JSON.stringify(metadata(key)));
     await add(`${key}.txt`, `Figure of sample ${key}.`);
