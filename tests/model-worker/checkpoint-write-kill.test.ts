@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_DIR } from '../../stages/model-worker/worker-client.ts';
 import { workerReady } from './worker-fixture.ts';
+import { crashRandom } from '../crash-seed.ts';
 
 /**
  * SIGKILL in the middle of a checkpoint write, with the worker's own writer
@@ -51,6 +52,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('a kill during a checkpoint write', () => {
   it(`leaves the previous checkpoint usable (${TRIALS} kills)`, { timeout: 900_000 }, async () => {
     const root = await mkdtemp(join(tmpdir(), 'dermatune-ckpt-kill-'));
+    const random = crashRandom('checkpoint-write-kill');
     let lastWritten = 0;
     let tornWrites = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -59,7 +61,7 @@ describe('a kill during a checkpoint write', () => {
       while (!writer.lines.some((l) => l.startsWith('wrote')) && writer.child.exitCode === null) {
         await sleep(10);
       }
-      await sleep(Math.random() * 150);
+      await sleep(random.next() * 150);
       writer.child.kill('SIGKILL');
       await writer.exited;
       // It resumed from the newest checkpoint the previous kill left, whole: the last one it
@@ -70,8 +72,9 @@ describe('a kill during a checkpoint write', () => {
       lastWritten = Number(wrote.at(-1)?.split(' ')[1]);
       const left = await readdir(join(root, 'train'));
       if (left.some((name) => name.startsWith('.step-'))) tornWrites++;
-      // Never more than the last two.
-      expect(left.filter((name) => name.startsWith('step-')).length).toBeLessThanOrEqual(2);
+      // The last two are kept; a kill between a new checkpoint's rename and the pruning of the
+      // oldest leaves one more, which the next write prunes.
+      expect(left.filter((name) => name.startsWith('step-')).length).toBeLessThanOrEqual(3);
     }
     const last = startWriter(root);
     while (!last.lines.some((l) => l.startsWith('resumed')) && last.child.exitCode === null) {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   if (!started.ok) throw new Error(started.error);
   head = started.value;
-}, 900_000);
+}, 2_700_000);
 
 afterAll(async () => {
   await head?.stop();

@@ -74,7 +74,7 @@ beforeAll(async () => {
   // The data chain and the worker stages, all here: the reference the Ray run must match.
   const local = await runCli(['run', SPEC, '--only', VARIANTS, '--store', localStore()], env);
   expect(local.code, local.output).toBe(0);
-}, 1_200_000);
+}, 2_700_000);
 
 afterAll(async () => {
   await head?.stop();

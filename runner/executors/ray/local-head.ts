@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { ensurePythonEnv, runLogged } from '../../python-env.ts';
 import { fail, ok, type Result } from '../../result.ts';
 import { freeLoopbackPort } from '../../tracking/mlflow-server.ts';
@@ -15,6 +17,9 @@ import { RayJobsClient } from './ray-jobs-client.ts';
  * `ray stop` ends every Ray process of this user on the machine; the tests run one head at a
  * time for that reason.
  */
+/** How long a head waits for another one on this machine to stop. */
+const HEAD_WAIT_S = 45 * 60;
+
 export const RAY_REQUIREMENTS = join(dirname(fileURLToPath(import.meta.url)), 'requirements.txt');
 
 export interface LocalRayHead {
@@ -42,6 +47,13 @@ export async function startLocalRayHead(
   const log = options.log ?? (() => {});
   const env = await ensurePythonEnv([...options.requirements, RAY_REQUIREMENTS], log);
   if (!env.ok) return fail(env.error.message);
+  // `ray stop` ends every Ray process of this user, so a second head would kill the first's
+  // jobs: heads on one machine take turns (parallel test files, a bench beside a test).
+  const releaseMachine = await lockfile.lock(tmpdir(), {
+    lockfilePath: join(tmpdir(), 'dermatune-local-ray-head.lock'),
+    retries: { retries: HEAD_WAIT_S, minTimeout: 1000, maxTimeout: 1000 },
+    stale: 60_000,
+  });
   const rayCli = join(env.value.binDir, 'ray');
   await mkdir(options.tempDir, { recursive: true });
   const gcsPort = await freeLoopbackPort();
@@ -70,10 +82,14 @@ export async function startLocalRayHead(
     log,
     rayEnv,
   );
-  if (!started.ok) return fail(`ray start --head failed: ${started.error}`);
+  if (!started.ok) {
+    await releaseMachine().catch(() => {});
+    return fail(`ray start --head failed: ${started.error}`);
+  }
   const address = `http://127.0.0.1:${dashboardPort}`;
   const stop = async () => {
     await runLogged(rayCli, ['stop', '--force'], log, rayEnv);
+    await releaseMachine().catch(() => {});
   };
   // The dashboard answers a moment after `ray start` returns; the node registers after that.
   const client = new RayJobsClient({ address, maxAttempts: 1, timeoutMs: 5000 });
