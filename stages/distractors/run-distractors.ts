@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { readJsonlLines } from '../curate/jsonl-file.ts';
-import type { LlmClient } from '../llm/llm-client.ts';
+import type { LlmClient, WaveCall } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   droppedByReason,
@@ -73,7 +73,7 @@ export async function runDistractors(
   try {
     const outcomes = await runItems(
       rows,
-      async (row): Promise<ItemOutcome<DistractorRow>> => {
+      async (row, wave): Promise<ItemOutcome<DistractorRow>> => {
         const questionId = row.question_id ?? row.question;
         const item = `${row.key}#${questionId}`;
         const written = await writeDistractors(
@@ -82,6 +82,7 @@ export async function runDistractors(
           count,
           ctx.signal,
           settings.max_output_tokens,
+          wave,
         );
         rejectedTotal += written.rejected;
         if (!written.ok) {
@@ -115,6 +116,11 @@ export async function runDistractors(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, rows.length),
+        waves: {
+          client,
+          firstRequest: (row) =>
+            distractorRequest(row.question, row.answer, count, [], settings.max_output_tokens),
+        },
       },
     );
     const done = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
@@ -173,6 +179,7 @@ async function writeDistractors(
   count: number,
   signal: AbortSignal,
   maxOutputTokens: number,
+  wave: WaveCall | undefined,
 ): Promise<Written> {
   const kept: string[] = [];
   const rejected: string[] = [];
@@ -181,6 +188,7 @@ async function writeDistractors(
     const answer = await client.generateStructured(
       distractorRequest(row.question, row.answer, missing, [...kept, ...rejected], maxOutputTokens),
       signal,
+      wave,
     );
     if (!answer.ok) {
       return {

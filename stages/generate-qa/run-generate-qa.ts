@@ -86,7 +86,7 @@ export async function runGenerateQa(
   try {
     const outcomes = await runItems(
       items,
-      async ({ record, question }): Promise<ItemOutcome<QaRow>> => {
+      async ({ record, question }, wave): Promise<ItemOutcome<QaRow>> => {
         const item = `${record.key}#${question.id}`;
         const request = qaRequest(record, question, settings.max_output_tokens);
         if (settings.send_images) {
@@ -99,7 +99,7 @@ export async function runGenerateQa(
           }
           request.image = image;
         }
-        const answer = await client.generateStructured(request, ctx.signal);
+        const answer = await client.generateStructured(request, ctx.signal, wave);
         if (!answer.ok) {
           return {
             ok: false,
@@ -127,6 +127,11 @@ export async function runGenerateQa(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, items.length),
+        waves: {
+          client,
+          firstRequest: ({ record, question }) =>
+            qaRequest(record, question, settings.max_output_tokens),
+        },
       },
     );
     const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));

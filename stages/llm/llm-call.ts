@@ -77,6 +77,13 @@ export interface LlmProvider {
   attempt(request: LlmRequest, options: AttemptOptions): Promise<AttemptOutcome>;
   /** Frees what the provider holds (the local model); idempotent. */
   close(): Promise<void>;
+  /**
+   * Slots decoded in lock-step (the local provider's parallel sequences). A stage that uses
+   * them runs its items in waves of `lanes`, one item per slot, between beginSlot and endSlot.
+   */
+  readonly lanes?: number;
+  beginSlot?(slot: number): void;
+  endSlot?(slot: number): void;
 }
 
 export interface AttemptOptions {
@@ -85,6 +92,8 @@ export interface AttemptOptions {
   maxOutputTokens: number;
   /** Set on a retry after a malformed answer, so the model hears what went wrong. */
   correction?: string;
+  /** The lock-step slot of the item this call is for (see LlmProvider.lanes). */
+  slot?: number;
 }
 
 export type AttemptOutcome =

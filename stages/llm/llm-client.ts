@@ -23,6 +23,21 @@ import { UsageMeter } from './usage-meter.ts';
 export const LLM_MEMO_NAMESPACE = 'llm-call';
 /** Calls that used up their attempts on malformed answers, remembered as such. */
 const MALFORMED_MEMO_NAMESPACE = 'llm-call-malformed';
+/** Lock-step waves whose every item finished: their calls may be served from the memo. */
+const WAVE_MEMO_NAMESPACE = 'llm-wave';
+
+/**
+ * A call made for one item of a lock-step wave (see lockstep-batching.ts). Batched decoding
+ * gives numbers that depend on the wave's other items and on the slot, so the call's memo key
+ * carries the wave and the slot; and a wave that did not finish is decoded again whole
+ * (`fresh`), because serving some of its items from the memo would leave the others decoding
+ * beside different neighbours than the first time.
+ */
+export interface WaveCall {
+  wave: string;
+  slot: number;
+  fresh: boolean;
+}
 
 /** What the memo keeps per answered call: the answer, never the key or the request headers. */
 interface MemoizedAnswer {
@@ -40,7 +55,16 @@ export interface LlmClient {
   generateStructured(
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>>;
+  /** Slots the provider decodes in lock-step; 1 when it takes calls one by one or freely. */
+  readonly lanes: number;
+  /** The id of a wave of items, from the first request of each, in slot order. */
+  waveId(firstRequests: readonly LlmRequest[]): string;
+  waveFinished(wave: string): Promise<boolean>;
+  markWaveFinished(wave: string): Promise<void>;
+  beginSlot(slot: number): void;
+  endSlot(slot: number): void;
   readonly usage: UsageMeter;
   /** `llm/<stage>/...` metrics of everything this client did. */
   metrics(): Record<string, number>;
@@ -127,6 +151,36 @@ class ProviderClient implements LlmClient {
     return this.usage.metrics(this.#stage, this.#settings.price);
   }
 
+  get lanes(): number {
+    return this.#provider.lanes ?? 1;
+  }
+
+  waveId(firstRequests: readonly LlmRequest[]): string {
+    return sha256Hex(
+      canonicalJson({
+        v: 1,
+        lanes: this.lanes,
+        calls: firstRequests.map((request) => llmCallKey(this.#settings, request)),
+      }),
+    );
+  }
+
+  async waveFinished(wave: string): Promise<boolean> {
+    return (await this.#memo.get<boolean>(WAVE_MEMO_NAMESPACE, wave)) === true;
+  }
+
+  async markWaveFinished(wave: string): Promise<void> {
+    await this.#memo.put(WAVE_MEMO_NAMESPACE, wave, true);
+  }
+
+  beginSlot(slot: number): void {
+    this.#provider.beginSlot?.(slot);
+  }
+
+  endSlot(slot: number): void {
+    this.#provider.endSlot?.(slot);
+  }
+
   async close(): Promise<void> {
     await this.#provider.close();
   }
@@ -134,8 +188,16 @@ class ProviderClient implements LlmClient {
   generateStructured(
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>> {
-    const key = llmCallKey(this.#settings, request);
+    const plain = llmCallKey(this.#settings, request);
+    if (wave) {
+      // No sharing of identical calls across slots: each slot decodes its own, or the slot
+      // left waiting would never queue a decode and the lock-step barrier would wait forever.
+      const key = sha256Hex(canonicalJson({ call: plain, wave: wave.wave, slot: wave.slot }));
+      return this.#answer(key, request, signal, wave);
+    }
+    const key = plain;
     const pending = this.#inFlight.get(key);
     if (pending) {
       return pending.then((result) => {
@@ -152,8 +214,12 @@ class ProviderClient implements LlmClient {
     key: string,
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>> {
-    const remembered = await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
+    const fresh = wave?.fresh === true;
+    const remembered = fresh
+      ? undefined
+      : await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
     if (remembered && parseStructuredAnswer(remembered.raw, request.schema).ok) {
       this.usage.cacheHits++;
       return ok({
@@ -163,7 +229,9 @@ class ProviderClient implements LlmClient {
         cached: true,
       });
     }
-    const hopeless = await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);
+    const hopeless = fresh
+      ? undefined
+      : await this.#memo.get<LlmFailure>(MALFORMED_MEMO_NAMESPACE, key);
     if (hopeless) {
       this.usage.cacheHits++;
       return fail({ ...hopeless, remembered: true });
@@ -192,6 +260,7 @@ class ProviderClient implements LlmClient {
           temperature: this.#settings.temperature,
           maxOutputTokens: this.#settings.max_output_tokens,
           ...(correction ? { correction } : {}),
+          ...(wave ? { slot: wave.slot } : {}),
         })
         .finally(() => permit.release());
       const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
@@ -307,7 +376,7 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
           attempts: 0,
         });
       }
-      return ok(localProviderLazy(options.localModelPath, settings.threads));
+      return ok(localProviderLazy(options.localModelPath, settings.threads, settings.parallel));
     }
   }
 }
@@ -321,11 +390,15 @@ function estimateTokens(request: LlmRequest): number {
  * The local provider module loads node-llama-cpp's types only; the native addon itself is
  * imported on first use inside it, so this stays cheap for remote runs.
  */
-function localProviderLazy(modelPath: string, threads: number | undefined): LlmProvider {
+function localProviderLazy(
+  modelPath: string,
+  threads: number | undefined,
+  parallel: number,
+): LlmProvider {
   let provider: Promise<LlmProvider> | undefined;
   const get = () => {
     provider ??= import('./local-provider.ts').then(({ localProvider }) =>
-      localProvider({ modelPath, ...(threads !== undefined ? { threads } : {}) }),
+      localProvider({ modelPath, parallel, ...(threads !== undefined ? { threads } : {}) }),
     );
     return provider;
   };

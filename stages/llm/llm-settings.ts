@@ -1,3 +1,5 @@
+import { llmSchema } from '../shared/spec-fragments.ts';
+
 /**
  * The spec's `llm:` section as the client reads it, with the defaults of
  * stages/shared/spec-fragments.ts applied again here, so a stage called directly (tests,
@@ -20,6 +22,8 @@ export interface LlmSettings {
   request_timeout_s?: number;
   /** CPU threads for the local provider; more than 1 thrashes on a shared 2-core machine. */
   threads?: number;
+  /** Sequences the local provider decodes at once (llm.parallel). */
+  parallel: number;
 }
 
 export interface RateLimitSettings {
@@ -30,10 +34,13 @@ export interface RateLimitSettings {
 
 export const DEFAULT_LOCAL_MODEL = 'smollm2-135m-instruct-q4_1';
 
+const DEFAULT_PARALLEL = llmSchema.properties.parallel.default;
+
 export function resolveLlmSettings(raw: Record<string, unknown> | undefined): LlmSettings {
   const given = (raw ?? {}) as Partial<LlmSettings>;
   const provider = given.provider ?? 'local';
   const rate = (given.rate_limit ?? {}) as Partial<RateLimitSettings>;
+  const parallel = given.parallel ?? DEFAULT_PARALLEL;
   return {
     ...given,
     provider,
@@ -41,11 +48,12 @@ export function resolveLlmSettings(raw: Record<string, unknown> | undefined): Ll
     temperature: given.temperature ?? 0,
     max_output_tokens: given.max_output_tokens ?? 512,
     send_images: given.send_images ?? false,
+    parallel,
     max_attempts: given.max_attempts ?? 4,
     rate_limit: {
       ...rate,
-      // One generation at a time is all a local CPU model can do well.
-      concurrency: provider === 'local' ? 1 : (rate.concurrency ?? 4),
+      // A local model takes as many calls at once as it has sequences to decode them in.
+      concurrency: provider === 'local' ? parallel : (rate.concurrency ?? 4),
     },
   };
 }

@@ -53,6 +53,14 @@ export const llmSchema = {
       description:
         'CPU threads for the local provider (1 is fastest on a small shared machine; raise it on a big one).',
     },
+    parallel: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description:
+        'Items the local provider decodes at once, as parallel sequences of one context (each step evaluates every busy sequence in one batch).',
+    },
     request_timeout_s: {
       type: 'number',
       exclusiveMinimum: 0,
