@@ -13,6 +13,7 @@ import {
 } from './llm-call.ts';
 import { apiKeyFrom, type LlmSettings } from './llm-settings.ts';
 import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
+import { localProvider } from './local-provider.ts';
 import { openAiProvider } from './openai-provider.ts';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry-timing.ts';
@@ -376,7 +377,14 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
           attempts: 0,
         });
       }
-      return ok(localProviderLazy(options.localModelPath, settings.threads, settings.parallel));
+      // The module holds node-llama-cpp's types only; the native addon loads on first call.
+      return ok(
+        localProvider({
+          modelPath: options.localModelPath,
+          parallel: settings.parallel,
+          ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+        }),
+      );
     }
   }
 }
@@ -384,31 +392,6 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
 /** A rough count (4 characters a token) for reserving room under a tokens-per-minute limit. */
 function estimateTokens(request: LlmRequest): number {
   return Math.ceil((request.system.length + request.prompt.length) / 4) + (request.image ? 258 : 0);
-}
-
-/**
- * The local provider module loads node-llama-cpp's types only; the native addon itself is
- * imported on first use inside it, so this stays cheap for remote runs.
- */
-function localProviderLazy(
-  modelPath: string,
-  threads: number | undefined,
-  parallel: number,
-): LlmProvider {
-  let provider: Promise<LlmProvider> | undefined;
-  const get = () => {
-    provider ??= import('./local-provider.ts').then(({ localProvider }) =>
-      localProvider({ modelPath, parallel, ...(threads !== undefined ? { threads } : {}) }),
-    );
-    return provider;
-  };
-  return {
-    name: 'local',
-    attempt: async (request, attempt) => (await get()).attempt(request, attempt),
-    close: async () => {
-      if (provider) await (await provider).close();
-    },
-  };
 }
 
 /**

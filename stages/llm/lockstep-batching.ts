@@ -30,7 +30,7 @@ export class LockstepBatching {
     return {
       dispatchSchedule: (dispatch) => {
         this.#held = dispatch;
-        this.#poll();
+        this.#release();
       },
       itemPrioritizationStrategy: ({ items, size }) => {
         const ids = this.#sequenceIdsByTokens();
@@ -53,6 +53,16 @@ export class LockstepBatching {
   attach(context: LlamaContext, sequences: readonly LlamaContextSequence[]): void {
     this.#context = context;
     this.#sequences = sequences;
+    // The barrier can only open when a decode is queued or a slot ends: hear of the first
+    // from the queue itself (after the current call stack, once node-llama-cpp is done with
+    // its own bookkeeping) rather than polling on every event-loop turn.
+    const queued = (context as unknown as ContextInternals)._queuedDecodeSequenceIds;
+    const add = queued.add.bind(queued);
+    queued.add = (id: number) => {
+      const result = add(id);
+      queueMicrotask(() => this.#release());
+      return result;
+    };
   }
 
   /** Slot `slot` takes part in every step until it ends. */
@@ -62,7 +72,7 @@ export class LockstepBatching {
 
   end(slot: number): void {
     this.#live.delete(slot);
-    this.#poll();
+    this.#release();
   }
 
   #ready(): boolean {
@@ -75,16 +85,12 @@ export class LockstepBatching {
     return true;
   }
 
-  /** Checks the barrier on every event-loop turn while a dispatch is held. */
-  #poll(): void {
-    if (!this.#held) return;
-    if (this.#ready()) {
-      const dispatch = this.#held;
-      this.#held = undefined;
-      dispatch();
-      return;
-    }
-    setImmediate(() => this.#poll());
+  /** Sends the held batch once the barrier is met. */
+  #release(): void {
+    if (!this.#held || !this.#ready()) return;
+    const dispatch = this.#held;
+    this.#held = undefined;
+    dispatch();
   }
 
   #sequenceIdsByTokens(): Map<unknown, number> {
