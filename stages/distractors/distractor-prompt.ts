@@ -12,8 +12,12 @@ const SYSTEM = [
   'You write the wrong options of a multiple-choice dermatology quiz about clinical photographs.',
   'Given a question and its correct answer, write wrong answers that a clinician could plausibly give: common misdiagnoses, look-alike conditions, or mistaken reasoning.',
   'Each wrong answer must be clearly incorrect when compared with the correct answer, must differ from the other wrong answers, and must match the correct answer in style and length.',
-  'Reply with JSON: {"distractors": ["...", ...]}.',
+  // No placeholder reply here: a small model copies one ("...") as all its options.
+  'Reply with JSON: a "distractors" list of the wrong answers, each a short clinical statement.',
 ].join('\n');
+
+/** Shorter than this is no answer at all (the grammar then cannot emit "..." or "n/a"). */
+const MIN_OPTION_CHARS = 12;
 
 export function distractorSchema(count: number, maxChars = 1500) {
   return {
@@ -21,7 +25,7 @@ export function distractorSchema(count: number, maxChars = 1500) {
     properties: {
       distractors: {
         type: 'array',
-        items: { type: 'string', minLength: 1, maxLength: maxChars },
+        items: { type: 'string', minLength: MIN_OPTION_CHARS, maxLength: maxChars },
         minItems: count,
         maxItems: count,
       },
@@ -58,7 +62,10 @@ export function distractorRequest(
   return {
     system: SYSTEM,
     prompt: lines.join('\n'),
-    schema: distractorSchema(count, stringBudget(maxOutputTokens, count, 1500, 8)),
+    schema: distractorSchema(
+      count,
+      stringBudget(maxOutputTokens, count, 1500, 2 * MIN_OPTION_CHARS),
+    ),
   };
 }
 
