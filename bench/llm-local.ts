@@ -9,7 +9,7 @@
  *   node bench/llm-local.ts [--models a,b] [--qa-figures 8] [--parallel 4] [--threads 1]
  *                           [--max-tokens 64] [--label-figures all]
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,6 +62,12 @@ async function stage<P>(
   return { dir: ctx.outDir, seconds, summary: result.value as StageSummary };
 }
 
+async function writeRows(dir: string, file: string, rows: readonly unknown[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeJsonl(join(dir, file), rows);
+  return dir;
+}
+
 async function jsonl<T>(file: string): Promise<T[]> {
   const text = await readFile(file, 'utf8');
   return text
@@ -84,12 +90,10 @@ try {
   const labelLimit =
     args['label-figures'] === 'all' ? allRecords.length : Number(args['label-figures']);
   const labelRecords = allRecords.slice(0, labelLimit);
-  const labelDir = join(work, 'label-input');
-  await writeJsonl(join(labelDir, 'records.jsonl'), labelRecords);
+  const labelDir = await writeRows(join(work, 'label-input'), 'records.jsonl', labelRecords);
   const bacterial = allRecords.filter((r) => truth.get(r.article_id) === BACTERIAL);
   const qaRecords = bacterial.slice(0, Number(args['qa-figures']));
-  const qaDir = join(work, 'qa-input');
-  await writeJsonl(join(qaDir, 'records.jsonl'), qaRecords);
+  const qaDir = await writeRows(join(work, 'qa-input'), 'records.jsonl', qaRecords);
 
   const keywordAgree = labelRecords.filter(
     (r) => labelByKeywords(r).category_number === truth.get(r.article_id),
@@ -123,8 +127,7 @@ try {
       0.9,
     );
     const asked = qaRecords.length * 3;
-    const testDir = join(work, `test-${model}`);
-    await writeJsonl(join(testDir, 'test.jsonl'), cleaned.kept);
+    const testDir = await writeRows(join(work, `test-${model}`), 'test.jsonl', cleaned.kept);
     const distractors = await stage(
       'distractors',
       { seed: 42, llm, eval: { distractors: 3 } },

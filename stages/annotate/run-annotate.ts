@@ -49,7 +49,7 @@ export async function runAnnotate(
     const outcomes = await runItems(
       records,
       async (record, wave): Promise<ItemOutcome<AnnotationRow>> => {
-        const request = annotationRequest(record);
+        const request = annotationRequest(record, settings.max_output_tokens);
         if (settings.send_images) {
           const image = await loadImage(input.dir, record.image);
           if (!image) {
@@ -82,7 +82,10 @@ export async function runAnnotate(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, records.length),
-        waves: { client, firstRequest: annotationRequest },
+        waves: {
+          client,
+          firstRequest: (record) => annotationRequest(record, settings.max_output_tokens),
+        },
       },
     );
     const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
