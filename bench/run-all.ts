@@ -10,6 +10,8 @@ const benches = [
   'metrics',
   'encoders',
   'llm',
+  'llm-batching',
+  'llm-local',
   'worker',
   'data-reader',
   'tracking',
