@@ -39,13 +39,19 @@ export const DISTRACTOR_PROMPT_DIGEST = sha256Hex(
   `${SYSTEM}\n${JSON.stringify(distractorSchema(0))}`,
 );
 
-/** `rejected` lists earlier options that were too close to the answer or to each other. */
+/**
+ * `rejected` lists earlier options that were too close to the answer or to each other.
+ * `lookalikes` names, one per wanted option, the condition each wrong answer mistakes the
+ * photograph for: a small model asked for "wrong answers" writes one phrase three times, while
+ * one asked to answer as if the photograph showed a named condition writes three different ones.
+ */
 export function distractorRequest(
   question: string,
   answer: string,
   count: number,
   rejected: readonly string[],
   maxOutputTokens = 512,
+  lookalikes: readonly string[] = [],
 ): LlmRequest {
   const lines = [
     `Question: ${question}`,
@@ -53,6 +59,11 @@ export function distractorRequest(
     '',
     `Write ${count} wrong answers.`,
   ];
+  if (lookalikes.length > 0) {
+    lines.push(
+      `Write them as if the photograph showed, in turn: ${lookalikes.slice(0, count).join('; ')}.`,
+    );
+  }
   if (rejected.length > 0) {
     lines.push(
       'Do not repeat these options, which were too close to the correct answer or to each other:',

@@ -15,13 +15,17 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
-import { seededRandom } from '../split/seeded-random.ts';
+import { SKIN_CATEGORIES } from '../select/categories.ts';
+import { resolveCategories } from '../select/select.ts';
+import { seededRandom, seededShuffle } from '../split/seeded-random.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
 
 export interface DistractorsRunParams {
   seed: number;
   llm: Record<string, unknown>;
   eval: { distractors?: number };
+  /** The selected categories: the correct answers are about them, so no option is. */
+  data?: { categories?: (string | number)[] };
 }
 
 /** A test QA row as split writes it (generate-qa's fields). */
@@ -52,6 +56,8 @@ export const DISTRACTORS_OUTPUT = {
 
 /** Calls per question: a first request and retries that name what was rejected. */
 const MAX_ROUNDS = 3;
+/** 28 Other Skin Diseases and 29 Unspecified name no condition an option could be about. */
+const NOT_A_CONDITION = [28, 29];
 
 export async function runDistractors(
   ctx: StageContext<DistractorsRunParams>,
@@ -64,6 +70,13 @@ export async function runDistractors(
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const rows = lines.value.map((l) => l.value as TestQa);
   const count = ctx.params.eval.distractors ?? 3;
+  const selected = resolveCategories(ctx.params.data?.categories ?? ['Bacterial Infections']);
+  if (!selected.ok) return fail({ reason: 'invalid-input', message: selected.error.message });
+  const lookalikePool = SKIN_CATEGORIES.filter(
+    (c) => !selected.value.includes(c) && !NOT_A_CONDITION.includes(c.number),
+  ).map((c) => c.name);
+  const lookalikesFor = (item: string) =>
+    seededShuffle(lookalikePool, seededRandom(ctx.params.seed, `distractors:lookalikes:${item}`));
 
   const settings = resolveLlmSettings(ctx.params.llm);
   const opened = await openStageClient(ctx, 'distractors', settings, options);
@@ -83,6 +96,7 @@ export async function runDistractors(
           ctx.signal,
           settings.max_output_tokens,
           wave,
+          lookalikesFor(item),
         );
         rejectedTotal += written.rejected;
         if (!written.ok) {
@@ -119,7 +133,14 @@ export async function runDistractors(
         waves: {
           client,
           firstRequest: (row) =>
-            distractorRequest(row.question, row.answer, count, [], settings.max_output_tokens),
+            distractorRequest(
+              row.question,
+              row.answer,
+              count,
+              [],
+              settings.max_output_tokens,
+              lookalikesFor(`${row.key}#${row.question_id ?? row.question}`),
+            ),
         },
       },
     );
@@ -180,13 +201,25 @@ async function writeDistractors(
   signal: AbortSignal,
   maxOutputTokens: number,
   wave: WaveCall | undefined,
+  lookalikes: readonly string[],
 ): Promise<Written> {
   const kept: string[] = [];
   const rejected: string[] = [];
+  let named = 0;
   for (let round = 1; round <= MAX_ROUNDS && kept.length < count; round++) {
     const missing = count - kept.length;
+    // Each round names conditions not named before, so a retry asks for something new.
+    const names = lookalikes.slice(named, named + missing);
+    named += names.length;
     const answer = await client.generateStructured(
-      distractorRequest(row.question, row.answer, missing, [...kept, ...rejected], maxOutputTokens),
+      distractorRequest(
+        row.question,
+        row.answer,
+        missing,
+        [...kept, ...rejected],
+        maxOutputTokens,
+        names,
+      ),
       signal,
       wave,
     );

@@ -125,3 +125,18 @@ export const labellerSchema = {
   description:
     'Who labels the figures: llm (the paper: the LLM reads the metadata) or keywords (an offline stand-in that matches condition terms in the caption and mentions, for when no capable LLM is at hand).',
 } as const;
+
+export const categoriesSchema = {
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: {
+    'x-expects': 'a category name or number (1-29)',
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: 29 },
+      { type: 'string', minLength: 1 },
+    ],
+  },
+  default: ['Bacterial Infections'],
+  description: 'Categories to keep, by name or number (21 = Bacterial Infections).',
+} as const;
