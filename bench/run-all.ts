@@ -13,6 +13,8 @@ const benches = [
   'encoders',
   'hub-encoder-download',
   'llm',
+  'llm-batching',
+  'llm-local',
   'worker',
   'data-reader',
   'shard-downloads',

@@ -23,6 +23,12 @@ export interface FixtureFigure {
 
 export interface FixtureArticle {
   pmcid: string;
+  /**
+   * The category (1-29, stages/select/categories.ts) of the condition the article's skin
+   * photographs show, as its author meant it: the truth bench/llm-local.ts scores labellers
+   * against. Not written into the shards (BIOMEDICA has no such field).
+   */
+  category: number;
   title: string;
   journal: string;
   date: string;
@@ -48,6 +54,7 @@ function italic(text: string): string {
 export const fixtureArticles: FixtureArticle[] = [
   {
     pmcid: 'PMC0000101',
+    category: 21,
     title: 'Bullous impetigo in a four-year-old child: a case report',
     journal: 'Synthetic Journal of Pediatric Dermatology',
     date: '2019-03-14',
@@ -92,6 +99,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000102',
+    category: 21,
     title: 'An outbreak of non-bullous impetigo in a day-care centre',
     journal: 'Synthetic Reports in Infectious Diseases',
     date: '2020-09-02',
@@ -133,6 +141,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000103',
+    category: 21,
     title: 'Lower-limb cellulitis in an older adult with venous insufficiency',
     journal: 'Synthetic Clinical Case Reports',
     date: '2018-11-20',
@@ -175,6 +184,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000104',
+    category: 21,
     title: 'Facial erysipelas with a sharply raised border',
     journal: 'Synthetic Journal of Emergency Medicine Images',
     date: '2021-01-08',
@@ -207,6 +217,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000105',
+    category: 21,
     title: 'Hot tub folliculitis after a spa weekend',
     journal: 'Synthetic Reports in Infectious Diseases',
     date: '2017-06-30',
@@ -238,6 +249,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000106',
+    category: 21,
     title: 'Recurrent furunculosis and a carbuncle caused by PVL-positive MRSA',
     journal: 'Synthetic Journal of Dermatology Cases',
     date: '2022-04-11',
@@ -277,6 +289,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000107',
+    category: 21,
     title: 'Skin abscess of the axilla: incision and drainage in primary care',
     journal: 'Synthetic Family Practice Images',
     date: '2016-02-19',
@@ -309,6 +322,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000108',
+    category: 21,
     title: 'Ecthyma in a returning traveller',
     journal: 'Synthetic Travel Medicine Reports',
     date: '2019-08-25',
@@ -341,6 +355,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000109',
+    category: 21,
     title: "Erythrasma of the groin revealed by Wood's lamp",
     journal: 'Synthetic Journal of Dermatology Cases',
     date: '2020-12-03',
@@ -373,6 +388,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000110',
+    category: 21,
     title: 'Necrotizing fasciitis of the thigh: early recognition saves limbs',
     journal: 'Synthetic Surgical Case Reports',
     date: '2021-07-17',
@@ -413,6 +429,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000111',
+    category: 21,
     title: 'Staphylococcal scalded skin syndrome in a neonate',
     journal: 'Synthetic Journal of Pediatric Dermatology',
     date: '2018-05-09',
@@ -447,6 +464,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000112',
+    category: 21,
     title: 'Lupus vulgaris and scrofuloderma: two faces of cutaneous tuberculosis',
     journal: 'Synthetic Journal of Tropical Dermatology',
     date: '2015-10-28',
@@ -486,6 +504,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000113',
+    category: 21,
     title: 'Borderline tuberculoid leprosy presenting as an anaesthetic plaque',
     journal: 'Synthetic Journal of Tropical Dermatology',
     date: '2017-03-06',
@@ -525,6 +544,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000114',
+    category: 21,
     title: 'Erythema migrans after a tick bite in a forest worker',
     journal: 'Synthetic Reports in Infectious Diseases',
     date: '2022-08-15',
@@ -558,6 +578,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000115',
+    category: 17,
     title: 'Impetiginised atopic eczema in a toddler',
     journal: 'Synthetic Journal of Pediatric Dermatology',
     date: '2023-02-01',
@@ -588,6 +609,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000116',
+    category: 13,
     title: 'Chronic plaque psoriasis treated with a biologic',
     journal: 'Synthetic Journal of Dermatology Cases',
     date: '2021-10-10',
@@ -618,6 +640,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000117',
+    category: 11,
     title: 'Tinea corporis mistaken for nummular eczema',
     journal: 'Synthetic Family Practice Images',
     date: '2019-01-22',
@@ -647,6 +670,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000118',
+    category: 10,
     title: 'Common warts on the hands of a butcher',
     journal: 'Synthetic Occupational Dermatology',
     date: '2016-09-13',
@@ -677,6 +701,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000119',
+    category: 20,
     title: 'Superficial spreading melanoma on the back',
     journal: 'Synthetic Journal of Skin Cancer',
     date: '2022-06-27',
@@ -715,6 +740,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000120',
+    category: 18,
     title: 'Chronic hand eczema in a hairdresser',
     journal: 'Synthetic Occupational Dermatology',
     date: '2020-03-18',
@@ -745,6 +771,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000121',
+    category: 29,
     title: 'Community-acquired pneumonia in a young adult: imaging findings',
     journal: 'Synthetic Radiology Cases',
     date: '2018-12-01',
@@ -772,6 +799,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000122',
+    category: 29,
     title: 'Minimal change disease on renal biopsy',
     journal: 'Synthetic Nephropathology',
     date: '2017-11-11',
@@ -797,6 +825,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000123',
+    category: 21,
     title: 'A pathway for managing skin and soft tissue infections in the emergency department',
     journal: 'Synthetic Emergency Medicine',
     date: '2023-05-05',
@@ -834,6 +863,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000124',
+    category: 21,
     title: 'Folliculitis decalvans and furunculosis of the scalp in a young man',
     journal: 'Synthetic Journal of Dermatology Cases',
     date: '2024-01-19',
@@ -871,6 +901,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000125',
+    category: 21,
     title: 'Preseptal cellulitis after an insect bite of the eyelid',
     journal: 'Synthetic Journal of Pediatric Dermatology',
     date: '2020-07-07',
@@ -908,6 +939,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000126',
+    category: 21,
     title: 'Pitted keratolysis in a military recruit',
     journal: 'Synthetic Occupational Dermatology',
     date: '2018-04-04',
@@ -938,6 +970,7 @@ export const fixtureArticles: FixtureArticle[] = [
   },
   {
     pmcid: 'PMC0000127',
+    category: 4,
     title: 'Crusted scabies in a nursing home resident',
     journal: 'Synthetic Reports in Infectious Diseases',
     date: '2021-11-30',

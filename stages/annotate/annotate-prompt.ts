@@ -1,5 +1,6 @@
 import { sha256Hex } from '../../runner/canonical-json.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
+import { stringBudget } from '../llm/answer-budget.ts';
 import { describeFigure } from '../llm/figure-description.ts';
 import type { LlmRequest } from '../llm/llm-call.ts';
 import { findCategory, SKIN_CATEGORIES, UNSPECIFIED_CATEGORY } from '../select/categories.ts';
@@ -20,22 +21,42 @@ const SYSTEM = [
   ...SKIN_CATEGORIES.map((c) => `${c.number}. ${c.name}`),
 ].join('\n');
 
-export const ANNOTATION_SCHEMA = {
-  type: 'object',
-  properties: {
-    category_number: { type: 'integer' },
-    category_name: { type: 'string' },
-    reasoning: { type: 'string', maxLength: 400 },
-  },
-  required: ['category_number', 'category_name', 'reasoning'],
-  additionalProperties: false,
-} as const;
+/**
+ * The name is capped at the longest in the list (an out-of-list name is still an answer, kept
+ * as such), and the reasoning at what fits the token budget after the number and the name, so a
+ * small output budget ends the JSON in time instead of arriving truncated and being retried.
+ */
+export function annotationSchema(maxOutputTokens: number) {
+  return {
+    type: 'object',
+    properties: {
+      category_number: { type: 'integer' },
+      category_name: { type: 'string', maxLength: LONGEST_NAME },
+      reasoning: {
+        type: 'string',
+        maxLength: stringBudget(maxOutputTokens - NUMBER_AND_NAME_TOKENS, 1, 400),
+      },
+    },
+    required: ['category_number', 'category_name', 'reasoning'],
+    additionalProperties: false,
+  } as const;
+}
+
+const LONGEST_NAME = Math.max(...SKIN_CATEGORIES.map((c) => c.name.length));
+/** The longest category name is about a dozen tokens; its number and quotes a few more. */
+const NUMBER_AND_NAME_TOKENS = 16;
+
+export const ANNOTATION_SCHEMA = annotationSchema(512);
 
 /** Enters the stage key: a change of wording is a change of output. */
 export const ANNOTATE_PROMPT_DIGEST = sha256Hex(`${SYSTEM}\n${JSON.stringify(ANNOTATION_SCHEMA)}`);
 
-export function annotationRequest(record: CuratedRecord): LlmRequest {
-  return { system: SYSTEM, prompt: describeFigure(record), schema: ANNOTATION_SCHEMA };
+export function annotationRequest(record: CuratedRecord, maxOutputTokens = 512): LlmRequest {
+  return {
+    system: SYSTEM,
+    prompt: describeFigure(record),
+    schema: annotationSchema(maxOutputTokens),
+  };
 }
 
 /** A row of annotations.jsonl, as select reads it. */

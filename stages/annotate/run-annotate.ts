@@ -48,8 +48,8 @@ export async function runAnnotate(
   try {
     const outcomes = await runItems(
       records,
-      async (record): Promise<ItemOutcome<AnnotationRow>> => {
-        const request = annotationRequest(record);
+      async (record, wave): Promise<ItemOutcome<AnnotationRow>> => {
+        const request = annotationRequest(record, settings.max_output_tokens);
         if (settings.send_images) {
           const image = await loadImage(input.dir, record.image);
           if (!image) {
@@ -64,7 +64,7 @@ export async function runAnnotate(
           }
           request.image = image;
         }
-        const answer = await client.generateStructured(request, ctx.signal);
+        const answer = await client.generateStructured(request, ctx.signal, wave);
         if (answer.ok)
           return {
             ok: true,
@@ -82,6 +82,10 @@ export async function runAnnotate(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, records.length),
+        waves: {
+          client,
+          firstRequest: (record) => annotationRequest(record, settings.max_output_tokens),
+        },
       },
     );
     const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));

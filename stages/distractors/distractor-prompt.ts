@@ -12,8 +12,12 @@ const SYSTEM = [
   'You write the wrong options of a multiple-choice dermatology quiz about clinical photographs.',
   'Given a question and its correct answer, write wrong answers that a clinician could plausibly give: common misdiagnoses, look-alike conditions, or mistaken reasoning.',
   'Each wrong answer must be clearly incorrect when compared with the correct answer, must differ from the other wrong answers, and must match the correct answer in style and length.',
-  'Reply with JSON: {"distractors": ["...", ...]}.',
+  // No placeholder reply here: a small model copies one ("...") as all its options.
+  'Reply with JSON: a "distractors" list of the wrong answers, each a short clinical statement.',
 ].join('\n');
+
+/** Shorter than this is no answer at all (the grammar then cannot emit "..." or "n/a"). */
+const MIN_OPTION_CHARS = 12;
 
 export function distractorSchema(count: number, maxChars = 1500) {
   return {
@@ -21,7 +25,7 @@ export function distractorSchema(count: number, maxChars = 1500) {
     properties: {
       distractors: {
         type: 'array',
-        items: { type: 'string', minLength: 1, maxLength: maxChars },
+        items: { type: 'string', minLength: MIN_OPTION_CHARS, maxLength: maxChars },
         minItems: count,
         maxItems: count,
       },
@@ -35,13 +39,19 @@ export const DISTRACTOR_PROMPT_DIGEST = sha256Hex(
   `${SYSTEM}\n${JSON.stringify(distractorSchema(0))}`,
 );
 
-/** `rejected` lists earlier options that were too close to the answer or to each other. */
+/**
+ * `rejected` lists earlier options that were too close to the answer or to each other.
+ * `lookalikes` names, one per wanted option, the condition each wrong answer mistakes the
+ * photograph for: a small model asked for "wrong answers" writes one phrase three times, while
+ * one asked to answer as if the photograph showed a named condition writes three different ones.
+ */
 export function distractorRequest(
   question: string,
   answer: string,
   count: number,
   rejected: readonly string[],
   maxOutputTokens = 512,
+  lookalikes: readonly string[] = [],
 ): LlmRequest {
   const lines = [
     `Question: ${question}`,
@@ -49,6 +59,11 @@ export function distractorRequest(
     '',
     `Write ${count} wrong answers.`,
   ];
+  if (lookalikes.length > 0) {
+    lines.push(
+      `Write them as if the photograph showed, in turn: ${lookalikes.slice(0, count).join('; ')}.`,
+    );
+  }
   if (rejected.length > 0) {
     lines.push(
       'Do not repeat these options, which were too close to the correct answer or to each other:',
@@ -58,7 +73,10 @@ export function distractorRequest(
   return {
     system: SYSTEM,
     prompt: lines.join('\n'),
-    schema: distractorSchema(count, stringBudget(maxOutputTokens, count, 1500, 8)),
+    schema: distractorSchema(
+      count,
+      stringBudget(maxOutputTokens, count, 1500, 2 * MIN_OPTION_CHARS),
+    ),
   };
 }
 

@@ -2,7 +2,7 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
-import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import { categoriesSchema, llmSchema, seedSchema } from '../shared/spec-fragments.ts';
 import { DISTRACTOR_PROMPT_DIGEST, distractorRequest } from './distractor-prompt.ts';
 import { runDistractors, type TestQa } from './run-distractors.ts';
 
@@ -10,12 +10,14 @@ export interface DistractorsParams {
   seed: number;
   llm: Record<string, unknown>;
   eval: { distractors: number };
+  data: { categories: (string | number)[] };
 }
 
 /** Plausible wrong options for each test question, for the semantic-matching accuracy. */
 export const distractorsKind = defineStageKind<DistractorsParams>({
   name: 'distractors',
-  version: 1,
+  // 2: each wrong answer is asked for as a named look-alike condition.
+  version: 2,
   description: 'have the LLM write plausible wrong options for each test question',
   inputs: ['split'],
   deterministic: false,
@@ -39,6 +41,7 @@ export const distractorsKind = defineStageKind<DistractorsParams>({
     properties: {
       seed: seedSchema,
       llm: llmSchema,
+      data: { type: 'object', properties: { categories: categoriesSchema } },
       eval: {
         type: 'object',
         properties: {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { readJsonlLines } from '../curate/jsonl-file.ts';
-import type { LlmClient } from '../llm/llm-client.ts';
+import type { LlmClient, WaveCall } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   droppedByReason,
@@ -15,13 +15,17 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
-import { seededRandom } from '../split/seeded-random.ts';
+import { SKIN_CATEGORIES } from '../select/categories.ts';
+import { resolveCategories } from '../select/select.ts';
+import { seededRandom, seededShuffle } from '../split/seeded-random.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
 
 export interface DistractorsRunParams {
   seed: number;
   llm: Record<string, unknown>;
   eval: { distractors?: number };
+  /** The selected categories: the correct answers are about them, so no option is. */
+  data?: { categories?: (string | number)[] };
 }
 
 /** A test QA row as split writes it (generate-qa's fields). */
@@ -52,6 +56,8 @@ export const DISTRACTORS_OUTPUT = {
 
 /** Calls per question: a first request and retries that name what was rejected. */
 const MAX_ROUNDS = 3;
+/** 28 Other Skin Diseases and 29 Unspecified name no condition an option could be about. */
+const NOT_A_CONDITION = [28, 29];
 
 export async function runDistractors(
   ctx: StageContext<DistractorsRunParams>,
@@ -64,6 +70,13 @@ export async function runDistractors(
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const rows = lines.value.map((l) => l.value as TestQa);
   const count = ctx.params.eval.distractors ?? 3;
+  const selected = resolveCategories(ctx.params.data?.categories ?? ['Bacterial Infections']);
+  if (!selected.ok) return fail({ reason: 'invalid-input', message: selected.error.message });
+  const lookalikePool = SKIN_CATEGORIES.filter(
+    (c) => !selected.value.includes(c) && !NOT_A_CONDITION.includes(c.number),
+  ).map((c) => c.name);
+  const lookalikesFor = (item: string) =>
+    seededShuffle(lookalikePool, seededRandom(ctx.params.seed, `distractors:lookalikes:${item}`));
 
   const settings = resolveLlmSettings(ctx.params.llm);
   const opened = await openStageClient(ctx, 'distractors', settings, options);
@@ -73,7 +86,7 @@ export async function runDistractors(
   try {
     const outcomes = await runItems(
       rows,
-      async (row): Promise<ItemOutcome<DistractorRow>> => {
+      async (row, wave): Promise<ItemOutcome<DistractorRow>> => {
         const questionId = row.question_id ?? row.question;
         const item = `${row.key}#${questionId}`;
         const written = await writeDistractors(
@@ -82,6 +95,8 @@ export async function runDistractors(
           count,
           ctx.signal,
           settings.max_output_tokens,
+          wave,
+          lookalikesFor(item),
         );
         rejectedTotal += written.rejected;
         if (!written.ok) {
@@ -115,6 +130,18 @@ export async function runDistractors(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, rows.length),
+        waves: {
+          client,
+          firstRequest: (row) =>
+            distractorRequest(
+              row.question,
+              row.answer,
+              count,
+              [],
+              settings.max_output_tokens,
+              lookalikesFor(`${row.key}#${row.question_id ?? row.question}`),
+            ),
+        },
       },
     );
     const done = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));
@@ -174,14 +201,28 @@ async function writeDistractors(
   count: number,
   signal: AbortSignal,
   maxOutputTokens: number,
+  wave: WaveCall | undefined,
+  lookalikes: readonly string[],
 ): Promise<Written> {
   const kept: string[] = [];
   const rejected: string[] = [];
+  let named = 0;
   for (let round = 1; round <= MAX_ROUNDS && kept.length < count; round++) {
     const missing = count - kept.length;
+    // Each round names conditions not named before, so a retry asks for something new.
+    const names = lookalikes.slice(named, named + missing);
+    named += names.length;
     const answer = await client.generateStructured(
-      distractorRequest(row.question, row.answer, missing, [...kept, ...rejected], maxOutputTokens),
+      distractorRequest(
+        row.question,
+        row.answer,
+        missing,
+        [...kept, ...rejected],
+        maxOutputTokens,
+        names,
+      ),
       signal,
+      wave,
     );
     if (!answer.ok) {
       return {

@@ -93,7 +93,7 @@ export async function runGenerateQa(
   try {
     const outcomes = await runItems(
       items,
-      async ({ record, question }): Promise<ItemOutcome<QaRow>> => {
+      async ({ record, question }, wave): Promise<ItemOutcome<QaRow>> => {
         const item = `${record.key}#${question.id}`;
         const request = qaRequest(record, question, settings.max_output_tokens);
         if (settings.send_images) {
@@ -106,7 +106,7 @@ export async function runGenerateQa(
           }
           request.image = image;
         }
-        const answer = await client.generateStructured(request, ctx.signal);
+        const answer = await client.generateStructured(request, ctx.signal, wave);
         if (!answer.ok) {
           return {
             ok: false,
@@ -134,6 +134,11 @@ export async function runGenerateQa(
         concurrency: settings.rate_limit.concurrency * 2,
         signal: ctx.signal,
         onDone: progressReporter(ctx, items.length),
+        waves: {
+          client,
+          firstRequest: ({ record, question }) =>
+            qaRequest(record, question, settings.max_output_tokens),
+        },
       },
     );
     const rows = outcomes.flatMap((o) => (o?.ok ? [o.value] : []));

@@ -94,6 +94,13 @@ export interface LlmProvider {
   prepare?(): Promise<void>;
   /** Frees what the provider holds (the local model); idempotent. */
   close(): Promise<void>;
+  /**
+   * Slots decoded in lock-step (the local provider's parallel sequences). A stage that uses
+   * them runs its items in waves of `lanes`, one item per slot, between beginSlot and endSlot.
+   */
+  readonly lanes?: number;
+  beginSlot?(slot: number): void;
+  endSlot?(slot: number): void;
 }
 
 export interface AttemptOptions {
@@ -110,6 +117,8 @@ export interface AttemptOptions {
   thinkingLevel?: ThinkingLevelSetting;
   /** Set on a retry after a malformed answer, so the model hears what went wrong. */
   correction?: string;
+  /** The lock-step slot of the item this call is for (see LlmProvider.lanes). */
+  slot?: number;
 }
 
 export type AttemptOutcome =

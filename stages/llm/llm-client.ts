@@ -13,6 +13,7 @@ import {
 } from './llm-call.ts';
 import { apiKeyFrom, type LlmSettings, MAX_TOKENS_RETRY_FACTOR } from './llm-settings.ts';
 import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
+import { localProvider } from './local-provider.ts';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry-timing.ts';
 import { parseStructuredAnswer } from './structured-answer.ts';
@@ -25,6 +26,21 @@ export const LLM_MEMO_NAMESPACE = 'llm-call';
  * budget), remembered as such. The namespace keeps its first name so existing memos still count.
  */
 const UNUSABLE_MEMO_NAMESPACE = 'llm-call-malformed';
+/** Lock-step waves whose every item finished: their calls may be served from the memo. */
+const WAVE_MEMO_NAMESPACE = 'llm-wave';
+
+/**
+ * A call made for one item of a lock-step wave (see lockstep-batching.ts). Batched decoding
+ * gives numbers that depend on the wave's other items and on the slot, so the call's memo key
+ * carries the wave and the slot; and a wave that did not finish is decoded again whole
+ * (`fresh`), because serving some of its items from the memo would leave the others decoding
+ * beside different neighbours than the first time.
+ */
+export interface WaveCall {
+  wave: string;
+  slot: number;
+  fresh: boolean;
+}
 
 /** What the memo keeps per answered call: the answer, never the key or the request headers. */
 interface MemoizedAnswer {
@@ -43,7 +59,16 @@ export interface LlmClient {
   generateStructured(
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>>;
+  /** Slots the provider decodes in lock-step; 1 when it takes calls one by one or freely. */
+  readonly lanes: number;
+  /** The id of a wave of items, from the first request of each, in slot order. */
+  waveId(firstRequests: readonly LlmRequest[]): string;
+  waveFinished(wave: string): Promise<boolean>;
+  markWaveFinished(wave: string): Promise<void>;
+  beginSlot(slot: number): void;
+  endSlot(slot: number): void;
   readonly usage: UsageMeter;
   /** `llm/<stage>/...` metrics of everything this client did. */
   metrics(): Record<string, number>;
@@ -135,6 +160,36 @@ class ProviderClient implements LlmClient {
     return this.usage.metrics(this.#stage, this.#settings.price);
   }
 
+  get lanes(): number {
+    return this.#provider.lanes ?? 1;
+  }
+
+  waveId(firstRequests: readonly LlmRequest[]): string {
+    return sha256Hex(
+      canonicalJson({
+        v: 1,
+        lanes: this.lanes,
+        calls: firstRequests.map((request) => llmCallKey(this.#settings, request)),
+      }),
+    );
+  }
+
+  async waveFinished(wave: string): Promise<boolean> {
+    return (await this.#memo.get<boolean>(WAVE_MEMO_NAMESPACE, wave)) === true;
+  }
+
+  async markWaveFinished(wave: string): Promise<void> {
+    await this.#memo.put(WAVE_MEMO_NAMESPACE, wave, true);
+  }
+
+  beginSlot(slot: number): void {
+    this.#provider.beginSlot?.(slot);
+  }
+
+  endSlot(slot: number): void {
+    this.#provider.endSlot?.(slot);
+  }
+
   async close(): Promise<void> {
     await this.#provider.close();
   }
@@ -142,8 +197,16 @@ class ProviderClient implements LlmClient {
   generateStructured(
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>> {
-    const key = llmCallKey(this.#settings, request);
+    const plain = llmCallKey(this.#settings, request);
+    if (wave) {
+      // No sharing of identical calls across slots: each slot decodes its own, or the slot
+      // left waiting would never queue a decode and the lock-step barrier would wait forever.
+      const key = sha256Hex(canonicalJson({ call: plain, wave: wave.wave, slot: wave.slot }));
+      return this.#answer(key, request, signal, wave);
+    }
+    const key = plain;
     const pending = this.#inFlight.get(key);
     if (pending) {
       return pending.then((result) => {
@@ -160,15 +223,21 @@ class ProviderClient implements LlmClient {
     key: string,
     request: LlmRequest,
     signal: AbortSignal,
+    wave?: WaveCall,
   ): Promise<Result<LlmAnswer, LlmFailure>> {
-    const remembered = await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
+    const fresh = wave?.fresh === true;
+    const remembered = fresh
+      ? undefined
+      : await this.#memo.get<MemoizedAnswer>(LLM_MEMO_NAMESPACE, key);
     if (remembered && parseStructuredAnswer(remembered.raw, request.schema).ok) {
       this.usage.cacheHits++;
       // The stage's output holds this answer too, so its version counts as one that answered.
       this.usage.noteModelVersion(remembered.modelVersion);
       return ok({ ...remembered, cached: true });
     }
-    const hopeless = await this.#memo.get<LlmFailure>(UNUSABLE_MEMO_NAMESPACE, key);
+    const hopeless = fresh
+      ? undefined
+      : await this.#memo.get<LlmFailure>(UNUSABLE_MEMO_NAMESPACE, key);
     if (hopeless) {
       this.usage.cacheHits++;
       return fail({ ...hopeless, remembered: true });
@@ -210,6 +279,7 @@ class ProviderClient implements LlmClient {
             ? { thinkingLevel: this.#settings.thinking_level }
             : {}),
           ...(correction ? { correction } : {}),
+          ...(wave ? { slot: wave.slot } : {}),
         })
         .finally(() => permit.release());
       const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
@@ -360,15 +430,14 @@ function providerFor(options: LlmClientOptions): Result<LlmProvider, LlmFailure>
           attempts: 0,
         });
       }
-      const { localModelPath: modelPath } = options;
-      const { threads } = settings;
+      // The module holds node-llama-cpp's types only; the native addon loads on first call.
+      // Built directly, not behind lazyProvider: the stages read its lock-step lanes.
       return ok(
-        lazyProvider('local', async () =>
-          (await import('./local-provider.ts')).localProvider({
-            modelPath,
-            ...(threads !== undefined ? { threads } : {}),
-          }),
-        ),
+        localProvider({
+          modelPath: options.localModelPath,
+          parallel: settings.parallel,
+          ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+        }),
       );
     }
   }

@@ -1,3 +1,4 @@
+import { llmSchema } from '../shared/spec-fragments.ts';
 import type { ThinkingLevelSetting } from './llm-call.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface LlmSettings {
   request_timeout_s?: number;
   /** CPU threads for the local provider; more than 1 thrashes on a shared 2-core machine. */
   threads?: number;
+  /** Sequences the local provider decodes at once (llm.parallel). */
+  parallel: number;
 }
 
 export interface RateLimitSettings {
@@ -47,10 +50,13 @@ export const DEFAULT_GEMINI_THINKING_BUDGET = 512;
 /** A MAX_TOKENS answer is tried once more with its answer budget multiplied by this. */
 export const MAX_TOKENS_RETRY_FACTOR = 2;
 
+const DEFAULT_PARALLEL = llmSchema.properties.parallel.default;
+
 export function resolveLlmSettings(raw: Record<string, unknown> | undefined): LlmSettings {
   const given = (raw ?? {}) as Partial<LlmSettings>;
   const provider = given.provider ?? 'local';
   const rate = (given.rate_limit ?? {}) as Partial<RateLimitSettings>;
+  const parallel = given.parallel ?? DEFAULT_PARALLEL;
   return {
     ...given,
     provider,
@@ -61,11 +67,12 @@ export function resolveLlmSettings(raw: Record<string, unknown> | undefined): Ll
       ? { thinking_budget: given.thinking_budget ?? DEFAULT_GEMINI_THINKING_BUDGET }
       : {}),
     send_images: given.send_images ?? false,
+    parallel,
     max_attempts: given.max_attempts ?? 4,
     rate_limit: {
       ...rate,
-      // One generation at a time is all a local CPU model can do well.
-      concurrency: provider === 'local' ? 1 : (rate.concurrency ?? 4),
+      // A local model takes as many calls at once as it has sequences to decode them in.
+      concurrency: provider === 'local' ? parallel : (rate.concurrency ?? 4),
     },
   };
 }

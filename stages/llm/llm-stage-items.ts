@@ -3,8 +3,13 @@ import { extname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { writeJsonl } from '../curate/jsonl-file.ts';
-import { isFatalForStage, type LlmFailureReason, type LlmImage } from './llm-call.ts';
-import { type LlmClient, openLlmClient } from './llm-client.ts';
+import {
+  isFatalForStage,
+  type LlmFailureReason,
+  type LlmImage,
+  type LlmRequest,
+} from './llm-call.ts';
+import { type LlmClient, openLlmClient, type WaveCall } from './llm-client.ts';
 import type { LlmSettings } from './llm-settings.ts';
 import type { BackoffPolicy } from './retry-timing.ts';
 
@@ -31,26 +36,89 @@ export type ItemOutcome<R> =
 
 export async function runItems<T, R>(
   items: readonly T[],
-  worker: (item: T) => Promise<ItemOutcome<R>>,
-  options: { concurrency: number; signal: AbortSignal; onDone?: (done: number) => void },
+  worker: (item: T, wave?: WaveCall) => Promise<ItemOutcome<R>>,
+  options: {
+    concurrency: number;
+    signal: AbortSignal;
+    onDone?: (done: number) => void;
+    /**
+     * The client, when its provider decodes in lock-step slots (lanes > 1), and each item's
+     * first request (what names the item in its wave's id).
+     */
+    waves?: { client: LlmClient; firstRequest: (item: T) => LlmRequest };
+  },
 ): Promise<(ItemOutcome<R> | undefined)[]> {
   // undefined marks an item never started (the run was stopped); no holes, so counting sees it.
   const outcomes: (ItemOutcome<R> | undefined)[] = Array.from(
     { length: items.length },
     () => undefined,
   );
-  let next = 0;
   let done = 0;
+  const finished = () => {
+    done++;
+    options.onDone?.(done);
+  };
+  const waves = options.waves;
+  if (waves && waves.client.lanes > 1) {
+    await runWaves(
+      items,
+      worker,
+      outcomes,
+      waves.client,
+      waves.firstRequest,
+      options.signal,
+      finished,
+    );
+    return outcomes;
+  }
+  let next = 0;
   const lane = async () => {
     while (next < items.length && !options.signal.aborted) {
       const index = next++;
       outcomes[index] = await worker(items[index] as T);
-      done++;
-      options.onDone?.(done);
+      finished();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, lane));
   return outcomes;
+}
+
+/**
+ * Items in waves of `client.lanes`, in their order: every slot of a wave is live before any
+ * starts, the next wave starts when the last item of this one ended, so the same items always
+ * share the same steps (lockstep-batching.ts). A wave is marked finished once every item in it
+ * ended without being cancelled; an unfinished one is decoded again whole on the rerun.
+ */
+async function runWaves<T, R>(
+  items: readonly T[],
+  worker: (item: T, wave?: WaveCall) => Promise<ItemOutcome<R>>,
+  outcomes: (ItemOutcome<R> | undefined)[],
+  client: LlmClient,
+  firstRequest: (item: T) => LlmRequest,
+  signal: AbortSignal,
+  finished: () => void,
+): Promise<void> {
+  const lanes = client.lanes;
+  for (let start = 0; start < items.length && !signal.aborted; start += lanes) {
+    const members = items.slice(start, start + lanes);
+    const wave = client.waveId(members.map(firstRequest));
+    const fresh = !(await client.waveFinished(wave));
+    for (let slot = 0; slot < members.length; slot++) client.beginSlot(slot);
+    await Promise.all(
+      members.map(async (item, slot) => {
+        try {
+          outcomes[start + slot] = await worker(item, { wave, slot, fresh });
+        } finally {
+          client.endSlot(slot);
+        }
+        finished();
+      }),
+    );
+    const cancelled = outcomes
+      .slice(start, start + members.length)
+      .some((o) => o === undefined || (!o.ok && o.failure.reason === 'cancelled'));
+    if (fresh && !cancelled && !signal.aborted) await client.markWaveFinished(wave);
+  }
 }
 
 /**

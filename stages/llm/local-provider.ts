@@ -13,6 +13,7 @@ import {
   type LlmRequest,
   withCorrection,
 } from './llm-call.ts';
+import { hasLockstepInternals, LockstepBatching } from './lockstep-batching.ts';
 
 export interface LocalProviderOptions {
   /** Absolute path of the GGUF file (see ensureLocalModel). */
@@ -22,17 +23,26 @@ export interface LocalProviderOptions {
    * free core makes generation tens of times slower (measured: 1 thread 1 s, default 230 s).
    */
   threads?: number;
+  /** Context tokens of each sequence. */
   contextSize?: number;
+  /**
+   * Sequences decoded at once in one context, one per slot: node-llama-cpp evaluates the next
+   * token of every live slot in one batch (see lockstep-batching.ts for why in lock-step).
+   */
+  parallel?: number;
 }
 
 interface LoadedModel {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  sequence: LlamaContextSequence;
+  /** Slot i decodes in sequence i, always: the slot is part of what decides the numbers. */
+  sequences: LlamaContextSequence[];
+  /** Calls waiting for their slot's sequence (a slot runs one call at a time). */
+  slotQueues: Promise<unknown>[];
+  /** Calls in flight, so close waits for them. */
+  busy: Set<Promise<unknown>>;
   grammars: Map<string, LlamaGrammar>;
-  /** Generations run one after another on the one sequence. */
-  queue: Promise<unknown>;
 }
 
 /**
@@ -42,13 +52,19 @@ interface LoadedModel {
  * providers' calls. Input tokens count what was evaluated, so a reused prefix counts once.
  */
 export function localProvider(options: LocalProviderOptions): LlmProvider {
+  const parallel = options.parallel ?? 1;
+  // One sequence needs no barrier: its steps are the same whatever the timing.
+  const lockstep = parallel > 1 ? new LockstepBatching() : undefined;
   let loading: Promise<LoadedModel> | undefined;
   const load = () => {
-    loading ??= loadModel(options);
+    loading ??= loadModel(options, parallel, lockstep);
     return loading;
   };
   return {
     name: 'local',
+    lanes: parallel,
+    beginSlot: (slot) => lockstep?.begin(slot),
+    endSlot: (slot) => lockstep?.end(slot),
     async attempt(request: LlmRequest, attempt: AttemptOptions): Promise<AttemptOutcome> {
       if (request.image) {
         return {
@@ -60,15 +76,21 @@ export function localProvider(options: LocalProviderOptions): LlmProvider {
         };
       }
       const loaded = await load();
-      const run = loaded.queue.then(() => generate(loaded, request, attempt));
-      loaded.queue = run.catch(() => undefined);
+      const slot = (attempt.slot ?? 0) % parallel;
+      const sequence = loaded.sequences[slot] as LlamaContextSequence;
+      const run = (loaded.slotQueues[slot] ?? Promise.resolve()).then(() =>
+        generate(loaded, sequence, request, attempt),
+      );
+      loaded.slotQueues[slot] = run.catch(() => undefined);
+      loaded.busy.add(run);
+      void run.finally(() => loaded.busy.delete(run)).catch(() => undefined);
       return run;
     },
     async close() {
       if (!loading) return;
       const loaded = await loading;
       loading = undefined;
-      await loaded.queue;
+      await Promise.allSettled([...loaded.busy]);
       await loaded.context.dispose();
       await loaded.model.dispose();
       await loaded.llama.dispose();
@@ -76,7 +98,11 @@ export function localProvider(options: LocalProviderOptions): LlmProvider {
   };
 }
 
-async function loadModel(options: LocalProviderOptions): Promise<LoadedModel> {
+async function loadModel(
+  options: LocalProviderOptions,
+  parallel: number,
+  lockstep: LockstepBatching | undefined,
+): Promise<LoadedModel> {
   // Imported lazily: the native addon costs time and memory that remote-provider runs never need.
   const { getLlama } = await import('node-llama-cpp');
   const threads = options.threads ?? 1;
@@ -89,19 +115,34 @@ async function loadModel(options: LocalProviderOptions): Promise<LoadedModel> {
     maxThreads: threads,
   });
   const model = await llama.loadModel({ modelPath: options.modelPath });
-  const context = await model.createContext({ contextSize: options.contextSize ?? 2048, threads });
+  const contextSize = options.contextSize ?? 2048;
+  const context = await model.createContext({
+    contextSize,
+    sequences: parallel,
+    // Room for every slot's whole prompt in one batch, so a prompt is never cut by its neighbours'.
+    batchSize: contextSize * parallel,
+    threads,
+    ...(lockstep ? { batching: lockstep.options() } : {}),
+  });
+  const sequences = Array.from({ length: parallel }, () => context.getSequence());
+  if (lockstep && !hasLockstepInternals(context, sequences[0] as LlamaContextSequence)) {
+    throw new Error('node-llama-cpp changed the context internals the lock-step batching reads');
+  }
+  lockstep?.attach(context, sequences);
   return {
     llama,
     model,
     context,
-    sequence: context.getSequence(),
+    sequences,
+    slotQueues: [],
+    busy: new Set(),
     grammars: new Map(),
-    queue: Promise.resolve(),
   };
 }
 
 async function generate(
   loaded: LoadedModel,
+  sequence: LlamaContextSequence,
   request: LlmRequest,
   attempt: AttemptOptions,
 ): Promise<AttemptOutcome> {
@@ -113,10 +154,10 @@ async function generate(
   // faster, but the cache's numbers depend on which call came before (and on how the prompt
   // was split into batches), so after a crash the resumed items could come out differently
   // (seen: 1 answer of 105 in the demo) and a resumed sweep would not match an uninterrupted one.
-  await loaded.sequence.clearHistory();
-  const before = loaded.sequence.tokenMeter.getState();
+  await sequence.clearHistory();
+  const before = sequence.tokenMeter.getState();
   const session = new LlamaChatSession({
-    contextSequence: loaded.sequence,
+    contextSequence: sequence,
     systemPrompt: request.system,
     autoDisposeSequence: false,
   });
@@ -127,7 +168,7 @@ async function generate(
       temperature: attempt.temperature,
       signal: attempt.signal,
     });
-    const after = loaded.sequence.tokenMeter.getState();
+    const after = sequence.tokenMeter.getState();
     return {
       ok: true,
       text,

@@ -1,4 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { categoriesSchema } from '../shared/spec-fragments.ts';
 import { runSelect } from './run-select.ts';
 
 export interface SelectParams {
@@ -20,20 +21,7 @@ export const selectKind = defineStageKind<SelectParams>({
       data: {
         type: 'object',
         properties: {
-          categories: {
-            type: 'array',
-            minItems: 1,
-            uniqueItems: true,
-            items: {
-              'x-expects': 'a category name or number (1-29)',
-              anyOf: [
-                { type: 'integer', minimum: 1, maximum: 29 },
-                { type: 'string', minLength: 1 },
-              ],
-            },
-            default: ['Bacterial Infections'],
-            description: 'Categories to keep, by name or number (21 = Bacterial Infections).',
-          },
+          categories: categoriesSchema,
         },
       },
     },

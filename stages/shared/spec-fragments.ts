@@ -74,6 +74,14 @@ export const llmSchema = {
       description:
         'CPU threads for the local provider (1 is fastest on a small shared machine; raise it on a big one).',
     },
+    parallel: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description:
+        'Items the local provider decodes at once, as parallel sequences of one context (each step evaluates every busy sequence in one batch).',
+    },
     request_timeout_s: {
       type: 'number',
       exclusiveMinimum: 0,
@@ -158,3 +166,18 @@ export const precisionSchema = {
   default: 'auto',
   description: 'auto: bf16 on a GPU that supports it, else fp16 on GPU, fp32 on the CPU.',
 };
+
+export const categoriesSchema = {
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: {
+    'x-expects': 'a category name or number (1-29)',
+    anyOf: [
+      { type: 'integer', minimum: 1, maximum: 29 },
+      { type: 'string', minLength: 1 },
+    ],
+  },
+  default: ['Bacterial Infections'],
+  description: 'Categories to keep, by name or number (21 = Bacterial Infections).',
+} as const;

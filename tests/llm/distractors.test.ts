@@ -94,7 +94,9 @@ describe('distractors stage', () => {
           text: JSON.stringify({ distractors: Array(wanted).fill('Review in 2 days.') }),
         };
       }
-      if (round === 1) {
+      // First rounds by their prompt, not by a count: another seed names other look-alikes,
+      // so its first round is a new call the server must answer like a first round.
+      if (!request.prompt.includes('Do not repeat these options')) {
         return {
           kind: 'answer',
           text: JSON.stringify({
@@ -147,6 +149,17 @@ describe('distractors stage', () => {
     expect(impetigoRetry).toContain('Write 2 wrong answers');
     expect(impetigoRetry).toContain('Do not repeat these options');
     expect(impetigoRetry).toContain('- Allergic contact dermatitis, with weeping vesicles');
+    // Each round names look-alike conditions of its own, none of them the selected category.
+    const firstImpetigo = server.seen.find(
+      (r) => r.prompt.includes('most likely diagnosis') && !r.prompt.includes('Do not repeat'),
+    );
+    const named = (prompt: string | undefined) =>
+      /showed, in turn: (.*)\./.exec(prompt ?? '')?.[1]?.split('; ') ?? [];
+    expect(named(firstImpetigo?.prompt)).toHaveLength(3);
+    expect(named(impetigoRetry)).toHaveLength(2);
+    const all = [...named(firstImpetigo?.prompt), ...named(impetigoRetry)];
+    expect(new Set(all).size).toBe(5);
+    expect(all).not.toContain('Bacterial Infections');
     const firstRows = await readFile(join(first.ctx.outDir, 'distractors.jsonl'), 'utf8');
 
     // A rerun comes entirely from the memo and writes the same file.

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_DIR } from '../../stages/model-worker/worker-client.ts';
-import { workerReady } from './worker-fixture.ts';
 import { crashRandom } from '../crash-seed.ts';
+import { workerReady } from './worker-fixture.ts';
 
 /**
  * SIGKILL in the middle of a checkpoint write, with the worker's own writer
