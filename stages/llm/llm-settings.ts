@@ -40,12 +40,8 @@ export interface RateLimitSettings {
 
 export const DEFAULT_LOCAL_MODEL = 'smollm2-135m-instruct-q4_1';
 
-/**
- * Thinking tokens a Gemini call may spend before it answers. Labelling from metadata and
- * writing short QA need little reasoning; a small fixed budget keeps thoughts from eating the
- * answer's room and the bill predictable (current Gemini models think by default, unbounded).
- */
-export const DEFAULT_GEMINI_THINKING_BUDGET = 512;
+/** The thinking budget's default lives with the spec schema (spec-fragments.ts). */
+export const DEFAULT_GEMINI_THINKING_BUDGET = llmSchema.properties.thinking_budget.default;
 
 /** A MAX_TOKENS answer is tried once more with its answer budget multiplied by this. */
 export const MAX_TOKENS_RETRY_FACTOR = 2;

@@ -1,5 +1,3 @@
-import { DEFAULT_GEMINI_THINKING_BUDGET } from '../llm/llm-settings.ts';
-
 /**
  * Schema fragments that more than one stage kind reads. Declared once so that kinds reading
  * the same spec path agree on it (the runner refuses two different schemas for one path).
@@ -51,7 +49,10 @@ export const llmSchema = {
     thinking_budget: {
       type: 'integer',
       minimum: -1,
-      default: DEFAULT_GEMINI_THINKING_BUDGET,
+      // Labelling from metadata and writing short QA need little reasoning; a small fixed budget
+      // keeps thoughts from eating the answer's room and the bill predictable (current Gemini
+      // models think by default, unbounded).
+      default: 512,
       description:
         "Gemini only: thinking tokens per call, granted on top of max_output_tokens. Sent as the SDK's thinkingConfig.thinkingBudget (0 off where the model allows it, -1 the model decides, unbounded) unless thinking_level is set; then it is only the room kept for thoughts. Thought tokens are billed as output and counted in usage and cost.",
     },
