@@ -14,3 +14,13 @@ export const EXPERIMENT_KIND_TAG: MlflowTag = {
 };
 
 export const EXPERIMENT_TAGS: readonly MlflowTag[] = [EXPERIMENT_KIND_TAG];
+
+/**
+ * MLflow 3.17's UI no longer chooses the view from the tag alone: a switch in its sidebar (kept in
+ * the browser, `genai` by default) decides, and the address's `workflowType` sets it. Links
+ * dermatune prints therefore name the model-training view (`machine_learning`) themselves.
+ */
+export function modelTrainingViewUrl(serverUrl: string, experimentId?: string): string {
+  const page = experimentId === undefined ? 'experiments' : `experiments/${experimentId}/runs`;
+  return `${serverUrl.replace(/\/+$/, '')}/#/${page}?workflowType=machine_learning`;
+}
