@@ -470,7 +470,7 @@ describe('trackingForRun, the session `dermatune run` opens', () => {
       stderr: (t: string) => lines.push(t),
     };
     const session = await trackingForRun({ ...cli.sweep, storeDir }, io);
-    expect(session.where).toBe(server.url);
+    expect(session.where).toBe(`${server.url}/#/experiments?workflowType=machine_learning`);
     await driveSweep(session.observer, cli);
     await session.close();
     expect(lines).toEqual([]);
