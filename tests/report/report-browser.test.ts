@@ -206,7 +206,12 @@ describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () =
       // What a user does: close the assistant panel, add the eval/rougeL column from "Columns",
       // and unfold the sweep's parent run, whose children are the variants.
       await page.getByRole('button', { name: 'Close' }).click();
-      await page.getByRole('button', { name: 'Columns' }).click();
+      // While the table loads, MLflow can render the toolbar twice for a moment: take the visible one.
+      await page
+        .getByRole('button', { name: 'Columns', exact: true })
+        .filter({ visible: true })
+        .first()
+        .click();
       await page.getByPlaceholder('Search columns').fill('eval/rougeL');
       await page.getByText('eval/rougeL', { exact: true }).first().click();
       await page.keyboard.press('Escape');
