@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ensureStandInModel } from '../stages/model-worker/stand-in-model.ts';
+import { DEMO_STAND_IN_NAME, ensureStandInModel } from '../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv, runWorker, WORKER_DIR } from '../stages/model-worker/worker-client.ts';
 import type { TrainSettings } from '../stages/model-worker/worker-job.ts';
 import { trainKind } from '../stages/train/kind.ts';
@@ -32,7 +32,7 @@ const DEFAULT_EVERY = schema.properties.train.properties.checkpoint_every.defaul
 
 const python = await ensureWorkerEnv();
 if (!python.ok) throw new Error(python.error.message);
-const model = await ensureStandInModel(python.value);
+const model = await ensureStandInModel(python.value, DEMO_STAND_IN_NAME);
 if (!model.ok) throw new Error(model.error.message);
 const fixture = await makeWorkerFixture();
 const { method: _method, ...demoTrain } = (

@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultTrainSettings } from '../stages/model-worker/spec-defaults.ts';
-import { ensureStandInModel } from '../stages/model-worker/stand-in-model.ts';
+import { ensureStandInModel, STAND_IN_NAME } from '../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv, runWorker } from '../stages/model-worker/worker-client.ts';
 import type { TrainMetric } from '../stages/model-worker/worker-job.ts';
 import { makeWorkerFixture } from '../tests/model-worker/worker-fixture.ts';
@@ -44,7 +44,7 @@ interface Measured {
 
 const python = await ensureWorkerEnv();
 if (!python.ok) throw new Error(python.error.message);
-const model = await ensureStandInModel(python.value);
+const model = await ensureStandInModel(python.value, STAND_IN_NAME);
 if (!model.ok) throw new Error(model.error.message);
 const fixture = await makeWorkerFixture();
 // 48 QA rows (the fixture's 12, four times over): 12 optimizer steps per epoch at batch 4;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { REDACTED, redactText } from '../redact-secrets.ts';
+import { EXPERIMENT_TAGS } from './experiment-kind.ts';
 import type { JournalEntry } from './journal-entry.ts';
 import type { MlflowClient, MlflowError, MlflowResult } from './mlflow-client.ts';
 import { sanitizeKey } from './mlflow-limits.ts';
@@ -147,7 +148,7 @@ export class JournalSender {
   async #experimentId(name: string): Promise<MlflowResult<string>> {
     const known = this.#experiments.get(name);
     if (known) return { ok: true, value: known };
-    const id = await this.#client.ensureExperiment(name);
+    const id = await this.#client.ensureExperiment(name, [...EXPERIMENT_TAGS]);
     if (id.ok) this.#experiments.set(name, id.value);
     return id;
   }

@@ -103,30 +103,53 @@ export class MlflowClient {
     return res.ok ? ok(res.value.experiment_id) : res;
   }
 
-  /** The experiment's id, creating it when absent (and surviving a concurrent creator). */
-  async ensureExperiment(name: string): Promise<MlflowResult<string>> {
+  async setExperimentTag(experimentId: string, tag: MlflowTag): Promise<MlflowResult<void>> {
+    const res = await this.#request<unknown>({
+      method: 'POST',
+      path: '/api/2.0/mlflow/experiments/set-experiment-tag',
+      json: { experiment_id: experimentId, key: tag.key, value: tag.value },
+      idempotent: true,
+    });
+    return res.ok ? ok(undefined) : res;
+  }
+
+  /**
+   * The experiment's id, creating it with `tags` when absent (and surviving a concurrent
+   * creator); an existing experiment that lacks one of `tags`, or holds another value, gets it set.
+   */
+  async ensureExperiment(name: string, tags: MlflowTag[] = []): Promise<MlflowResult<string>> {
     const found = await this.getExperimentByName(name);
     if (!found.ok) return found;
-    if (found.value && found.value.lifecycle_stage === 'active') {
-      return ok(found.value.experiment_id);
+    if (!found.value) {
+      const created = await this.createExperiment(name, tags);
+      if (!created.ok && created.error.reason === 'rejected') {
+        if (created.error.errorCode === 'RESOURCE_ALREADY_EXISTS') {
+          const again = await this.getExperimentByName(name);
+          if (again.ok && again.value) return this.#withTags(again.value, tags);
+        }
+      }
+      return created;
     }
-    if (found.value) {
+    if (found.value.lifecycle_stage !== 'active') {
       const restored = await this.#request<unknown>({
         method: 'POST',
         path: '/api/2.0/mlflow/experiments/restore',
         json: { experiment_id: found.value.experiment_id },
         idempotent: true,
       });
-      return restored.ok ? ok(found.value.experiment_id) : restored;
+      if (!restored.ok) return restored;
     }
-    const created = await this.createExperiment(name);
-    if (!created.ok && created.error.reason === 'rejected') {
-      if (created.error.errorCode === 'RESOURCE_ALREADY_EXISTS') {
-        const again = await this.getExperimentByName(name);
-        if (again.ok && again.value) return ok(again.value.experiment_id);
-      }
+    return this.#withTags(found.value, tags);
+  }
+
+  async #withTags(experiment: MlflowExperiment, tags: MlflowTag[]): Promise<MlflowResult<string>> {
+    const held = new Map((experiment.tags ?? []).map((tag) => [tag.key, tag.value]));
+    for (const tag of tags) {
+      if (held.get(tag.key) === tag.value) continue;
+      const set = await this.setExperimentTag(experiment.experiment_id, tag);
+      if (!set.ok) return set;
     }
-    return created;
+    return ok(experiment.experiment_id);
   }
 
   async createRun(request: {

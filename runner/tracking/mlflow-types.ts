@@ -57,6 +57,7 @@ export interface MlflowExperiment {
   name: string;
   artifact_location?: string;
   lifecycle_stage: string;
+  tags?: MlflowTag[];
 }
 
 export interface MlflowFileInfo {

@@ -1,5 +1,6 @@
 import type { RunObserver, SweepInfo } from '../run-events.ts';
 import { createTracking } from './create-tracking.ts';
+import { modelTrainingViewUrl } from './experiment-kind.ts';
 
 /**
  * The tracking session of one `dermatune run`, in the shape the CLI's `ctx.tracking` expects:
@@ -26,8 +27,8 @@ export async function trackingForRun(
     target === 'off'
       ? 'not tracked (DERMATUNE_TRACKING=off)'
       : target === 'embedded'
-        ? 'MLflow, in the store; browse them with `npm run ui` (http://127.0.0.1:5000)'
-        : target.url;
+        ? `MLflow, in the store; browse them with \`npm run ui\` (${modelTrainingViewUrl('http://127.0.0.1:5000')})`
+        : modelTrainingViewUrl(target.url);
   return {
     observer: tracking.value.observer,
     where,

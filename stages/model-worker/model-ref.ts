@@ -1,7 +1,7 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageFailure } from '../../runner/stage-kind.ts';
 import { hubAccess } from '../shared/hub-access.ts';
-import { ensureStandInModel, STAND_IN_NAME, standInBuilderDigest } from './stand-in-model.ts';
+import { ensureStandInModel, isStandIn, standInBuilderDigest } from './stand-in-model.ts';
 import { ensureWorkerEnv } from './worker-client.ts';
 import { workerFingerprint } from './worker-fingerprint.ts';
 
@@ -17,8 +17,8 @@ export interface ReadyWorker {
 export async function prepareWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
   const python = await ensureWorkerEnv();
   if (!python.ok) return fail({ reason: 'worker-error', message: python.error.message });
-  if (base === STAND_IN_NAME) {
-    const model = await ensureStandInModel(python.value);
+  if (isStandIn(base)) {
+    const model = await ensureStandInModel(python.value, base);
     if (!model.ok) {
       return fail({ reason: 'missing-model', message: `stand-in model: ${model.error.message}` });
     }
@@ -34,7 +34,7 @@ export async function modelWorkerFingerprints(model: {
     worker: await workerFingerprint(),
     model: model.revision ? `${model.base}@${model.revision}` : model.base,
   };
-  if (model.base === STAND_IN_NAME) prints.stand_in_builder = await standInBuilderDigest();
+  if (isStandIn(model.base)) prints.stand_in_builder = await standInBuilderDigest(model.base);
   return prints;
 }
 

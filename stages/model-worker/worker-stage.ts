@@ -11,7 +11,7 @@ import type {
 } from '../../runner/stage-kind.ts';
 import { prepareWorker } from './model-ref.ts';
 import { runWorkerForStage, workerEventReports } from './stage-reports.ts';
-import { modelsDir as localModelsDir, STAND_IN_NAME } from './stand-in-model.ts';
+import { isStandIn, modelsDir as localModelsDir } from './stand-in-model.ts';
 import { parseEvent, toStageFailure, WORKER_DIR, WORKER_REQUIREMENTS } from './worker-client.ts';
 import type { WorkerDone, WorkerJob } from './worker-job.ts';
 
@@ -114,10 +114,10 @@ async function sharedModels(
   base: string,
   share: (dir: string) => Promise<string>,
 ): Promise<Result<string, StageFailure>> {
-  if (base === STAND_IN_NAME) {
+  if (isStandIn(base)) {
     const ready = await prepareWorker(base);
     if (!ready.ok) return ready;
-    return ok(dirname(await share(join(localModelsDir(), STAND_IN_NAME))));
+    return ok(dirname(await share(join(localModelsDir(), base))));
   }
   // A hub id is fetched by the cluster; a local folder must be one the cluster sees too.
   return ok(localModelsDir());

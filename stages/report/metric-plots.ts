@@ -96,11 +96,12 @@ export function renderPlotSvg(plot: MetricPlot): string {
     );
     return `${parts.join('\n')}\n`;
   }
-  // A margin around the data keeps points and the baseline off the axes.
+  // A margin around the data keeps points and the baseline off the axes; every metric is a
+  // percentage, so the axis never runs below 0 (a row of zeros sits on the axis).
   const yLow = Math.min(...ys);
   const yHigh = Math.max(...ys);
   const yPad = (yHigh - yLow) * 0.08 || 0.5;
-  const yTicks = niceTicks(yLow - yPad, yHigh + yPad, 5);
+  const yTicks = niceTicks(Math.max(0, yLow - yPad), yHigh + yPad, 5);
   const yMin = yTicks[0] as number;
   const yMax = yTicks[yTicks.length - 1] as number;
   const yStep = yTicks.length > 1 ? (yTicks[1] as number) - yMin : 1;

@@ -35,14 +35,44 @@ export interface Table1Column {
   title: string;
   /** The evaluate stage's metric, a fraction in 0..1. */
   metric: string;
+  /** What a 0 means for this metric: the note a column that is 0 in every row gets. */
+  zeroMeans: string;
 }
 
 export const TABLE_1_COLUMNS: readonly Table1Column[] = [
-  { id: 'accuracy', title: 'Accuracy', metric: 'eval/accuracy' },
-  { id: 'bleu', title: 'BLEU', metric: 'eval/bleu' },
-  { id: 'rouge1', title: 'ROUGE-1', metric: 'eval/rouge1' },
-  { id: 'rougeL', title: 'ROUGE-L', metric: 'eval/rougeL' },
-  { id: 'bertscore', title: 'BERTScore', metric: 'eval/bertscore_f1' },
+  {
+    id: 'accuracy',
+    title: 'Accuracy',
+    metric: 'eval/accuracy',
+    zeroMeans:
+      'for every test question the encoder found the answer closer to a distractor than to the correct option',
+  },
+  {
+    id: 'bleu',
+    title: 'BLEU',
+    metric: 'eval/bleu',
+    zeroMeans:
+      'corpus BLEU multiplies the 1- to 4-gram precisions without smoothing, so it is 0 as soon as one order (in practice the 4-grams) has no match between the answers and their references',
+  },
+  {
+    id: 'rouge1',
+    title: 'ROUGE-1',
+    metric: 'eval/rouge1',
+    zeroMeans: 'no answer shares a single word with its reference',
+  },
+  {
+    id: 'rougeL',
+    title: 'ROUGE-L',
+    metric: 'eval/rougeL',
+    zeroMeans: 'no answer shares a single word with its reference',
+  },
+  {
+    id: 'bertscore',
+    title: 'BERTScore',
+    metric: 'eval/bertscore_f1',
+    zeroMeans:
+      "the answers are no closer to their references than BERTScore's baseline of unrelated sentences (rescaled scores are cut at 0)",
+  },
 ];
 
 export interface ExtraColumn {
@@ -173,6 +203,7 @@ export function buildTable1(
     const row = rows[index] as Table1Row;
     notes.push(...missingNotes(row, result));
   }
+  notes.push(...zeroColumnNotes(rows));
   markBest(rows);
   const table: Table1 = {
     spec,
@@ -251,6 +282,18 @@ function missingNotes(row: Table1Row, result: VariantResult): string[] {
           ];
     }
   }
+}
+
+/** A column that is 0 in every evaluated row says nothing about the variants: say why it is 0. */
+function zeroColumnNotes(rows: readonly Table1Row[]): string[] {
+  return TABLE_1_COLUMNS.flatMap((column) => {
+    const values = rows.flatMap((r) =>
+      r.values[column.id] === undefined ? [] : [r.values[column.id]],
+    );
+    return values.length > 0 && values.every((v) => v === 0)
+      ? [`${column.title} is 0 in every row: ${column.zeroMeans}.`]
+      : [];
+  });
 }
 
 /** Higher is better in every column; ties at the shown precision are all marked. */

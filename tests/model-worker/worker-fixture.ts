@@ -2,7 +2,11 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { ensureStandInModel, modelsDir } from '../../stages/model-worker/stand-in-model.ts';
+import {
+  ensureStandInModel,
+  modelsDir,
+  STAND_IN_NAME,
+} from '../../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv } from '../../stages/model-worker/worker-client.ts';
 
 /**
@@ -84,7 +88,7 @@ export async function workerReady(): Promise<{ python: string; modelsDir: string
   process.env.OMP_NUM_THREADS ??= '1';
   const python = await ensureWorkerEnv();
   if (!python.ok) throw new Error(python.error.message);
-  const model = await ensureStandInModel(python.value);
+  const model = await ensureStandInModel(python.value, STAND_IN_NAME);
   if (!model.ok) throw new Error(model.error.message);
   return { python: python.value, modelsDir: modelsDir() };
 }

@@ -1,9 +1,17 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EXPERIMENT_KIND_TAG,
+  modelTrainingViewUrl,
+} from '../../runner/tracking/experiment-kind.ts';
+import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
+import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
+import { mlflowGet } from '../tracking/mlflow-read.ts';
 import { makeReportWorkspace } from './report-workspace.ts';
 
 /**
@@ -13,6 +21,30 @@ import { makeReportWorkspace } from './report-workspace.ts';
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the report's browser test needs Debian's Chromium (apt-get install -y chromium)`,
+    );
+  }
+}
+
+/** Keeps a screenshot in tests/artifacts/ (test output, never source: the folder ignores itself). */
+async function keepScreenshot(shot: string, name: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await writeFile(join(ARTIFACTS, '.gitignore'), '*\n');
+  await copyFile(shot, join(ARTIFACTS, name));
+}
 
 describe('the HTML report in headless Chromium', () => {
   let browser: Browser;
@@ -21,11 +53,7 @@ describe('the HTML report in headless Chromium', () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: the report's browser test needs Debian's Chromium (apt-get install -y chromium)`,
-      );
-    }
+    requireChromium();
     const ws = await makeReportWorkspace();
     workDir = ws.dir;
     cleanup = ws.cleanup;
@@ -39,18 +67,7 @@ describe('the HTML report in headless Chromium', () => {
     const table = await ws.cli(['table', ws.spec, '--compare-paper']);
     expect(table.code, table.stderr).toBe(0);
     reportFile = join(ws.reportDir, 'report.html');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 60_000);
 
   afterAll(async () => {
@@ -126,10 +143,91 @@ describe('the HTML report in headless Chromium', () => {
     const png = await readFile(shot);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(1280);
-    await mkdir(ARTIFACTS, { recursive: true });
-    // Test output, never source: the folder ignores itself.
-    await writeFile(join(ARTIFACTS, '.gitignore'), '*\n');
-    await copyFile(shot, join(ARTIFACTS, 'report-page.png'));
+    await keepScreenshot(shot, 'report-page.png');
     await page.close();
   }, 60_000);
+});
+
+describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () => {
+  let browser: Browser;
+  let server: TrackingServer;
+  let workDir: string;
+  let cleanup: () => Promise<void>;
+  let experimentId: string;
+  const variants = [
+    ...['qa', 'caption', 'qa_caption'].flatMap((s) => [4, 8, 'all'].map((n) => `${s}-${n}`)),
+    'baseline-untuned',
+  ];
+
+  beforeAll(async () => {
+    requireChromium();
+    const started = await startTrackingServer({
+      storeDir: await mkdtemp(join(tmpdir(), 'dermatune-mlflow-ui-')),
+    });
+    if (!started.ok) throw new Error(started.error.message);
+    server = started.value;
+    const ws = await makeReportWorkspace();
+    workDir = ws.dir;
+    cleanup = ws.cleanup;
+    const run = await ws.cli(['run', ws.spec], {
+      env: { MLFLOW_TRACKING_URI: server.url },
+      tracking: trackingForRun,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const found = await mlflowGet<{ experiment: { experiment_id: string } }>(
+      server.url,
+      '/api/2.0/mlflow/experiments/get-by-name',
+      { experiment_name: 'report-test' },
+    );
+    experimentId = found.experiment.experiment_id;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await cleanup?.();
+  });
+
+  it('opens the experiment in the model-training view: the runs table with every variant and an eval metric column', async () => {
+    const page = await browser.newPage({ viewport: { width: 2400, height: 1000 } });
+    const kind = await mlflowGet<{ experiment: { tags?: { key: string; value: string }[] } }>(
+      server.url,
+      '/api/2.0/mlflow/experiments/get',
+      { experiment_id: experimentId },
+    );
+    expect(kind.experiment.tags).toContainEqual(EXPERIMENT_KIND_TAG);
+    // The link dermatune prints for an experiment.
+    await page.goto(modelTrainingViewUrl(server.url, experimentId), { waitUntil: 'load' });
+    const shot = join(workDir, 'mlflow-runs.png');
+    try {
+      await page.waitForURL(/#\/experiments\/\d+\/runs/, { timeout: 60_000 });
+      await page.getByText('report-test', { exact: true }).last().waitFor({ timeout: 60_000 });
+      // What a user does: close the assistant panel, add the eval/rougeL column from "Columns",
+      // and unfold the sweep's parent run, whose children are the variants.
+      await page.getByRole('button', { name: 'Close' }).click();
+      // While the table loads, MLflow can render the toolbar twice for a moment: take the visible one.
+      await page
+        .getByRole('button', { name: 'Columns', exact: true })
+        .filter({ visible: true })
+        .first()
+        .click();
+      await page.getByPlaceholder('Search columns').fill('eval/rougeL');
+      await page.getByText('eval/rougeL', { exact: true }).first().click();
+      await page.keyboard.press('Escape');
+      await page
+        .locator('[role="columnheader"]', { hasText: 'eval/rougeL' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.locator('.ag-row [col-id="attributes.`Run Name`"] button').first().click();
+      for (const variant of variants) {
+        await page.getByText(variant, { exact: true }).first().waitFor({ timeout: 30_000 });
+      }
+    } finally {
+      await page.screenshot({ path: shot, fullPage: true });
+      await keepScreenshot(shot, 'mlflow-runs.png');
+    }
+    expect((await readFile(shot)).subarray(1, 4).toString()).toBe('PNG');
+    await page.close();
+  }, 180_000);
 });

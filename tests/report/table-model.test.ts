@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceTicks } from '../../stages/report/metric-plots.ts';
+import { metricPlots, niceTicks, renderPlotSvg } from '../../stages/report/metric-plots.ts';
 import type { VariantResult } from '../../stages/report/sweep-results.ts';
 import { buildTable1 } from '../../stages/report/table-1.ts';
 
@@ -100,6 +100,51 @@ describe('Table 1 model', () => {
     ]);
     expect(table.rows[0]?.values.accuracy).toBeUndefined();
     expect(table.notes).toEqual(['QApairs-5: its evaluation has no Accuracy (eval/accuracy)']);
+  });
+
+  it('says why a column is 0 in every row, and only for such a column', () => {
+    const zeroBleu = (rougeL: number) => ({
+      ...scores(0.5),
+      'eval/bleu': 0,
+      'eval/rougeL': rougeL,
+    });
+    const table = buildTable1('t', [
+      result('qa-5', { supervision: 'qa', trainSize: 5, metrics: zeroBleu(0.2) }),
+      result('untuned', { baseline: true, metrics: zeroBleu(0) }),
+      result('qa-9', { supervision: 'qa', trainSize: 9, state: { state: 'not-evaluated' } }),
+    ]);
+    const zeroNotes = table.notes.filter((n) => n.includes('is 0 in every row'));
+    expect(zeroNotes).toHaveLength(1);
+    expect(zeroNotes[0]).toMatch(/^BLEU is 0 in every row: corpus BLEU multiplies .*4-grams/);
+  });
+});
+
+describe('plots', () => {
+  it('never puts a percentage axis below 0, even for a row of zeros', () => {
+    const table = buildTable1('t', [
+      result('qa-5', {
+        supervision: 'qa',
+        trainSize: 5,
+        metrics: { ...scores(0.01), 'eval/bleu': 0 },
+      }),
+      result('qa-9', {
+        supervision: 'qa',
+        trainSize: 9,
+        metrics: { ...scores(0.03), 'eval/bleu': 0 },
+      }),
+      result('untuned', { baseline: true, metrics: { ...scores(0), 'eval/bleu': 0 } }),
+    ]);
+    for (const plot of metricPlots(table)) {
+      const svg = renderPlotSvg(plot);
+      // The y tick labels are the end-anchored texts left of the axis.
+      const ticks = [...svg.matchAll(/text-anchor="end" fill="#444">(-?[\d.]+)</g)].map((m) =>
+        Number(m[1]),
+      );
+      expect(ticks.length, plot.id).toBeGreaterThan(1);
+      expect(Math.min(...ticks), plot.id).toBeGreaterThanOrEqual(0);
+      // Accuracy (0 to 3 %) and BLEU (all 0) would have had their padding reach below 0.
+      if (plot.metric === 'accuracy' || plot.metric === 'bleu') expect(ticks[0], plot.id).toBe(0);
+    }
   });
 });
 

@@ -104,6 +104,16 @@ describe('a sweep tracked in a real MLflow server', () => {
     }
   });
 
+  it('tags the experiment so MLflow 3 opens it in the model-training view', async () => {
+    const client = new MlflowClient({ url: server.url });
+    const experiment = await client.getExperimentByName('tracking-study');
+    if (!experiment.ok || !experiment.value) throw new Error('no tracking-study experiment');
+    expect(experiment.value.tags).toContainEqual({
+      key: 'mlflow.experimentKind',
+      value: 'custom_model_development',
+    });
+  });
+
   it('logs the resolved spec as dotted params and the axis values as tags', () => {
     const child = runs.find((r) => r.info.run_name === 'rank-8') as ReadRun;
     expect(params(child)).toEqual({
@@ -273,6 +283,20 @@ describe('the REST client against the same server', () => {
     if (!read.ok) throw new Error(read.error.message);
     expect(read.value.data.params).toHaveLength(230);
     expect(read.value.data.params?.find((p) => p.key === 'p.0')?.value).toHaveLength(6000);
+  });
+
+  it('gives an experiment made before the kind tag existed (or set to GenAI) the tags asked for', async () => {
+    const client = new MlflowClient({ url: server.url });
+    const created = await client.createExperiment('made-as-genai', [
+      { key: 'mlflow.experimentKind', value: 'genai_development' },
+    ]);
+    if (!created.ok) throw new Error(created.error.message);
+    const kind = { key: 'mlflow.experimentKind', value: 'custom_model_development' };
+    const ensured = await client.ensureExperiment('made-as-genai', [kind]);
+    expect(ensured).toEqual({ ok: true, value: created.value });
+    const read = await client.getExperimentByName('made-as-genai');
+    if (!read.ok || !read.value) throw new Error('experiment vanished');
+    expect(read.value.tags?.filter((t) => t.key === kind.key)).toEqual([kind]);
   });
 
   it('returns a typed rejection for a 4xx and does not retry it', async () => {
@@ -446,7 +470,7 @@ describe('trackingForRun, the session `dermatune run` opens', () => {
       stderr: (t: string) => lines.push(t),
     };
     const session = await trackingForRun({ ...cli.sweep, storeDir }, io);
-    expect(session.where).toBe(server.url);
+    expect(session.where).toBe(`${server.url}/#/experiments?workflowType=machine_learning`);
     await driveSweep(session.observer, cli);
     await session.close();
     expect(lines).toEqual([]);

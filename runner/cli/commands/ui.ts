@@ -1,3 +1,4 @@
+import { modelTrainingViewUrl } from '../../tracking/experiment-kind.ts';
 import { startUiServer } from '../../tracking/mlflow-server.ts';
 import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
@@ -30,7 +31,9 @@ export const uiCommand: Command = {
       ctx.io.stderr(`cannot start the MLflow UI: ${ui.error.message}\n`);
       return EXIT_STAGE_FAILED;
     }
-    ctx.io.stdout(`MLflow UI for ${store.root}: ${ui.value.url}  (Ctrl-C stops it)\n`);
+    ctx.io.stdout(
+      `MLflow UI for ${store.root}: ${modelTrainingViewUrl(ui.value.url)}  (Ctrl-C stops it)\n`,
+    );
     const code = await ui.value.exited;
     return code === 0 || code === 130 ? EXIT_OK : EXIT_STAGE_FAILED;
   },

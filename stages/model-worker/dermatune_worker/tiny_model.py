@@ -6,18 +6,19 @@ chat template of SmolVLM's shape, but random weights and a byte-level BPE vocabu
 few dermatology sentences written here. It is a stand-in for tests and the demo, never a model of
 skin disease: every file it writes says so.
 
-The output folder carries `stand-in.json` with the digest of this file; a folder whose digest
-matches is left alone (the build is deterministic, so rebuilding would write the same bytes).
+The output folder carries `stand-in.json` with the digest the runner computed over this file; a
+folder whose digest matches is left alone (the build is deterministic, so rebuilding would write
+the same bytes). `build_staged` is shared with the demo's stand-in (smollm2_standin.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 STAND_IN_NAME = "tiny-smolvlm-standin"
@@ -106,30 +107,29 @@ Assistant: Redness and crusts on the skin.
 """
 
 
-def builder_digest() -> str:
-    """The digest that decides whether a built stand-in is current: this file's bytes."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-
-
-def is_current(out_dir: Path) -> bool:
+def is_current(out_dir: Path, digest: str) -> bool:
     marker = out_dir / MARKER
     if not marker.is_file():
         return False
     try:
-        return json.loads(marker.read_text()).get("builder_digest") == builder_digest()
+        return json.loads(marker.read_text()).get("builder_digest") == digest
     except (OSError, ValueError):
         return False
 
 
-def build(out_dir: Path) -> bool:
-    """Builds the stand-in into out_dir unless it is current there. Returns whether it built."""
-    if is_current(out_dir):
+def build_staged(out_dir: Path, digest: str, write: Callable[[Path], None]) -> bool:
+    """Runs write(folder) unless out_dir is current for digest, then swaps the folder in whole.
+
+    Shared by every stand-in builder. The digest comes from the runner (stand-in-model.ts), which
+    computes it over the builder files and their inputs. Returns whether it built.
+    """
+    if is_current(out_dir, digest):
         return False
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the target and swap it in whole, so a crash never leaves a half model behind.
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        _write_model(staging)
+        write(staging)
         staging.chmod(0o755)
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -140,7 +140,7 @@ def build(out_dir: Path) -> bool:
     return True
 
 
-def _write_model(out: Path) -> None:
+def _write_model(out: Path, digest: str) -> None:
     import torch
     from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
     from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
@@ -199,7 +199,7 @@ def _write_model(out: Path) -> None:
                 "name": STAND_IN_NAME,
                 "stand_in_for": "HuggingFaceTB/SmolVLM-Base",
                 "note": "random weights; a stand-in for tests and the demo, not a real model",
-                "builder_digest": builder_digest(),
+                "builder_digest": digest,
                 "parameters": n_params,
             },
             indent=2,
@@ -235,10 +235,11 @@ def _train_tokenizer():
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m dermatune_worker.tiny_model OUT_DIR", file=sys.stderr)
+    if len(argv) != 2:
+        print("usage: python -m dermatune_worker.tiny_model OUT_DIR DIGEST", file=sys.stderr)
         return 2
-    built = build(Path(argv[0]))
+    out, digest = Path(argv[0]), argv[1]
+    built = build_staged(out, digest, lambda staging: _write_model(staging, digest))
     print(json.dumps({"event": "done", "built": built, "path": str(Path(argv[0]).resolve())}))
     return 0
 
