@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { PreflightCheck, PreflightContext } from '../../runner/preflight-check.ts';
 import { proveHubModel } from '../biomedica/hub-preflight.ts';
 import { downloadsAllowed } from './model-ref.ts';
-import { modelsDir, STAND_IN_NAME } from './stand-in-model.ts';
+import { isStandIn, modelsDir } from './stand-in-model.ts';
 import { type WorkerDoctorReport, workerDoctor } from './worker-doctor.ts';
 
 /**
@@ -20,7 +20,7 @@ export async function baseModelPreflight(
 ): Promise<PreflightCheck[]> {
   const { base } = model;
   const subject = `model ${base}`;
-  if (base === STAND_IN_NAME) {
+  if (isStandIn(base)) {
     return [
       {
         part: 'model',
