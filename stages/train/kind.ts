@@ -1,5 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
+import type { TrainSettings as WorkerTrainSettings } from '../model-worker/worker-job.ts';
 import { baseModelPreflight, cudaPreflight } from '../model-worker/worker-preflight.ts';
 import {
   deviceSchema,
@@ -19,31 +20,15 @@ export interface TrainParams {
   train: TrainSettings;
 }
 
-export interface TrainSettings {
+/**
+ * The spec's `train` section: the settings the worker's job carries (declared once, in
+ * worker-job.ts), plus what only the runner reads (`method`, `seed`), with the checkpoint
+ * interval always given (the schema's default).
+ */
+export interface TrainSettings extends Omit<WorkerTrainSettings, 'max_steps' | 'checkpoint_every'> {
   method: 'lora' | 'none';
   /** Seeds training alone; absent: the spec's `seed`. */
   seed?: number;
-  lora: {
-    rank: number;
-    alpha: number;
-    dropout: number;
-    target_modules: string[];
-    scope: 'all' | 'text_model';
-  };
-  epochs: number;
-  batch_size: number;
-  grad_accum: number;
-  learning_rate: number;
-  lr_scheduler: 'linear' | 'cosine' | 'constant';
-  warmup_ratio: number;
-  weight_decay: number;
-  max_grad_norm: number;
-  max_seq_length: number;
-  image_size: number | null;
-  gradient_checkpointing: boolean;
-  loss_on: 'assistant' | 'all';
-  device: 'auto' | 'cpu' | 'cuda';
-  precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
   checkpoint_every: number;
 }
 
