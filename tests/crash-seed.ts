@@ -6,7 +6,9 @@ import { type SeededRandom, seededRandom } from '../stages/split/seeded-random.t
  * fresh seed is drawn, so every run of the suite tries new moments.
  */
 export function crashRandom(test: string): SeededRandom {
-  const seed = process.env.DERMATUNE_CRASH_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
-  process.stderr.write(`[${test}] kill times from DERMATUNE_CRASH_SEED=${seed}\n`);
-  return seededRandom(seed, test);
+  process.stderr.write(`[${test}] kill times from DERMATUNE_CRASH_SEED=${processSeed}\n`);
+  return seededRandom(processSeed, test);
 }
+
+// One seed per test process, so the streams of one test (by purpose) replay from one number.
+const processSeed = process.env.DERMATUNE_CRASH_SEED ?? String(Math.floor(Math.random() * 2 ** 31));

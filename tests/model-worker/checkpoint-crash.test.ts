@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import { CheckpointStore } from '../../runner/checkpoint-store.ts';
+import { crashRandom } from '../crash-seed.ts';
 import { workerReady } from './worker-fixture.ts';
 
 /**
@@ -42,18 +43,6 @@ train:
   checkpoint_every: 4
 generate: { max_new_tokens: 12, image_size: 64, batch_size: 1 }
 `;
-
-/** mulberry32: a seeded stream of kill moments, so a failing trial can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Run {
   child: ChildProcess;
@@ -221,9 +210,9 @@ describe('a training or generation killed half-way', () => {
   it(`resumes from its last checkpoint and ends byte-identical (${TRIALS} kills of each)`, {
     timeout: 1_800_000,
   }, async () => {
-    const seed = Number(process.env.DERMATUNE_CRASH_SEED ?? Date.now() % 1_000_000);
-    // Logged so that a failure can be replayed with DERMATUNE_CRASH_SEED.
-    process.stderr.write(`checkpoint crash trials: seed ${seed}\n`);
+    // Kill moments from one printed seed (DERMATUNE_CRASH_SEED replays a failure).
+    const trainKills = crashRandom('checkpoint-crash train');
+    const generateKills = crashRandom('checkpoint-crash generate');
     const trainStore = join(dir, 'killed-train');
     const generateStore = join(dir, 'killed-generate');
     // The generation chain starts with the reference's data and training already stored.
@@ -233,8 +222,8 @@ describe('a training or generation killed half-way', () => {
       });
     }
     const [training, generation] = await Promise.all([
-      killChain(trainStore, 'train', seeded(seed), 1000, 12),
-      killChain(generateStore, 'generate', seeded(seed + 1), 500, 2),
+      killChain(trainStore, 'train', trainKills.next, 1000, 12),
+      killChain(generateStore, 'generate', generateKills.next, 500, 2),
     ]);
 
     for (const chain of [training, generation]) {
