@@ -20,11 +20,11 @@ import { runAnnotate } from '../stages/annotate/run-annotate.ts';
 import { labelByKeywords } from '../stages/annotate-keywords/keyword-labeller.ts';
 import { cleanQaPairs } from '../stages/clean-qa/clean-qa.ts';
 import type { CuratedRecord } from '../stages/curate/curated-record.ts';
-import { writeJsonl } from '../stages/curate/jsonl-file.ts';
 import { runCurate } from '../stages/curate/run-curate.ts';
 import { runDistractors } from '../stages/distractors/run-distractors.ts';
 import { runGenerateQa } from '../stages/generate-qa/run-generate-qa.ts';
 import { KNOWN_LOCAL_MODELS } from '../stages/llm/local-model.ts';
+import { writeJsonl } from '../stages/shared/jsonl-file.ts';
 import { stageContext } from '../tests/llm/llm-stage-fixtures.ts';
 
 const { values: args } = parseArgs({

@@ -19,7 +19,7 @@ import { groupReplicates } from '../stages/report/replicate-groups.ts';
 import type { VariantResult } from '../stages/report/sweep-results.ts';
 import { buildTable1 } from '../stages/report/table-1.ts';
 import { tableStatistics } from '../stages/report/table-statistics.ts';
-import { seededRandom } from '../stages/split/seeded-random.ts';
+import { seededRandom } from '../stages/shared/seeded-random.ts';
 
 const TARGET_SECONDS = 10;
 const { values: args } = parseArgs({

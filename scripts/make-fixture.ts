@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encode as encodeJpeg } from 'jpeg-js';
 import tar from 'tar-stream';
-import { seededRandom } from '../stages/split/seeded-random.ts';
+import { seededRandom } from '../stages/shared/seeded-random.ts';
 import {
   type FixtureArticle,
   type FixtureFigure,

@@ -1,4 +1,4 @@
-import { type SeededRandom, seededRandom } from '../stages/split/seeded-random.ts';
+import { type SeededRandom, seededRandom } from '../stages/shared/seeded-random.ts';
 
 /**
  * The random kill times of a crash test, from a seed that is printed, so a failing trial can be

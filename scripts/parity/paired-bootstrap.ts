@@ -26,7 +26,7 @@ import {
   approximateRandomisation,
   pairedBootstrapPValue,
 } from '../../stages/evaluate/significance.ts';
-import { seededRandom } from '../../stages/split/seeded-random.ts';
+import { seededRandom } from '../../stages/shared/seeded-random.ts';
 import { parityPython } from './parity-python.ts';
 
 const SENTENCES = 500;

@@ -1,5 +1,5 @@
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { findCategory, type SkinCategory, UNSPECIFIED_CATEGORY } from '../select/categories.ts';
+import { findCategory, type SkinCategory, UNSPECIFIED_CATEGORY } from '../shared/categories.ts';
 
 /**
  * A transparent stand-in for the LLM labeller, for offline runs where no local model is good

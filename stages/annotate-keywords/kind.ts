@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fail, ok } from '../../runner/result.ts';
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { labellerSchema } from '../shared/spec-fragments.ts';
 import { labelByKeywords } from './keyword-labeller.ts';
 

@@ -3,7 +3,7 @@ import type { CuratedRecord } from '../curate/curated-record.ts';
 import { stringBudget } from '../llm/answer-budget.ts';
 import { describeFigure } from '../llm/figure-description.ts';
 import type { LlmRequest } from '../llm/llm-call.ts';
-import { findCategory, SKIN_CATEGORIES, UNSPECIFIED_CATEGORY } from '../select/categories.ts';
+import { findCategory, SKIN_CATEGORIES, UNSPECIFIED_CATEGORY } from '../shared/categories.ts';
 
 /**
  * The labelling call of the paper (data curation, step 4): the category list and the figure's

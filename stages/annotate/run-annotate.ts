@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   finishLlmStage,
@@ -14,6 +13,7 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
 import {
   type AnnotationRow,
   annotationRequest,

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { findNearDuplicates, jaccard, normaliseText, tokenSet } from './text-similarity.ts';
 
 /**

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { BiomedicaMetadata, BiomedicaSample } from '../biomedica/biomedica-sample.ts';
 import type { SourceFailure } from '../biomedica/biomedica-source.ts';
+import { JsonlWriter } from '../shared/jsonl-file.ts';
 import type { CuratedRecord } from './curated-record.ts';
 import { figureMentions } from './figure-mentions.ts';
 import { imageProblem } from './image-check.ts';
-import { JsonlWriter } from './jsonl-file.ts';
 import { judgeLabels, type LabelFilter } from './label-filter.ts';
 
 /** Why a sample was not kept; counted in the stats and listed in `dropped.jsonl`. */

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
 import type { LlmClient, WaveCall } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
@@ -15,9 +14,10 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
-import { SKIN_CATEGORIES } from '../select/categories.ts';
 import { resolveCategories } from '../select/select.ts';
-import { seededRandom, seededShuffle } from '../split/seeded-random.ts';
+import { SKIN_CATEGORIES } from '../shared/categories.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
+import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
 
 export interface DistractorsRunParams {

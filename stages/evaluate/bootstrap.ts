@@ -1,4 +1,4 @@
-import { type SeededRandom, seededRandom } from '../split/seeded-random.ts';
+import { type SeededRandom, seededRandom } from '../shared/seeded-random.ts';
 
 /**
  * Bootstrap over test questions. Every metric Table 1 reports is a function of per-question

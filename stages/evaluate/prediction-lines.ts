@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
 
 /**
  * One line of a file `dermatune score` reads: a model's answer and the reference answer,

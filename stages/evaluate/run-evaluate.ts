@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
+import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { type BertScorer, createBertScorer } from './encoders/bert-score.ts';
 import { createSentenceEncoder, type SentenceEncoder } from './encoders/sentence-encoder.ts';
 import type { EvaluateParams } from './kind.ts';

@@ -1,4 +1,4 @@
-import { seededRandom, seededShuffle } from '../split/seeded-random.ts';
+import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 import { type ProportionInterval, wilsonInterval } from './wilson-interval.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { seededRandom } from '../split/seeded-random.ts';
+import { seededRandom } from '../shared/seeded-random.ts';
 import {
   CONFIDENCE_LEVEL,
   columnSums,

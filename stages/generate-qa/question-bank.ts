@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { sha256Hex } from '../../runner/canonical-json.ts';
-import { type SeededRandom, seededShuffle } from '../split/seeded-random.ts';
+import { type SeededRandom, seededShuffle } from '../shared/seeded-random.ts';
 
 /**
  * The question bank (question-bank.json, data rather than code so it can be reviewed and

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
   droppedByReason,
@@ -15,7 +14,8 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
-import { seededRandom } from '../split/seeded-random.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
+import { seededRandom } from '../shared/seeded-random.ts';
 import { qaRequest } from './qa-prompt.ts';
 import {
   type BankQuestion,

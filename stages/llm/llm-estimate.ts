@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { PreflightContext, StageEstimate } from '../../runner/preflight-check.ts';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
 import type { LlmRequest } from './llm-call.ts';
 import { estimateTokens } from './llm-client.ts';
 import { resolveLlmSettings } from './llm-settings.ts';

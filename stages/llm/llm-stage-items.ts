@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { writeJsonl } from '../curate/jsonl-file.ts';
+import { writeJsonl } from '../shared/jsonl-file.ts';
 import {
   isFatalForStage,
   type LlmFailureReason,

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { readJsonlLines } from '../curate/jsonl-file.ts';
 import {
   BOOTSTRAP_RESAMPLES,
   CONFIDENCE_LEVEL,
@@ -23,6 +22,7 @@ import {
   RANDOMISATION_TRIALS,
   SIGNIFICANCE_LEVEL,
 } from '../evaluate/significance.ts';
+import { readJsonlLines } from '../shared/jsonl-file.ts';
 import type { ReplicateSpread } from './replicate-groups.ts';
 import { PER_ITEM_FILES } from './sample-cases.ts';
 import type { VariantResult } from './sweep-results.ts';

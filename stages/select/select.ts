@@ -2,8 +2,8 @@ import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
-import { findCategory, type SkinCategory } from './categories.ts';
+import { findCategory, type SkinCategory } from '../shared/categories.ts';
+import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 
 /** A row of annotate's `annotations.jsonl`. */
 export interface AnnotationRow {

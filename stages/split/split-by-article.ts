@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { QaPair } from '../clean-qa/clean-qa.ts';
-import { readJsonlLines, writeJsonl } from '../curate/jsonl-file.ts';
-import { seededRandom, seededShuffle } from './seeded-random.ts';
+import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
+import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 
 export interface SplitStats {
   seed: number;

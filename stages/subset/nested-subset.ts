@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { QaPair } from '../clean-qa/clean-qa.ts';
-import { writeJsonl } from '../curate/jsonl-file.ts';
-import { seededRandom, seededShuffle } from '../split/seeded-random.ts';
+import { writeJsonl } from '../shared/jsonl-file.ts';
+import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 import { readQaRows, type SplitFailure } from '../split/split-by-article.ts';
 
 export interface SubsetStats {

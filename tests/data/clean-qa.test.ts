@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanQaFolder, cleanQaPairs } from '../../stages/clean-qa/clean-qa.ts';
 import { findNearDuplicates, jaccard, tokenSet } from '../../stages/clean-qa/text-similarity.ts';
-import { seededRandom } from '../../stages/split/seeded-random.ts';
+import { seededRandom } from '../../stages/shared/seeded-random.ts';
 
 const ANSWER =
   'The honey-coloured crusts on an erythematous base around the nose suggest non-bullous impetigo, a superficial infection by Staphylococcus aureus or Streptococcus pyogenes.';

@@ -7,9 +7,9 @@ import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts'
 import type { QaPair } from '../../stages/clean-qa/clean-qa.ts';
 import { curateSamples } from '../../stages/curate/curate.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
-import { writeJsonl } from '../../stages/curate/jsonl-file.ts';
 import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
-import { seededRandom, seededShuffle } from '../../stages/split/seeded-random.ts';
+import { writeJsonl } from '../../stages/shared/jsonl-file.ts';
+import { seededRandom, seededShuffle } from '../../stages/shared/seeded-random.ts';
 import { splitByArticle, splitFolder } from '../../stages/split/split-by-article.ts';
 import { nestedSubset, subsetFolder } from '../../stages/subset/nested-subset.ts';
 

@@ -13,7 +13,7 @@ import {
   mcnemarExact,
   pairedInterval,
 } from '../../stages/evaluate/significance.ts';
-import { type SeededRandom, seededRandom } from '../../stages/split/seeded-random.ts';
+import { type SeededRandom, seededRandom } from '../../stages/shared/seeded-random.ts';
 
 /**
  * The statistics checked against known truths by simulation, every draw seeded. Tolerances:

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import type { StageContext, StageInputOutput, StageReport } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
-import { writeJsonl } from '../../stages/curate/jsonl-file.ts';
+import { writeJsonl } from '../../stages/shared/jsonl-file.ts';
 
 /** Temporary folders of one test file, removed by `cleanup`. */
 export class TempDirs {

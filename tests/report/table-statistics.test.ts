@@ -15,7 +15,7 @@ import type { VariantResult } from '../../stages/report/sweep-results.ts';
 import { buildTable1, type Table1 } from '../../stages/report/table-1.ts';
 import { renderTable1Markdown, renderTable1Text } from '../../stages/report/table-render.ts';
 import { tableStatistics } from '../../stages/report/table-statistics.ts';
-import { type SeededRandom, seededRandom } from '../../stages/split/seeded-random.ts';
+import { type SeededRandom, seededRandom } from '../../stages/shared/seeded-random.ts';
 import { toyEmbed } from '../evaluate/toy-embed.ts';
 
 /**
