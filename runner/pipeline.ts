@@ -1,13 +1,12 @@
 import type { JsonSchema } from './spec-schema.ts';
-import type { StageKind } from './stage-kind.ts';
+import type { AnyStageKind } from './stage-kind.ts';
 
 /**
  * What the runner needs from a domain: the stage kinds it may use, and how one resolved
  * variant spec becomes a chain of stages. The runner core never looks inside either.
  */
 export interface Pipeline {
-  // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their param types
-  readonly kinds: readonly StageKind<any>[];
+  readonly kinds: readonly AnyStageKind[];
   /**
    * The domain's own top level of the spec (the published schema's identity, fields of its
    * own); the runner adds its grammar (runner/spec-grammar.ts) and the kinds their params.

@@ -3,7 +3,7 @@ import type { Pipeline, PipelineStage } from './pipeline.ts';
 import { fail, ok, type Result } from './result.ts';
 import { keyParams, pickBySchema } from './spec-schema.ts';
 import { type StageKey, type StageKeyRecord, stageKey } from './stage-key.ts';
-import type { StageKind, StageResources } from './stage-kind.ts';
+import type { AnyStageKind, StageResources } from './stage-kind.ts';
 
 /**
  * The sweep as one graph: every variant's chain instantiated, keyed, and collapsed so that a
@@ -21,8 +21,7 @@ export interface StageNode {
   /** The stage id within a variant's chain (`train`), shared by all its instances. */
   stageId: string;
   key: StageKey;
-  // biome-ignore lint/suspicious/noExplicitAny: kinds differ in their param types
-  kind: StageKind<any>;
+  kind: AnyStageKind;
   record: StageKeyRecord;
   params: unknown;
   resources: StageResources;

@@ -6,7 +6,11 @@ import type { Result } from './result.ts';
  * The contract every stage kind fulfils. The runner core knows nothing of what a stage does;
  * it only needs enough to key, schedule, run and store it.
  */
-export interface StageKind<P = Record<string, unknown>> {
+export interface StageKind<
+  P = Record<string, unknown>,
+  I extends string = string,
+  O extends string = string,
+> {
   /** kebab-case, unique; also the folder name under `stages/`. */
   readonly name: string;
   /** Bumped whenever the output for the same inputs would change; part of the key. */
@@ -16,9 +20,16 @@ export interface StageKind<P = Record<string, unknown>> {
   /** JSON Schema (draft 2020-12) of the params this kind reads, with descriptions and defaults. */
   readonly paramsSchema: Record<string, unknown>;
   /** Names of the inputs this kind expects; wiring them to other nodes is the pipeline's job. */
-  readonly inputs: readonly string[];
+  readonly inputs: readonly I[];
   /** Inputs the pipeline may leave unwired (generation without an adapter, for a baseline). */
-  readonly optionalInputs?: readonly string[];
+  readonly optionalInputs?: readonly O[];
+  /**
+   * The files this kind writes into its output folder, by name (`test: 'test.jsonl'`). Readers
+   * of its output take the names from here, so renaming a file is a type error where it is read.
+   */
+  readonly outputs?: Readonly<Record<string, string>>;
+  /** What tracking makes of this kind's outputs and metrics (runner/tracking). */
+  readonly tracking?: StageTracking;
   /**
    * Nondeterministic kinds (LLM calls, GPU training) are never silently rerun once stored:
    * a stored output is reused until the user forces a rerun.
@@ -46,13 +57,16 @@ export interface StageKind<P = Record<string, unknown>> {
    * shard list a selection names at the pinned commit), or plainly why that is unknown now.
    */
   planNotes?(params: P): Promise<string[]> | string[];
-  /** Absent while a kind is declared but not implemented: `run` then refuses up front. */
-  run?: (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>>;
+  /**
+   * Absent while a kind is declared but not implemented: `run` then refuses up front. A method,
+   * so that a kind with named inputs still fits where kinds of every shape are listed.
+   */
+  run?(ctx: StageContext<P, I, O>): Promise<Result<StageSummary, StageFailure>>;
   /**
    * How the stage runs as a job on a cluster (`--executor ray`); absent, it always runs here.
    * A remote run must write the same output as `run` for the same key.
    */
-  readonly remote?: RemoteStage<P>;
+  readonly remote?: RemoteStage<P, I, O>;
 }
 
 export interface StageResources {
@@ -71,9 +85,38 @@ export interface StageInputOutput {
   kind: string;
 }
 
-export interface StageContext<P> {
+/**
+ * What tracking logs of a kind, declared with the kind so that the tracking code names no stage.
+ */
+export interface StageTracking {
+  /** Prefix of the kind's metric names (`eval` for `eval/bleu`); absent: the kind's name. */
+  readonly metricPrefix?: string;
+  /** Output files that are a variant's dataset inputs (the train and test sets). */
+  readonly datasets?: readonly StageDataset[];
+}
+
+export interface StageDataset {
+  /** Relative to the output folder; take it from the kind's `outputs`. */
+  readonly file: string;
+  readonly context: 'train' | 'test' | 'validation';
+  /**
+   * Logged only by variants that have no node of this kind: the split's train file is the
+   * train set where no subset stage narrows it (the untuned baseline).
+   */
+  readonly unlessVariantHas?: string;
+}
+
+/**
+ * The inputs a stage gets, by the names its kind declares: the graph refuses a node with a
+ * required input unwired (runner/stage-graph.ts), so these are always present.
+ */
+export type StageInputs<I extends string = string, O extends string = string> = Readonly<
+  Record<I, StageInputOutput> & Partial<Record<O, StageInputOutput>>
+>;
+
+export interface StageContext<P, I extends string = string, O extends string = string> {
   readonly params: P;
-  readonly inputs: Readonly<Record<string, StageInputOutput>>;
+  readonly inputs: StageInputs<I, O>;
   /** A fresh temporary folder; the store moves it into place only when the stage succeeded. */
   readonly outDir: string;
   readonly key: string;
@@ -143,7 +186,150 @@ export type StageFailureReason =
   | 'cancelled'
   | 'items-failed';
 
-/** Registration helper that keeps the param type attached to the kind. */
-export function defineStageKind<P>(kind: StageKind<P>): StageKind<P> {
-  return kind;
+/** A kind of any params and inputs, as the runner lists them. */
+// biome-ignore lint/suspicious/noExplicitAny: kinds differ in their param and input types
+export type AnyStageKind = StageKind<any, any, any>;
+
+declare const paramsType: unique symbol;
+
+/**
+ * A kind's contract: its params type, the inputs it reads and the files it writes. It lives in a
+ * small module of its own (`stages/<kind>/contract.ts`), so that the kind's run code and the
+ * kinds that read its output import it without loading the kind's runtime.
+ */
+export interface StageContract<
+  P,
+  I extends string,
+  O extends string,
+  F extends Readonly<Record<string, string>>,
+> {
+  readonly inputs: readonly I[];
+  readonly optionalInputs: readonly O[];
+  readonly outputs: F;
+  /** Carries the params type only; never set. */
+  readonly [paramsType]?: P;
 }
+
+/** `defineStageContract<Params>()({ inputs: [...], outputs: {...} })`: names stay literal types. */
+export function defineStageContract<P>() {
+  return <
+    const I extends string = never,
+    const O extends string = never,
+    const F extends Readonly<Record<string, string>> = Record<never, string>,
+  >(contract: {
+    inputs: readonly I[];
+    optionalInputs?: readonly O[];
+    outputs?: F;
+  }): StageContract<P, I, O, F> => ({
+    inputs: contract.inputs,
+    optionalInputs: contract.optionalInputs ?? [],
+    outputs: contract.outputs ?? ({} as F),
+  });
+}
+
+/** The context a kind's run function gets, from its contract. */
+export type ContextOf<C> =
+  C extends StageContract<infer P, infer I, infer O, infer _F> ? StageContext<P, I, O> : never;
+
+/** A kind declared on a contract: inputs and outputs come from it, the params type too. */
+export type StageKindDeclaration<
+  P,
+  I extends string,
+  O extends string,
+  F extends Readonly<Record<string, string>>,
+  S,
+> = Omit<StageKind<P, I, O>, 'inputs' | 'optionalInputs' | 'outputs' | 'paramsSchema'> & {
+  readonly contract: StageContract<P, I, O, F>;
+  readonly paramsSchema: S & ParamsSchemaCheck<P, S>;
+};
+
+/**
+ * Registration: a kind on its contract, whose params schema is checked against the params type
+ * at compile time (ParamsSchemaMismatch); or, for test pipelines, a kind with plain inputs.
+ */
+export function defineStageKind<
+  P,
+  I extends string,
+  O extends string,
+  F extends Readonly<Record<string, string>>,
+  const S extends Record<string, unknown>,
+>(kind: StageKindDeclaration<P, I, O, F, S>): StageKind<P, I, O> & { readonly outputs: F };
+export function defineStageKind<P>(kind: StageKind<P>): StageKind<P>;
+export function defineStageKind(
+  kind:
+    | StageKind<unknown, string, string>
+    | StageKindDeclaration<
+        unknown,
+        string,
+        string,
+        Record<string, string>,
+        Record<string, unknown>
+      >,
+): StageKind<unknown, string, string> {
+  if (!('contract' in kind)) return kind;
+  const { contract, ...rest } = kind;
+  return {
+    ...rest,
+    inputs: contract.inputs,
+    optionalInputs: contract.optionalInputs,
+    outputs: contract.outputs,
+  };
+}
+
+/**
+ * Where a params type and its JSON Schema disagree, as messages (`never` when they agree):
+ * every property of one is a property of the other, and a leaf setting is optional in the type
+ * exactly when the schema neither requires it nor gives it a default (ajv fills defaults in
+ * before a stage runs). Sections (object schemas with properties) are compared inside; whether
+ * a section is present is the composed spec's business. A params field typed as an open record
+ * (`llm: Record<string, unknown>`) is read by its own resolver and not compared inside.
+ */
+export type ParamsSchemaMismatch<P, S, Path extends string = ''> = S extends {
+  readonly properties: infer Props;
+}
+  ? string extends keyof P
+    ? never
+    :
+        | {
+            [K in Exclude<keyof P, keyof Props> &
+              string]: `${Path}${K}: in the params type, not in the schema`;
+          }[Exclude<keyof P, keyof Props> & string]
+        | {
+            [K in Exclude<keyof Props, keyof P> &
+              string]: `${Path}${K}: in the schema, not in the params type`;
+          }[Exclude<keyof Props, keyof P> & string]
+        | {
+            [K in keyof Props & keyof P & string]: Props[K] extends { readonly properties: object }
+              ? ParamsSchemaMismatch<NonNullable<P[K]>, Props[K], `${Path}${K}.`>
+              : OptionalityMismatch<P, S, Props, K, Path>;
+          }[keyof Props & keyof P & string]
+  : never;
+
+type OptionalityMismatch<
+  P,
+  S,
+  Props,
+  K extends keyof Props & keyof P & string,
+  Path extends string,
+> =
+  IsOptional<P, K> extends SchemaMayOmit<S, Props, K>
+    ? never
+    : IsOptional<P, K> extends true
+      ? `${Path}${K}: optional in the params type, but the schema requires it or gives a default`
+      : `${Path}${K}: required in the params type, but the schema neither requires it nor gives a default`;
+
+type IsOptional<T, K extends keyof T> = Record<never, never> extends Pick<T, K> ? true : false;
+
+type SchemaMayOmit<S, Props, K extends keyof Props & string> = Props[K] extends {
+  readonly default: unknown;
+}
+  ? false
+  : S extends { readonly required: readonly (infer R)[] }
+    ? K extends R
+      ? false
+      : true
+    : true;
+
+type ParamsSchemaCheck<P, S> = [ParamsSchemaMismatch<P, S>] extends [never]
+  ? unknown
+  : { readonly 'the params type and its schema disagree': ParamsSchemaMismatch<P, S> };

@@ -2,7 +2,7 @@ import type { Result } from '../result.ts';
 import type {
   StageContext,
   StageFailure,
-  StageInputOutput,
+  StageInputs,
   StageReport,
   StageSummary,
 } from '../stage-kind.ts';
@@ -12,24 +12,24 @@ import type {
  * submit, how to read its output stream, and how to summarise it once its output is back. The
  * kind's own `run` stays the local path; both must write the same output for the same key.
  */
-export interface RemoteStage<P> {
+export interface RemoteStage<P, I extends string = string, O extends string = string> {
   /** Builds the job. Paths in the context are on storage the cluster shares with the runner. */
-  job(ctx: RemoteJobContext<P>): Promise<Result<RemoteJob, StageFailure>>;
+  job(ctx: RemoteJobContext<P, I, O>): Promise<Result<RemoteJob, StageFailure>>;
   /** Reads the job's output, one line at a time as it streams: progress, metrics, warnings. */
   reports(line: string): StageReport[];
   /** The job's verdict from its whole output: its result, its own failure, or none at all. */
   outcome(lines: readonly string[]): RemoteOutcome;
   /** The stage's summary, once the output is back in `ctx.outDir` (a local staging folder). */
   summarize(
-    ctx: StageContext<P>,
+    ctx: StageContext<P, I, O>,
     result: unknown,
   ): Promise<Result<StageSummary, StageFailure>> | Result<StageSummary, StageFailure>;
 }
 
-export interface RemoteJobContext<P> {
+export interface RemoteJobContext<P, I extends string = string, O extends string = string> {
   readonly params: P;
   /** The inputs' outputs, copied to shared storage. */
-  readonly inputs: Readonly<Record<string, StageInputOutput>>;
+  readonly inputs: StageInputs<I, O>;
   /** Where the job must write its output (on shared storage, empty). */
   readonly outDir: string;
   /** A folder on shared storage for the job's own files (its job description). */

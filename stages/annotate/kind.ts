@@ -1,27 +1,25 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
 import { ANNOTATE_PROMPT_DIGEST, annotationRequest } from './annotate-prompt.ts';
+import { annotateContract } from './contract.ts';
 import { runAnnotate } from './run-annotate.ts';
 
-export interface AnnotateParams {
-  llm: Record<string, unknown>;
-}
-
 /** One of the 29 categories per figure, from its metadata, by an LLM. */
-export const annotateKind = defineStageKind<AnnotateParams>({
+export const annotateKind = defineStageKind({
   name: 'annotate',
   version: 1,
   description: 'label each figure with one of 29 skin-disease categories using the LLM',
-  inputs: ['records'],
+  contract: annotateContract,
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),
   preflight: (params, ctx) => llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {
-    const records = await storedRows<CuratedRecord>(ctx, 'records', 'records.jsonl');
+    const records = await storedRows<CuratedRecord>(ctx, 'records', CURATE_OUTPUT.records);
     return llmEstimate(
       params.llm,
       records?.map(annotationRequest),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
@@ -20,12 +21,7 @@ import {
   interpretAnnotation,
   unparseableAnnotation,
 } from './annotate-prompt.ts';
-
-export interface AnnotateRunParams {
-  llm: Record<string, unknown>;
-}
-
-export const ANNOTATE_OUTPUT = { annotations: 'annotations.jsonl', stats: 'stats.json' } as const;
+import { ANNOTATE_OUTPUT, type AnnotateContext } from './contract.ts';
 
 /**
  * Labels every curated figure with one of the 29 categories. Malformed and out-of-list answers
@@ -33,12 +29,11 @@ export const ANNOTATE_OUTPUT = { annotations: 'annotations.jsonl', stats: 'stats
  * needs one label per figure. Provider failures (safety blocks, exhausted retries) are.
  */
 export async function runAnnotate(
-  ctx: StageContext<AnnotateRunParams>,
+  ctx: AnnotateContext,
   options: LlmStageOptions = {},
 ): Promise<Result<StageSummary, StageFailure>> {
   const input = ctx.inputs.records;
-  if (!input) return fail({ reason: 'invalid-input', message: 'annotate needs its records input' });
-  const lines = await readJsonlLines(join(input.dir, 'records.jsonl'));
+  const lines = await readJsonlLines(join(input.dir, CURATE_OUTPUT.records));
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const records = lines.value.map((l) => l.value as CuratedRecord);
   const settings = resolveLlmSettings(ctx.params.llm);

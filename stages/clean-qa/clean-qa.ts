@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import { GENERATE_QA_OUTPUT } from '../generate-qa/contract.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
+import { CLEAN_QA_OUTPUT } from './contract.ts';
 import { findNearDuplicates, jaccard, normaliseText, tokenSet } from './text-similarity.ts';
 
 /**
@@ -49,12 +51,6 @@ export interface CleanQaFailure {
 
 export const SIMILARITY_DESCRIPTION =
   'token-set Jaccard of normalised question + answer (NFKC, lower case, split on non-alphanumerics), over all pairs';
-
-export const CLEAN_QA_OUTPUT = {
-  qa: 'qa.jsonl',
-  dropped: 'dropped.jsonl',
-  stats: 'stats.json',
-} as const;
 
 /** Openings of an answer that declines instead of answering. */
 const REFUSAL =
@@ -148,7 +144,7 @@ export async function cleanQaFolder(
   outDir: string,
   nearDuplicateThreshold: number,
 ): Promise<Result<CleanQaStats, CleanQaFailure>> {
-  const lines = await readJsonlLines(join(qaDir, CLEAN_QA_OUTPUT.qa));
+  const lines = await readJsonlLines(join(qaDir, GENERATE_QA_OUTPUT.qa));
   if (!lines.ok) return fail({ reason: 'missing-file', message: lines.error.message });
   const { kept, dropped, stats } = cleanQaPairs(lines.value, nearDuplicateThreshold);
   await writeJsonl(join(outDir, CLEAN_QA_OUTPUT.qa), kept);

@@ -1,16 +1,13 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { cleanQaContract } from './contract.ts';
 import { runCleanQa } from './run-clean-qa.ts';
 
-export interface CleanQaParams {
-  data: { near_duplicate_threshold: number };
-}
-
 /** Drops malformed, empty and inconsistent pairs and exact and near duplicates. */
-export const cleanQaKind = defineStageKind<CleanQaParams>({
+export const cleanQaKind = defineStageKind({
   name: 'clean-qa',
   version: 1,
   description: 'drop malformed pairs and exact and near duplicates',
-  inputs: ['qa'],
+  contract: cleanQaContract,
   deterministic: true,
   resources: { cpu: 1 },
   run: runCleanQa,

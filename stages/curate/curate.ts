@@ -4,6 +4,7 @@ import { fail, ok, type Result } from '../../runner/result.ts';
 import type { BiomedicaMetadata, BiomedicaSample } from '../biomedica/biomedica-sample.ts';
 import type { SourceFailure } from '../biomedica/biomedica-source.ts';
 import { JsonlWriter } from '../shared/jsonl-file.ts';
+import { CURATE_OUTPUT } from './contract.ts';
 import type { CuratedRecord } from './curated-record.ts';
 import { figureMentions } from './figure-mentions.ts';
 import { imageProblem } from './image-check.ts';
@@ -45,13 +46,6 @@ export interface CurateOptions {
   onProgress?: (stats: CurateStats) => void;
   progressEvery?: number;
 }
-
-export const CURATE_OUTPUT = {
-  records: 'records.jsonl',
-  dropped: 'dropped.jsonl',
-  stats: 'stats.json',
-  images: 'images',
-} as const;
 
 const CREDIT = /\bcourtesy\b|\bphoto(graph)? by\b/i;
 

@@ -1,5 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+import { curateContract } from './contract.ts';
 import {
   curateEstimate,
   curateFingerprints,
@@ -9,21 +9,13 @@ import {
 } from './run-curate.ts';
 import { dataSourceSchema } from './source-schema.ts';
 
-export interface CurateParams {
-  data: {
-    source: BiomedicaSource;
-    filter: { primary_label: string; secondary_label: string };
-    limit?: number;
-  };
-}
-
 /** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
-export const curateKind = defineStageKind<CurateParams>({
+export const curateKind = defineStageKind({
   name: 'curate',
   // 2: figures whose bytes do not decode as an image are dropped ('not-an-image').
   version: 2,
   description: 'stream BIOMEDICA shards and keep clinical skin-lesion figures with their metadata',
-  inputs: [],
+  contract: curateContract,
   deterministic: true,
   resources: { cpu: 1 },
   fingerprints: curateFingerprints,

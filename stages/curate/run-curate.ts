@@ -5,40 +5,24 @@ import type {
 } from '../../runner/preflight-check.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
-import type {
-  StageContext,
-  StageFailure,
-  StageFailureReason,
-  StageSummary,
-} from '../../runner/stage-kind.ts';
+import type { StageFailure, StageFailureReason, StageSummary } from '../../runner/stage-kind.ts';
 import {
-  type BiomedicaSource,
   biomedicaSourceFingerprint,
   readBiomedicaSource,
   type SourceFailure,
   type SourceOptions,
 } from '../biomedica/biomedica-source.ts';
 import { proveHubDataset } from '../biomedica/hub-preflight.ts';
-import { CURATE_OUTPUT, curateSamples } from './curate.ts';
-import { DEFAULT_LABEL_FILTER, type LabelFilter } from './label-filter.ts';
+import { CURATE_OUTPUT, type CurateContext, type CurateParams } from './contract.ts';
+import { curateSamples } from './curate.ts';
+import { DEFAULT_LABEL_FILTER } from './label-filter.ts';
 import {
   describeSourceForPlan,
   resolveSourceShards,
   shardAvailabilityChecks,
 } from './source-checks.ts';
 
-/** The params curate reads (the `data` section of a spec), as the kind declares them. */
-export interface CurateRunParams {
-  data: {
-    source: BiomedicaSource;
-    filter?: Partial<LabelFilter>;
-    limit?: number;
-  };
-}
-
-export async function runCurate(
-  ctx: StageContext<CurateRunParams>,
-): Promise<Result<StageSummary, StageFailure>> {
+export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary, StageFailure>> {
   const { source, filter, limit } = ctx.params.data;
   const options: SourceOptions = {
     // Downloaded shards outlive the run and are shared by every curate key of one revision.
@@ -89,7 +73,7 @@ export async function runCurate(
  * content of local shards. When the hub cannot be asked, the key says so and preflight reports
  * why; the run itself would fail the same way.
  */
-export async function curateFingerprints(params: CurateRunParams): Promise<Record<string, string>> {
+export async function curateFingerprints(params: CurateParams): Promise<Record<string, string>> {
   const pinned = await biomedicaSourceFingerprint(params.data.source, {
     cacheDir: '',
     baseDir: projectRoot(),
@@ -109,7 +93,7 @@ export async function curateFingerprints(params: CurateRunParams): Promise<Recor
  * hold. For local shards: they are there.
  */
 export async function curatePreflight(
-  params: CurateRunParams,
+  params: CurateParams,
   ctx: PreflightContext,
 ): Promise<PreflightCheck[]> {
   const source = params.data.source;
@@ -138,7 +122,7 @@ export async function curatePreflight(
 
 /** The hub shards' bytes, from the sizes the tree API listed; local shards cost nothing. */
 export async function curateEstimate(
-  params: CurateRunParams,
+  params: CurateParams,
   ctx: PreflightContext,
 ): Promise<StageEstimate> {
   const source = params.data.source;
@@ -154,7 +138,7 @@ export async function curateEstimate(
     : { amounts: {}, note: `download size unknown until the hub answers for ${source.repo}` };
 }
 
-export function curatePlanNotes(params: CurateRunParams): Promise<string[]> {
+export function curatePlanNotes(params: CurateParams): Promise<string[]> {
   return describeSourceForPlan(params.data.source);
 }
 

@@ -3,29 +3,24 @@ import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import { categoriesSchema, llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import { SPLIT_OUTPUT } from '../split/contract.ts';
+import { distractorsContract } from './contract.ts';
 import { DISTRACTOR_PROMPT_DIGEST, distractorRequest } from './distractor-prompt.ts';
 import { runDistractors, type TestQa } from './run-distractors.ts';
 
-export interface DistractorsParams {
-  seed: number;
-  llm: Record<string, unknown>;
-  eval: { distractors: number };
-  data: { categories: (string | number)[] };
-}
-
 /** Plausible wrong options for each test question, for the semantic-matching accuracy. */
-export const distractorsKind = defineStageKind<DistractorsParams>({
+export const distractorsKind = defineStageKind({
   name: 'distractors',
   // 2: each wrong answer is asked for as a named look-alike condition.
   version: 2,
   description: 'have the LLM write plausible wrong options for each test question',
-  inputs: ['split'],
+  contract: distractorsContract,
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),
   preflight: (params, ctx) => llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {
-    const rows = await storedRows<TestQa>(ctx, 'split', 'test.jsonl');
+    const rows = await storedRows<TestQa>(ctx, 'split', SPLIT_OUTPUT.test);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
     const count = params.eval?.distractors ?? 3;
     // The first round per question; a rejected option costs another round, so this is a floor.

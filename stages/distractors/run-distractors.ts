@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { LlmClient, WaveCall } from '../llm/llm-client.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
@@ -18,15 +18,9 @@ import { resolveCategories } from '../select/select.ts';
 import { SKIN_CATEGORIES } from '../shared/categories.ts';
 import { readJsonlLines } from '../shared/jsonl-file.ts';
 import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
+import { SPLIT_OUTPUT } from '../split/contract.ts';
+import { DISTRACTORS_OUTPUT, type DistractorsContext } from './contract.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
-
-export interface DistractorsRunParams {
-  seed: number;
-  llm: Record<string, unknown>;
-  eval: { distractors?: number };
-  /** The selected categories: the correct answers are about them, so no option is. */
-  data?: { categories?: (string | number)[] };
-}
 
 /** A test QA row as split writes it (generate-qa's fields). */
 export interface TestQa {
@@ -49,24 +43,16 @@ export interface DistractorRow {
   distractors: string[];
 }
 
-export const DISTRACTORS_OUTPUT = {
-  distractors: 'distractors.jsonl',
-  stats: 'stats.json',
-} as const;
-
 /** Calls per question: a first request and retries that name what was rejected. */
 const MAX_ROUNDS = 3;
 /** 28 Other Skin Diseases and 29 Unspecified name no condition an option could be about. */
 const NOT_A_CONDITION = [28, 29];
 
 export async function runDistractors(
-  ctx: StageContext<DistractorsRunParams>,
+  ctx: DistractorsContext,
   options: LlmStageOptions = {},
 ): Promise<Result<StageSummary, StageFailure>> {
-  const input = ctx.inputs.split;
-  if (!input)
-    return fail({ reason: 'invalid-input', message: 'distractors needs its split input' });
-  const lines = await readJsonlLines(join(input.dir, 'test.jsonl'));
+  const lines = await readJsonlLines(join(ctx.inputs.split.dir, SPLIT_OUTPUT.test));
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const rows = lines.value.map((l) => l.value as TestQa);
   const count = ctx.params.eval.distractors ?? 3;

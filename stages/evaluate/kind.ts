@@ -1,25 +1,10 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { evaluateContract } from './contract.ts';
 import { DEFAULT_ENCODER_REVISION } from './encoders/encoder-catalog.ts';
 import { encoderFingerprints } from './encoders/encoder-fingerprints.ts';
 import { encoderPreflight } from './encoders/encoder-preflight.ts';
 import { runEvaluate } from './run-evaluate.ts';
-
-export interface EvaluateParams {
-  seed: number;
-  eval: {
-    bleu: { smooth: boolean };
-    rouge: { use_stemmer: boolean };
-    bertscore: {
-      model: string;
-      revision?: string;
-      layer?: number;
-      rescale_with_baseline: boolean;
-      idf: boolean;
-    };
-    encoder: { model: string; revision?: string };
-  };
-}
 
 /** A hub encoder's revision; the commit it resolves to is recorded in the export's encoder.json. */
 const encoderRevisionSchema = {
@@ -29,12 +14,12 @@ const encoderRevisionSchema = {
 } as const;
 
 /** Text metrics against the reference answers, and the semantic-matching accuracy. */
-export const evaluateKind = defineStageKind<EvaluateParams>({
+export const evaluateKind = defineStageKind({
   name: 'evaluate',
   // 2: per-line BLEU statistics, bootstrap intervals and the length-controlled view.
   version: 2,
   description: 'score predictions: BLEU, ROUGE, BERTScore, semantic-matching accuracy and more',
-  inputs: ['predictions', 'distractors'],
+  contract: evaluateContract,
   deterministic: true,
   resources: { cpu: 1 },
   run: (ctx) => runEvaluate(ctx),

@@ -1,21 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { DISTRACTORS_OUTPUT } from '../distractors/contract.ts';
+import { GENERATE_OUTPUT } from '../generate/contract.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
+import { EVALUATE_OUTPUT, type EvaluateContext, type EvaluateParams } from './contract.ts';
 import { type BertScorer, createBertScorer } from './encoders/bert-score.ts';
 import { createSentenceEncoder, type SentenceEncoder } from './encoders/sentence-encoder.ts';
-import type { EvaluateParams } from './kind.ts';
 import { type PredictionLine, toPredictionLine } from './prediction-lines.ts';
 import { type ScoreReport, scoreMetrics, scorePredictions } from './score-predictions.ts';
-
-/** What the evaluate stage writes into its output folder. */
-export const EVALUATE_OUTPUT = {
-  /** The score report without the per-line figures. */
-  metrics: 'metrics.json',
-  /** One line per prediction: ROUGE, BERTScore F1, leaks, the option picked. */
-  examples: 'examples.jsonl',
-} as const;
 
 /**
  * Where the encoders come from; tests and the CLI may hand in their own. `log` hears the
@@ -74,16 +68,12 @@ export const defaultEvaluateEncoders: EvaluateEncoders = evaluateEncoders({
  * (joined on the test question: image key + question id).
  */
 export async function runEvaluate(
-  ctx: StageContext<EvaluateParams>,
+  ctx: EvaluateContext,
   encoders: EvaluateEncoders = defaultEvaluateEncoders,
 ): Promise<Result<StageSummary, StageFailure>> {
-  const predictionsInput = ctx.inputs.predictions;
-  if (!predictionsInput) {
-    return fail({ reason: 'invalid-input', message: 'evaluate needs its predictions input' });
-  }
   const lines = await joinedLines(
-    join(predictionsInput.dir, 'predictions.jsonl'),
-    ctx.inputs.distractors && join(ctx.inputs.distractors.dir, 'distractors.jsonl'),
+    join(ctx.inputs.predictions.dir, GENERATE_OUTPUT.predictions),
+    join(ctx.inputs.distractors.dir, DISTRACTORS_OUTPUT.distractors),
   );
   if (!lines.ok) return lines;
 

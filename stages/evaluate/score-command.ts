@@ -5,7 +5,7 @@ import {
   EXIT_STAGE_FAILED,
   EXIT_USAGE,
 } from '../../runner/cli/cli-context.ts';
-import type { EvaluateParams } from './kind.ts';
+import type { EvaluateParams } from './contract.ts';
 import { readPredictionLines } from './prediction-lines.ts';
 import { evaluateEncoders, scoreWithEncoders } from './run-evaluate.ts';
 import { scoreMetrics } from './score-predictions.ts';

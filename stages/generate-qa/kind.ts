@@ -4,23 +4,19 @@ import type { CuratedRecord } from '../curate/curated-record.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import { SELECT_OUTPUT } from '../select/contract.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import { generateQaContract } from './contract.ts';
 import { QA_PROMPT_DIGEST, qaRequest } from './qa-prompt.ts';
 import { QUESTION_BANK, QUESTION_BANK_DIGEST } from './question-bank.ts';
 import { qaItems, runGenerateQa } from './run-generate-qa.ts';
 
-export interface GenerateQaParams {
-  seed: number;
-  llm: Record<string, unknown>;
-  data: { questions_per_image: number };
-}
-
 /** Synthetic QA: questions drawn from the bank, each answered in its own LLM call. */
-export const generateQaKind = defineStageKind<GenerateQaParams>({
+export const generateQaKind = defineStageKind({
   name: 'generate-qa',
   version: 1,
   description: 'draw questions from the bank and have the LLM answer each from the figure metadata',
-  inputs: ['images'],
+  contract: generateQaContract,
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({
@@ -48,7 +44,7 @@ export const generateQaKind = defineStageKind<GenerateQaParams>({
     return [...(await llmPreflight(params.llm, ctx)), bank];
   },
   estimate: async (params, ctx) => {
-    const records = await storedRows<CuratedRecord>(ctx, 'images', 'records.jsonl');
+    const records = await storedRows<CuratedRecord>(ctx, 'images', SELECT_OUTPUT.records);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
     const perImage = params.data?.questions_per_image ?? 3;
     return llmEstimate(

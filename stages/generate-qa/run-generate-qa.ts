@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fail, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { resolveLlmSettings } from '../llm/llm-settings.ts';
 import {
@@ -14,8 +14,10 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
+import { SELECT_OUTPUT } from '../select/contract.ts';
 import { readJsonlLines } from '../shared/jsonl-file.ts';
 import { seededRandom } from '../shared/seeded-random.ts';
+import { GENERATE_QA_OUTPUT, type GenerateQaContext } from './contract.ts';
 import { qaRequest } from './qa-prompt.ts';
 import {
   type BankQuestion,
@@ -23,12 +25,6 @@ import {
   QUESTION_BANK,
   type QuestionKind,
 } from './question-bank.ts';
-
-export interface GenerateQaRunParams {
-  seed: number;
-  llm: Record<string, unknown>;
-  data: { questions_per_image?: number };
-}
 
 /** A row of qa.jsonl. `caption` rides along for the caption supervision types. */
 export interface QaRow {
@@ -42,8 +38,6 @@ export interface QaRow {
   question_id: string;
   caption: string;
 }
-
-export const GENERATE_QA_OUTPUT = { qa: 'qa.jsonl', stats: 'stats.json' } as const;
 
 /** Every call the stage makes: each image with its seeded draw of questions. */
 export function qaItems(
@@ -68,12 +62,10 @@ export interface QaItem {
  * (both kinds covered), each answered in its own call from the figure's metadata.
  */
 export async function runGenerateQa(
-  ctx: StageContext<GenerateQaRunParams>,
+  ctx: GenerateQaContext,
   options: LlmStageOptions = {},
 ): Promise<Result<StageSummary, StageFailure>> {
   const input = ctx.inputs.images;
-  if (!input)
-    return fail({ reason: 'invalid-input', message: 'generate-qa needs its images input' });
   const perImage = ctx.params.data.questions_per_image ?? 3;
   if (perImage > QUESTION_BANK.length) {
     return fail({
@@ -81,7 +73,7 @@ export async function runGenerateQa(
       message: `data.questions_per_image is ${perImage} but the question bank holds ${QUESTION_BANK.length} questions`,
     });
   }
-  const lines = await readJsonlLines(join(input.dir, 'records.jsonl'));
+  const lines = await readJsonlLines(join(input.dir, SELECT_OUTPUT.records));
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const records = lines.value.map((l) => l.value as CuratedRecord);
   const items = qaItems(records, perImage, ctx.params.seed);

@@ -8,30 +8,15 @@ import {
   modelRevisionSchema,
   precisionSchema,
 } from '../shared/spec-fragments.ts';
+import { generateContract } from './contract.ts';
 import { generateRemote, runGenerate } from './run-generate.ts';
 
-export interface GenerateParams {
-  model: { base: string; revision: string };
-  generate: {
-    max_new_tokens: number;
-    image_size: number | null;
-    batch_size: number;
-    repetition_penalty: number;
-    do_sample: boolean;
-    temperature: number;
-    top_p: number;
-    device: 'auto' | 'cpu' | 'cuda';
-    precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
-  };
-}
-
 /** Answers every test question with the base model, plus the adapter when there is one. */
-export const generateKind = defineStageKind<GenerateParams>({
+export const generateKind = defineStageKind({
   name: 'generate',
   version: 1,
   description: 'answer the test questions with the (fine-tuned) model in the Python worker',
-  inputs: ['test_set', 'images'],
-  optionalInputs: ['adapter'],
+  contract: generateContract,
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.

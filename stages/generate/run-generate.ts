@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
+import { ok, type Result } from '../../runner/result.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { downloadsAllowed } from '../model-worker/model-ref.ts';
 import type { GenerateJob, WorkerDone } from '../model-worker/worker-job.ts';
 import {
@@ -9,7 +9,9 @@ import {
   workerLocalRun,
   workerRemoteStage,
 } from '../model-worker/worker-stage.ts';
-import type { GenerateParams } from './kind.ts';
+import { SPLIT_OUTPUT } from '../split/contract.ts';
+import { TRAIN_OUTPUT } from '../train/contract.ts';
+import { GENERATE_OUTPUT, type GenerateParams, type generateContract } from './contract.ts';
 
 /**
  * The generate stage: split's `test.jsonl` through the model worker, with train's adapter when
@@ -18,7 +20,7 @@ import type { GenerateParams } from './kind.ts';
  * The same job runs here (`runGenerate`) or as a Ray job (`generateRemote`).
  */
 const generateWorker = {
-  job: ({ params, inputs, outDir, modelsDir, resumeDir }: WorkerStagePaths<GenerateParams>) =>
+  job: ({ params, inputs, outDir, modelsDir, resumeDir }: GeneratePaths) =>
     generateJob(params, inputs, outDir, modelsDir, resumeDir),
   summarize: generateSummary,
   check: checkPredictions,
@@ -29,7 +31,7 @@ const generateWorker = {
  * failure, not a result: stored, it would be scored and reported as the variant's numbers.
  */
 export async function checkPredictions(outDir: string): Promise<StageFailure | undefined> {
-  const file = join(outDir, 'predictions.jsonl');
+  const file = join(outDir, GENERATE_OUTPUT.predictions);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) {
     return { reason: 'worker-error', message: 'the worker wrote no predictions.jsonl' };
@@ -50,26 +52,24 @@ export async function checkPredictions(outDir: string): Promise<StageFailure | u
   };
 }
 
-export const runGenerate = workerLocalRun<GenerateParams>(generateWorker);
-export const generateRemote = workerRemoteStage<GenerateParams>(generateWorker);
+export const runGenerate = workerLocalRun(generateWorker);
+export const generateRemote = workerRemoteStage(generateWorker);
+
+type GeneratePaths = WorkerStagePaths<
+  GenerateParams,
+  (typeof generateContract.inputs)[number],
+  (typeof generateContract.optionalInputs)[number]
+>;
 
 function generateJob(
   params: GenerateParams,
-  inputs: Readonly<Record<string, StageInputOutput>>,
+  inputs: GeneratePaths['inputs'],
   outDir: string,
   models: string,
   resumeDir: string | undefined,
 ): Result<GenerateJob, StageFailure> {
-  const testSet = inputs.test_set;
-  const images = inputs.images;
-  if (testSet === undefined || images === undefined) {
-    return fail({
-      reason: 'invalid-input',
-      message: 'generate needs the test_set and images inputs',
-    });
-  }
+  const { test_set: testSet, images, adapter } = inputs;
   const { model } = params;
-  const adapter = inputs.adapter;
   return ok({
     type: 'generate',
     output_dir: outDir,
@@ -79,9 +79,9 @@ function generateJob(
     model: {
       base: model.base,
       revision: model.revision || null,
-      adapter: adapter === undefined ? null : join(adapter.dir, 'adapter'),
+      adapter: adapter === undefined ? null : join(adapter.dir, TRAIN_OUTPUT.adapter),
     },
-    data: { test: join(testSet.dir, 'test.jsonl'), image_root: images.dir },
+    data: { test: join(testSet.dir, SPLIT_OUTPUT.test), image_root: images.dir },
     generate: params.generate,
   });
 }
@@ -93,5 +93,9 @@ function generateSummary(done: WorkerDone): StageSummary {
     metrics['generate/new_tokens_per_second'] = summary.new_tokens_per_second;
   }
   if (typeof summary.seconds === 'number') metrics['generate/seconds'] = summary.seconds;
-  return { metrics, artifacts: ['predictions.jsonl', 'job.json'], stats: done.summary };
+  return {
+    metrics,
+    artifacts: [GENERATE_OUTPUT.predictions, GENERATE_OUTPUT.job],
+    stats: done.summary,
+  };
 }

@@ -9,7 +9,7 @@ import {
 } from '../../runner/cli/cli-context.ts';
 import { loadPlan, specOptions } from '../../runner/cli/common.ts';
 import { projectRoot } from '../../runner/project-root.ts';
-import type { TrainParams } from '../train/kind.ts';
+import type { TrainParams } from '../train/contract.ts';
 import { type MemoryEstimateRequest, workerDoctor } from './worker-doctor.ts';
 
 const GIB = 1024 ** 3;

@@ -5,7 +5,7 @@ import { fail, ok, type Result } from '../../runner/result.ts';
 import type {
   StageContext,
   StageFailure,
-  StageInputOutput,
+  StageInputs,
   StageReport,
   StageSummary,
 } from '../../runner/stage-kind.ts';
@@ -22,9 +22,9 @@ import type { WorkerDone, WorkerJob } from './worker-job.ts';
  * description is written to shared storage, and the worker's JSON-line events come back
  * through the job's log, where they become the same progress and metrics as a local run's.
  */
-export interface WorkerStagePaths<P> {
+export interface WorkerStagePaths<P, I extends string, O extends string> {
   params: P;
-  inputs: Readonly<Record<string, StageInputOutput>>;
+  inputs: StageInputs<I, O>;
   outDir: string;
   /** Where bare model names resolve (here, or the shared copy of the stand-in on a cluster). */
   modelsDir: string;
@@ -32,16 +32,20 @@ export interface WorkerStagePaths<P> {
   resumeDir?: string;
 }
 
-export interface WorkerStage<P> {
-  job(paths: WorkerStagePaths<P>): Result<WorkerJob, StageFailure>;
+export interface WorkerStage<P, I extends string, O extends string> {
+  job(paths: WorkerStagePaths<P, I, O>): Result<WorkerJob, StageFailure>;
   summarize(done: WorkerDone): StageSummary;
   /** Refuses outputs that are complete but useless (e.g. every prediction empty). */
   check?(outDir: string): Promise<StageFailure | undefined>;
 }
 
-export function workerLocalRun<P extends { model: { base: string } }>(
-  stage: WorkerStage<P>,
-): (ctx: StageContext<P>) => Promise<Result<StageSummary, StageFailure>> {
+export function workerLocalRun<
+  P extends { model: { base: string } },
+  I extends string,
+  O extends string,
+>(
+  stage: WorkerStage<P, I, O>,
+): (ctx: StageContext<P, I, O>) => Promise<Result<StageSummary, StageFailure>> {
   return async (ctx) => {
     const job = stage.job({ ...ctx, modelsDir: localModelsDir() });
     if (!job.ok) return job;
@@ -54,9 +58,11 @@ export function workerLocalRun<P extends { model: { base: string } }>(
   };
 }
 
-export function workerRemoteStage<P extends { model: { base: string } }>(
-  stage: WorkerStage<P>,
-): RemoteStage<P> {
+export function workerRemoteStage<
+  P extends { model: { base: string } },
+  I extends string,
+  O extends string,
+>(stage: WorkerStage<P, I, O>): RemoteStage<P, I, O> {
   return {
     async job(ctx) {
       const models = await sharedModels(ctx.params.model.base, ctx.share);

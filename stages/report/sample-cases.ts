@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { sha256Hex } from '../../runner/canonical-json.ts';
+import { EVALUATE_OUTPUT } from '../evaluate/contract.ts';
+import { GENERATE_OUTPUT } from '../generate/contract.ts';
 import type { SampleSources } from './sweep-results.ts';
 import type { Table1Row } from './table-1.ts';
 
@@ -44,7 +46,7 @@ export interface ScoredLine {
  * `examples.jsonl` (scores only; question, answer and image then come from the generate
  * stage's predictions.jsonl, joined on `id`).
  */
-export const PER_ITEM_FILES = ['scored.jsonl', 'examples.jsonl'] as const;
+export const PER_ITEM_FILES = ['scored.jsonl', EVALUATE_OUTPUT.examples] as const;
 
 export async function pickSampleCases(
   rows: readonly Table1Row[],
@@ -108,7 +110,9 @@ async function readItems(source: SampleSources): Promise<Map<string, ScoredLine>
   }
   const predictions = new Map<string, Record<string, unknown>>();
   if (source.predictionsDir) {
-    for (const line of await readObjects(join(source.predictionsDir, 'predictions.jsonl'))) {
+    for (const line of await readObjects(
+      join(source.predictionsDir, GENERATE_OUTPUT.predictions),
+    )) {
       if (typeof line.id === 'string') predictions.set(line.id, line);
     }
   }

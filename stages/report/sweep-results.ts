@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactStore } from '../../runner/artifact-store.ts';
 import type { SweepPlan } from '../../runner/sweep-plan.ts';
+import { EVALUATE_OUTPUT } from '../evaluate/contract.ts';
 
 /**
  * What the store holds for each variant of a sweep: its evaluate stage's metrics, the number
@@ -109,7 +110,7 @@ export async function collectSweepResults(
         result.sources = await sampleSources(store, entry.outputDir, entry.manifest.record.inputs);
         result.scoring = {
           ...result.scoring,
-          ...(await scoringFromReport(join(entry.outputDir, 'metrics.json'))),
+          ...(await scoringFromReport(join(entry.outputDir, EVALUATE_OUTPUT.metrics))),
         };
       }
     }

@@ -1,22 +1,10 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { SELECT_OUTPUT, selectFromFolders } from './select.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { SELECT_OUTPUT, type SelectContext } from './contract.ts';
+import { selectFromFolders } from './select.ts';
 
-export interface SelectRunParams {
-  data: { categories?: (string | number)[] };
-}
-
-export async function runSelect(
-  ctx: StageContext<SelectRunParams>,
-): Promise<Result<StageSummary, StageFailure>> {
-  const records = ctx.inputs.records;
-  const annotations = ctx.inputs.annotations;
-  if (!records || !annotations) {
-    return fail({
-      reason: 'invalid-input',
-      message: 'select needs its records and annotations inputs',
-    });
-  }
+export async function runSelect(ctx: SelectContext): Promise<Result<StageSummary, StageFailure>> {
+  const { records, annotations } = ctx.inputs;
   const result = await selectFromFolders(
     records.dir,
     annotations.dir,

@@ -1,9 +1,12 @@
 import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import { ANNOTATE_OUTPUT } from '../annotate/contract.ts';
+import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { findCategory, type SkinCategory } from '../shared/categories.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
+import { SELECT_OUTPUT } from './contract.ts';
 
 /** A row of annotate's `annotations.jsonl`. */
 export interface AnnotationRow {
@@ -39,8 +42,6 @@ export interface SelectFailure {
   reason: 'unknown-category' | 'missing-file' | 'malformed-records';
   message: string;
 }
-
-export const SELECT_OUTPUT = { records: 'records.jsonl', stats: 'stats.json' } as const;
 
 /** Resolves the `data.categories` setting; an unknown name is a spec error, not a silent empty set. */
 export function resolveCategories(
@@ -131,9 +132,9 @@ export async function selectFromFolders(
 ): Promise<Result<SelectStats, SelectFailure>> {
   const wanted = resolveCategories(categories);
   if (!wanted.ok) return wanted;
-  const recordLines = await readJsonlLines(join(recordsDir, 'records.jsonl'));
+  const recordLines = await readJsonlLines(join(recordsDir, CURATE_OUTPUT.records));
   if (!recordLines.ok) return fail({ reason: 'missing-file', message: recordLines.error.message });
-  const annotationLines = await readJsonlLines(join(annotationsDir, 'annotations.jsonl'));
+  const annotationLines = await readJsonlLines(join(annotationsDir, ANNOTATE_OUTPUT.annotations));
   if (!annotationLines.ok) {
     return fail({ reason: 'missing-file', message: annotationLines.error.message });
   }
@@ -141,7 +142,7 @@ export async function selectFromFolders(
   if (bad) {
     return fail({
       reason: 'malformed-records',
-      message: `${join(recordsDir, 'records.jsonl')}:${bad.line} is not a curated record`,
+      message: `${join(recordsDir, CURATE_OUTPUT.records)}:${bad.line} is not a curated record`,
     });
   }
   const records = recordLines.value.map((l) => l.value as CuratedRecord);

@@ -1,11 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
+import { splitContract } from './contract.ts';
 import { runSplit } from './run-split.ts';
-
-export interface SplitParams {
-  seed: number;
-  data: { test_fraction: number };
-}
 
 export const testFractionSchema = {
   type: 'number',
@@ -16,11 +12,11 @@ export const testFractionSchema = {
 } as const;
 
 /** Train/test split by source article, so no article is on both sides. */
-export const splitKind = defineStageKind<SplitParams>({
+export const splitKind = defineStageKind({
   name: 'split',
   version: 1,
   description: 'split QA pairs into train and test by source article',
-  inputs: ['qa'],
+  contract: splitContract,
   deterministic: true,
   resources: { cpu: 1 },
   run: runSplit,

@@ -1,19 +1,11 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { SPLIT_OUTPUT, splitFolder } from './split-by-article.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { SPLIT_OUTPUT, type SplitContext } from './contract.ts';
+import { splitFolder } from './split-by-article.ts';
 
-export interface SplitRunParams {
-  seed: number;
-  data: { test_fraction?: number };
-}
-
-export async function runSplit(
-  ctx: StageContext<SplitRunParams>,
-): Promise<Result<StageSummary, StageFailure>> {
-  const qa = ctx.inputs.qa;
-  if (!qa) return fail({ reason: 'invalid-input', message: 'split needs its qa input' });
+export async function runSplit(ctx: SplitContext): Promise<Result<StageSummary, StageFailure>> {
   const result = await splitFolder(
-    qa.dir,
+    ctx.inputs.qa.dir,
     ctx.outDir,
     ctx.params.data.test_fraction ?? 0.1,
     ctx.params.seed,

@@ -2,8 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { QaPair } from '../clean-qa/clean-qa.ts';
+import { CLEAN_QA_OUTPUT } from '../clean-qa/contract.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
+import { SPLIT_OUTPUT } from './contract.ts';
 
 export interface SplitStats {
   seed: number;
@@ -24,12 +26,6 @@ export interface SplitFailure {
     | 'too-few-articles';
   message: string;
 }
-
-export const SPLIT_OUTPUT = {
-  train: 'train.jsonl',
-  test: 'test.jsonl',
-  stats: 'stats.json',
-} as const;
 
 /**
  * Splits QA pairs into train and test by source article, so that no article (hence no image)
@@ -120,7 +116,7 @@ export async function splitFolder(
   testFraction: number,
   seed: number,
 ): Promise<Result<SplitStats, SplitFailure>> {
-  const rows = await readQaRows(join(qaDir, 'qa.jsonl'));
+  const rows = await readQaRows(join(qaDir, CLEAN_QA_OUTPUT.qa));
   if (!rows.ok) return rows;
   const split = splitByArticle(rows.value, testFraction, seed);
   if (!split.ok) return split;

@@ -1,23 +1,17 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
 import { shardAvailabilityChecks } from '../curate/source-checks.ts';
 import { dataSourceSchema } from '../curate/source-schema.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
 import { testFractionSchema } from '../split/kind.ts';
+import { subsetContract } from './contract.ts';
 import { runSubset } from './run-subset.ts';
 
-export interface SubsetParams {
-  seed: number;
-  /** source and test_fraction only feed the preflight estimate. */
-  data: { train_size: number | 'all'; source?: BiomedicaSource; test_fraction?: number };
-}
-
 /** Nested training subsets: the 500 images are inside the 1000, inside all. */
-export const subsetKind = defineStageKind<SubsetParams>({
+export const subsetKind = defineStageKind({
   name: 'subset',
   version: 1,
   description: 'take a nested, seeded subset of the training images',
-  inputs: ['split'],
+  contract: subsetContract,
   deterministic: true,
   resources: { cpu: 1 },
   run: runSubset,

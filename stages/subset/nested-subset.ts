@@ -4,7 +4,9 @@ import { fail, ok, type Result } from '../../runner/result.ts';
 import type { QaPair } from '../clean-qa/clean-qa.ts';
 import { writeJsonl } from '../shared/jsonl-file.ts';
 import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
+import { SPLIT_OUTPUT } from '../split/contract.ts';
 import { readQaRows, type SplitFailure } from '../split/split-by-article.ts';
+import { SUBSET_OUTPUT } from './contract.ts';
 
 export interface SubsetStats {
   seed: number;
@@ -22,8 +24,6 @@ export type SubsetFailure =
       available: number;
     }
   | SplitFailure;
-
-export const SUBSET_OUTPUT = { train: 'train.jsonl', stats: 'stats.json' } as const;
 
 /**
  * The first `trainSize` images of one seeded permutation of the training images (sorted by key
@@ -70,7 +70,7 @@ export async function subsetFolder(
   trainSize: number | 'all',
   seed: number,
 ): Promise<Result<SubsetStats, SubsetFailure>> {
-  const rows = await readQaRows(join(splitDir, 'train.jsonl'));
+  const rows = await readQaRows(join(splitDir, SPLIT_OUTPUT.train));
   if (!rows.ok) return rows;
   const subset = nestedSubset(rows.value, trainSize, seed);
   if (!subset.ok) return subset;

@@ -1,19 +1,11 @@
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageContext, StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { SUBSET_OUTPUT, subsetFolder } from './nested-subset.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import { SUBSET_OUTPUT, type SubsetContext } from './contract.ts';
+import { subsetFolder } from './nested-subset.ts';
 
-export interface SubsetRunParams {
-  seed: number;
-  data: { train_size?: number | 'all' };
-}
-
-export async function runSubset(
-  ctx: StageContext<SubsetRunParams>,
-): Promise<Result<StageSummary, StageFailure>> {
-  const split = ctx.inputs.split;
-  if (!split) return fail({ reason: 'invalid-input', message: 'subset needs its split input' });
+export async function runSubset(ctx: SubsetContext): Promise<Result<StageSummary, StageFailure>> {
   const result = await subsetFolder(
-    split.dir,
+    ctx.inputs.split.dir,
     ctx.outDir,
     ctx.params.data.train_size ?? 'all',
     ctx.params.seed,

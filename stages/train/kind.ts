@@ -1,6 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
-import type { TrainSettings as WorkerTrainSettings } from '../model-worker/worker-job.ts';
 import { baseModelPreflight, cudaPreflight } from '../model-worker/worker-preflight.ts';
 import {
   deviceSchema,
@@ -11,33 +10,15 @@ import {
   seedSchema,
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
+import { trainContract } from './contract.ts';
 import { runTrain, trainMemoryPreflight, trainRemote } from './run-train.ts';
 
-export interface TrainParams {
-  seed: number;
-  model: { base: string; revision: string };
-  data: { supervision: 'qa' | 'caption' | 'qa_caption' };
-  train: TrainSettings;
-}
-
-/**
- * The spec's `train` section: the settings the worker's job carries (declared once, in
- * worker-job.ts), plus what only the runner reads (`method`, `seed`), with the checkpoint
- * interval always given (the schema's default).
- */
-export interface TrainSettings extends Omit<WorkerTrainSettings, 'max_steps' | 'checkpoint_every'> {
-  method: 'lora' | 'none';
-  /** Seeds training alone; absent: the spec's `seed`. */
-  seed?: number;
-  checkpoint_every: number;
-}
-
 /** LoRA fine-tuning of the vision-language model in the Python worker. */
-export const trainKind = defineStageKind<TrainParams>({
+export const trainKind = defineStageKind({
   name: 'train',
   version: 1,
   description: 'LoRA fine-tuning of the VLM with PEFT in the Python worker',
-  inputs: ['train_set', 'images'],
+  contract: trainContract,
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageFailure, StageInputOutput, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { trainMemoryChecks } from '../model-worker/memory-checks.ts';
 import { downloadsAllowed } from '../model-worker/model-ref.ts';
 import type { TrainJob, WorkerDone } from '../model-worker/worker-job.ts';
@@ -10,7 +10,8 @@ import {
   workerLocalRun,
   workerRemoteStage,
 } from '../model-worker/worker-stage.ts';
-import type { TrainParams } from './kind.ts';
+import { SUBSET_OUTPUT } from '../subset/contract.ts';
+import { TRAIN_OUTPUT, type TrainParams, type trainContract } from './contract.ts';
 
 /**
  * The train stage: subset's `train.jsonl` (images relative to curate's folder) through the
@@ -18,17 +19,19 @@ import type { TrainParams } from './kind.ts';
  * The same job runs here (`runTrain`) or as a Ray job (`trainRemote`).
  */
 const trainWorker = {
-  job: ({ params, inputs, outDir, modelsDir, resumeDir }: WorkerStagePaths<TrainParams>) =>
+  job: ({ params, inputs, outDir, modelsDir, resumeDir }: TrainPaths) =>
     trainJob(params, inputs, outDir, modelsDir, resumeDir),
   summarize: trainSummary,
 };
 
-export const runTrain = workerLocalRun<TrainParams>(trainWorker);
-export const trainRemote = workerRemoteStage<TrainParams>(trainWorker);
+export const runTrain = workerLocalRun(trainWorker);
+export const trainRemote = workerRemoteStage(trainWorker);
+
+type TrainPaths = WorkerStagePaths<TrainParams, (typeof trainContract.inputs)[number], never>;
 
 function trainJob(
   params: TrainParams,
-  inputs: Readonly<Record<string, StageInputOutput>>,
+  inputs: TrainPaths['inputs'],
   outDir: string,
   models: string,
   resumeDir: string | undefined,
@@ -41,14 +44,7 @@ function trainJob(
         'train.method is none: the baseline generates with model.base and has no train stage',
     });
   }
-  const trainSet = inputs.train_set;
-  const images = inputs.images;
-  if (trainSet === undefined || images === undefined) {
-    return fail({
-      reason: 'invalid-input',
-      message: 'train needs the train_set and images inputs',
-    });
-  }
+  const { train_set: trainSet, images } = inputs;
   // train.seed, when set, seeds this run alone (a replicate axis); the data stages read `seed`.
   const { method: _method, seed: trainSeed, ...settings } = train;
   return ok({
@@ -59,7 +55,7 @@ function trainJob(
     allow_download: downloadsAllowed(),
     seed: trainSeed ?? params.seed,
     model: { base: model.base, revision: model.revision || null },
-    data: { train: join(trainSet.dir, 'train.jsonl'), image_root: images.dir },
+    data: { train: join(trainSet.dir, SUBSET_OUTPUT.train), image_root: images.dir },
     supervision: params.data.supervision ?? 'qa',
     train: settings,
   });
@@ -104,11 +100,11 @@ function trainSummary(done: WorkerDone): StageSummary {
   return {
     metrics,
     artifacts: [
-      'adapter/adapter_model.safetensors',
-      'adapter/adapter_config.json',
-      'job.json',
-      'trainer-log.jsonl',
-      'train-summary.json',
+      TRAIN_OUTPUT.adapterWeights,
+      TRAIN_OUTPUT.adapterConfig,
+      TRAIN_OUTPUT.job,
+      TRAIN_OUTPUT.trainerLog,
+      TRAIN_OUTPUT.summary,
     ],
     stats: done.summary,
   };

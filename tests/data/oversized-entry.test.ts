@@ -8,7 +8,8 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
 import { MAX_ENTRY_BYTES } from '../../stages/biomedica/shard-reader.ts';
-import { CURATE_OUTPUT, curateSamples } from '../../stages/curate/curate.ts';
+import { CURATE_OUTPUT } from '../../stages/curate/contract.ts';
+import { curateSamples } from '../../stages/curate/curate.ts';
 import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
 
 const SMALL_JPEG = Buffer.from(

@@ -158,7 +158,7 @@ describe('the data stage kinds run through the stage contract', () => {
 
     const subset = await context(
       'subset',
-      { seed: 42, data: { train_size: 10 } },
+      { seed: 42, data: { train_size: 10, test_fraction: 0.1 } },
       {
         split: 'split',
       },
@@ -167,7 +167,7 @@ describe('the data stage kinds run through the stage contract', () => {
     expect(subsetted?.ok && subsetted.value.metrics?.['subset/images']).toBe(10);
     const tooMany = await context(
       'subset-big',
-      { seed: 42, data: { train_size: 5000 } },
+      { seed: 42, data: { train_size: 5000, test_fraction: 0.1 } },
       {
         split: 'split',
       },

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { preflightContext } from '../../runner/preflight.ts';
 import { projectRoot } from '../../runner/project-root.ts';
+import type { EvaluateParams } from '../../stages/evaluate/contract.ts';
 import { encoderFingerprints } from '../../stages/evaluate/encoders/encoder-fingerprints.ts';
 import { encoderPreflight } from '../../stages/evaluate/encoders/encoder-preflight.ts';
-import { type EvaluateParams, evaluateKind } from '../../stages/evaluate/kind.ts';
+import { evaluateKind } from '../../stages/evaluate/kind.ts';
 import { type HubTestServer, startHubTestServer } from '../data/hub-test-server.ts';
 
 const FIXTURE = join(projectRoot(), 'tests/fixtures/encoders/tiny-roberta');

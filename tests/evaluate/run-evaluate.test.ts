@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageContext, StageInputOutput, StageReport } from '../../runner/stage-kind.ts';
+import type { EvaluateParams } from '../../stages/evaluate/contract.ts';
+import { EVALUATE_OUTPUT } from '../../stages/evaluate/contract.ts';
 import { ensureEncoderModel } from '../../stages/evaluate/encoders/ensure-encoder-model.ts';
-import type { EvaluateParams } from '../../stages/evaluate/kind.ts';
-import { EVALUATE_OUTPUT, runEvaluate } from '../../stages/evaluate/run-evaluate.ts';
+import { runEvaluate } from '../../stages/evaluate/run-evaluate.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'dermatune-evaluate-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

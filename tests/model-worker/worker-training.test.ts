@@ -7,9 +7,9 @@ import type {
   StageInputOutput,
   StageReport,
 } from '../../runner/stage-kind.ts';
-import type { GenerateParams } from '../../stages/generate/kind.ts';
+import type { GenerateParams } from '../../stages/generate/contract.ts';
 import { runGenerate } from '../../stages/generate/run-generate.ts';
-import type { TrainParams } from '../../stages/train/kind.ts';
+import type { TrainParams } from '../../stages/train/contract.ts';
 import { runTrain } from '../../stages/train/run-train.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 

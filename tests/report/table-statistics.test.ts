@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVALUATE_OUTPUT } from '../../stages/evaluate/run-evaluate.ts';
+import { EVALUATE_OUTPUT } from '../../stages/evaluate/contract.ts';
 import { scoreMetrics, scorePredictions } from '../../stages/evaluate/score-predictions.ts';
 import { metricPlots } from '../../stages/report/metric-plots.ts';
 import { groupReplicates } from '../../stages/report/replicate-groups.ts';

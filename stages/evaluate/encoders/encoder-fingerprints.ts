@@ -1,4 +1,4 @@
-import type { EvaluateParams } from '../kind.ts';
+import type { EvaluateParams } from '../contract.ts';
 import { resolveEncoder } from './encoder-catalog.ts';
 import { type EnsureEncoderOptions, hubEncoderCommit } from './ensure-encoder-model.ts';
 

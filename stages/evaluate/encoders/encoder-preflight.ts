@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreflightCheck } from '../../../runner/preflight-check.ts';
 import { hubAccess } from '../../shared/hub-access.ts';
-import type { EvaluateParams } from '../kind.ts';
+import type { EvaluateParams } from '../contract.ts';
 import { bertScoreLayer, resolveEncoder } from './encoder-catalog.ts';
 import {
   defaultModelsDir,

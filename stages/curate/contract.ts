@@ -1,0 +1,25 @@
+import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
+import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+
+export interface CurateParams {
+  data: {
+    source: BiomedicaSource;
+    filter: { primary_label: string; secondary_label: string };
+    limit?: number;
+  };
+}
+
+/** What curate writes: the kept figures, the dropped ones with reasons, and the images. */
+export const CURATE_OUTPUT = {
+  records: 'records.jsonl',
+  dropped: 'dropped.jsonl',
+  stats: 'stats.json',
+  images: 'images',
+} as const;
+
+export const curateContract = defineStageContract<CurateParams>()({
+  inputs: [],
+  outputs: CURATE_OUTPUT,
+});
+
+export type CurateContext = ContextOf<typeof curateContract>;
