@@ -6,8 +6,11 @@ export interface CliContext {
   pipeline: Pipeline;
   io: CliIo;
   version: string;
-  /** Tracking for a run (MLflow); absent in tests that do not exercise it. */
-  tracking?: (sweep: SweepInfo, io: CliIo) => Promise<TrackingSession>;
+  /**
+   * Tracking for a run (MLflow); absent in tests that do not exercise it. It gets the pipeline
+   * for its stage kinds' tracking declarations (metric prefixes, dataset inputs).
+   */
+  tracking?: (sweep: SweepInfo, io: CliIo, pipeline: Pipeline) => Promise<TrackingSession>;
   /** Installs SIGINT/SIGTERM handlers that abort the returned signal. */
   interrupts?: () => { signal: AbortSignal; dispose(): void };
 }

@@ -3,10 +3,12 @@ import { projectRoot } from '../project-root.ts';
 import { secretEnvValues } from '../redact-secrets.ts';
 import { fail, ok, type Result } from '../result.ts';
 import type { RunObserver } from '../run-events.ts';
+import type { AnyStageKind } from '../stage-kind.ts';
 import { JournalPump, type PumpReport } from './journal-pump.ts';
 import { replaySegments } from './journal-replay.ts';
 import { JournalSender, type SendCounters } from './journal-sender.ts';
 import { JournalSegmentWriter, journalledMetricSteps, pendingSegments } from './journal-store.ts';
+import { kindTracking } from './kind-tracking.ts';
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowObserver } from './mlflow-observer.ts';
 import { startTrackingServer, type TrackingServer, trackingDir } from './mlflow-server.ts';
@@ -31,6 +33,11 @@ export interface TrackingOptions {
   metricFlushMs?: number;
   /** How long close() may spend sending what is still pending before leaving it to `sync`. */
   closeTimeoutMs?: number;
+  /**
+   * The pipeline's stage kinds, whose `tracking` declarations give metric prefixes and dataset
+   * inputs. Absent (logging report files only), metrics keep their kind's name as prefix.
+   */
+  kinds?: readonly AnyStageKind[];
 }
 
 export interface Tracking {
@@ -130,6 +137,7 @@ export async function createTracking(
     userId: currentUser(),
     log,
     journalledSteps: (ref) => journalledMetricSteps(journalDir, ref),
+    ...kindTracking(options.kinds ?? []),
     ...(options.metricFlushMs !== undefined ? { metricFlushMs: options.metricFlushMs } : {}),
   });
   return ok({

@@ -12,7 +12,7 @@ import type {
   SweepStatus,
   VariantInfo,
 } from '../run-events.ts';
-import type { StageReport } from '../stage-kind.ts';
+import type { StageDataset, StageReport } from '../stage-kind.ts';
 import { flattenParams, paramText } from './flatten-params.ts';
 import type { JournalOp } from './journal-entry.ts';
 import { MLFLOW_LIMITS, truncateValue } from './mlflow-limits.ts';
@@ -47,33 +47,18 @@ export interface MlflowObserverOptions {
   /** How often streamed step metrics are written as one batch. */
   metricFlushMs?: number;
   log?: (line: string) => void;
-  /** Metric prefix per stage kind; names that already contain `/` are kept as they are. */
+  /**
+   * Metric prefix per stage kind, as the kinds declare it (`kindTracking`); names that already
+   * contain `/` are kept as they are, and a kind without one is prefixed with its name.
+   */
   metricPrefixes?: Readonly<Record<string, string>>;
-  /** Which output files of which node kinds are a variant's dataset inputs. */
+  /** Which output files of which node kinds are a variant's dataset inputs (`kindTracking`). */
   datasetFiles?: Readonly<Record<string, readonly DatasetFile[]>>;
   /** Metric steps already journalled for a run, for resuming it without doubling them. */
   journalledSteps?: (ref: string) => Promise<Map<string, Set<number>>>;
 }
 
-export interface DatasetFile {
-  file: string;
-  context: 'train' | 'test' | 'validation';
-}
-
-export const DEFAULT_METRIC_PREFIXES: Readonly<Record<string, string>> = {
-  train: 'train',
-  evaluate: 'eval',
-  generate: 'generate',
-  annotate: 'llm/annotate',
-  'generate-qa': 'llm/generate-qa',
-  distractors: 'llm/distractors',
-};
-
-/** The train set is the subset's; the test set is the split's. */
-export const DEFAULT_DATASET_FILES: Readonly<Record<string, readonly DatasetFile[]>> = {
-  subset: [{ file: 'train.jsonl', context: 'train' }],
-  split: [{ file: 'test.jsonl', context: 'test' }],
-};
+export type DatasetFile = StageDataset;
 
 interface SweepState {
   info: SweepInfo;
@@ -107,8 +92,8 @@ export class MlflowObserver implements RunObserver {
 
   constructor(options: MlflowObserverOptions) {
     this.#options = options;
-    this.#prefixes = options.metricPrefixes ?? DEFAULT_METRIC_PREFIXES;
-    this.#datasets = options.datasetFiles ?? DEFAULT_DATASET_FILES;
+    this.#prefixes = options.metricPrefixes ?? {};
+    this.#datasets = options.datasetFiles ?? {};
   }
 
   sweepStarted(sweep: SweepInfo): Promise<void> {
@@ -449,12 +434,10 @@ export class MlflowObserver implements RunObserver {
     node: NodeInfo,
     outputDir: string,
   ): Promise<MlflowDatasetInput[]> {
-    const files = [...(this.#datasets[node.kind] ?? [])];
-    // Without a subset stage the split's train file is what training sees.
-    const hasSubset = variant.info.nodeIds.some((id) => sweep.nodes.get(id)?.kind === 'subset');
-    if (node.kind === 'split' && !hasSubset && this.#datasets.subset) {
-      files.push({ file: 'train.jsonl', context: 'train' });
-    }
+    const kinds = new Set(variant.info.nodeIds.map((id) => sweep.nodes.get(id)?.kind));
+    const files = (this.#datasets[node.kind] ?? []).filter(
+      (dataset) => dataset.unlessVariantHas === undefined || !kinds.has(dataset.unlessVariantHas),
+    );
     const inputs: MlflowDatasetInput[] = [];
     for (const { file, context } of files) {
       const path = join(outputDir, file);

@@ -1,4 +1,5 @@
 import type { RunObserver, SweepInfo } from '../run-events.ts';
+import type { Pipeline } from '../pipeline.ts';
 import { createTracking } from './create-tracking.ts';
 import { modelTrainingViewUrl } from './experiment-kind.ts';
 
@@ -10,6 +11,7 @@ import { modelTrainingViewUrl } from './experiment-kind.ts';
 export async function trackingForRun(
   sweep: SweepInfo,
   io: { env: Readonly<Record<string, string | undefined>>; stderr(text: string): void },
+  pipeline?: Pick<Pipeline, 'kinds'>,
 ): Promise<{ observer: RunObserver; where: string; close(): Promise<void> }> {
   const log = (line: string) => io.stderr(`${line}\n`);
   const tracking = await createTracking({
@@ -17,6 +19,7 @@ export async function trackingForRun(
     env: io.env,
     entryPoint: 'dermatune run',
     log,
+    ...(pipeline ? { kinds: pipeline.kinds } : {}),
   });
   if (!tracking.ok) {
     log(`tracking: ${tracking.error.message}; this run is not tracked`);

@@ -14,6 +14,7 @@ export const annotateKind = defineStageKind({
   version: 1,
   description: 'label each figure with one of 29 skin-disease categories using the LLM',
   contract: annotateContract,
+  tracking: { metricPrefix: 'llm/annotate' },
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),

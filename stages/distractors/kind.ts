@@ -15,6 +15,7 @@ export const distractorsKind = defineStageKind({
   version: 2,
   description: 'have the LLM write plausible wrong options for each test question',
   contract: distractorsContract,
+  tracking: { metricPrefix: 'llm/distractors' },
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),

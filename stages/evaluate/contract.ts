@@ -24,9 +24,13 @@ export const EVALUATE_OUTPUT = {
   examples: 'examples.jsonl',
 } as const;
 
-/** `predictions`: generate's output; `distractors`: the distractors stage's. */
+/**
+ * `predictions`: generate's output; `distractors`: the distractors stage's, without which the
+ * text metrics are scored and the semantic-matching accuracy is left out.
+ */
 export const evaluateContract = defineStageContract<EvaluateParams>()({
-  inputs: ['predictions', 'distractors'],
+  inputs: ['predictions'],
+  optionalInputs: ['distractors'],
   outputs: EVALUATE_OUTPUT,
 });
 

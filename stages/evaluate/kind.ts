@@ -20,6 +20,7 @@ export const evaluateKind = defineStageKind({
   version: 2,
   description: 'score predictions: BLEU, ROUGE, BERTScore, semantic-matching accuracy and more',
   contract: evaluateContract,
+  tracking: { metricPrefix: 'eval' },
   deterministic: true,
   resources: { cpu: 1 },
   run: (ctx) => runEvaluate(ctx),

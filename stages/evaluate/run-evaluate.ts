@@ -73,7 +73,7 @@ export async function runEvaluate(
 ): Promise<Result<StageSummary, StageFailure>> {
   const lines = await joinedLines(
     join(ctx.inputs.predictions.dir, GENERATE_OUTPUT.predictions),
-    join(ctx.inputs.distractors.dir, DISTRACTORS_OUTPUT.distractors),
+    ctx.inputs.distractors && join(ctx.inputs.distractors.dir, DISTRACTORS_OUTPUT.distractors),
   );
   if (!lines.ok) return lines;
 

@@ -17,6 +17,7 @@ export const generateQaKind = defineStageKind({
   version: 1,
   description: 'draw questions from the bank and have the LLM answer each from the figure metadata',
   contract: generateQaContract,
+  tracking: { metricPrefix: 'llm/generate-qa' },
   deterministic: false,
   resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
   fingerprints: (params) => ({

@@ -17,6 +17,7 @@ export const generateKind = defineStageKind({
   version: 1,
   description: 'answer the test questions with the (fine-tuned) model in the Python worker',
   contract: generateContract,
+  tracking: { metricPrefix: 'generate' },
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.

@@ -1,6 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
-import { splitContract } from './contract.ts';
+import { SPLIT_OUTPUT, splitContract } from './contract.ts';
 import { runSplit } from './run-split.ts';
 
 export const testFractionSchema = {
@@ -17,6 +17,13 @@ export const splitKind = defineStageKind({
   version: 1,
   description: 'split QA pairs into train and test by source article',
   contract: splitContract,
+  tracking: {
+    datasets: [
+      { file: SPLIT_OUTPUT.test, context: 'test' },
+      // Without a subset stage the split's train file is what training sees.
+      { file: SPLIT_OUTPUT.train, context: 'train', unlessVariantHas: 'subset' },
+    ],
+  },
   deterministic: true,
   resources: { cpu: 1 },
   run: runSplit,

@@ -3,7 +3,7 @@ import { shardAvailabilityChecks } from '../curate/source-checks.ts';
 import { dataSourceSchema } from '../curate/source-schema.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
 import { testFractionSchema } from '../split/kind.ts';
-import { subsetContract } from './contract.ts';
+import { SUBSET_OUTPUT, subsetContract } from './contract.ts';
 import { runSubset } from './run-subset.ts';
 
 /** Nested training subsets: the 500 images are inside the 1000, inside all. */
@@ -12,6 +12,8 @@ export const subsetKind = defineStageKind({
   version: 1,
   description: 'take a nested, seeded subset of the training images',
   contract: subsetContract,
+  // The train set a tuned variant trains on.
+  tracking: { datasets: [{ file: SUBSET_OUTPUT.train, context: 'train' }] },
   deterministic: true,
   resources: { cpu: 1 },
   run: runSubset,

@@ -19,6 +19,7 @@ export const trainKind = defineStageKind({
   version: 1,
   description: 'LoRA fine-tuning of the VLM with PEFT in the Python worker',
   contract: trainContract,
+  tracking: { metricPrefix: 'train' },
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.

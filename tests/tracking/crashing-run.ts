@@ -1,7 +1,9 @@
 // A `dermatune run` that dies hard halfway through training: started by the tests as a child
 // process, it tracks against the given server and SIGKILLs itself without closing anything.
 // Usage: node tests/tracking/crashing-run.ts <fixture-root> <store-dir> <server-url>
+
 import { createTracking } from '../../runner/tracking/create-tracking.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
 import { buildFixture, trainSteps } from './sweep-fixture.ts';
 
 const [root, storeDir, url] = process.argv.slice(2) as [string, string, string];
@@ -9,6 +11,7 @@ const fixture = await buildFixture(root, 'crash-study', [
   { name: 'rank-4', rank: 4, steps: trainSteps(4) },
 ]);
 const tracking = await createTracking({
+  kinds: studyPipeline.kinds,
   storeDir,
   env: { ...process.env, MLFLOW_TRACKING_URI: '' },
   server: { url },

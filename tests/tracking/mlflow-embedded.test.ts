@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTracking, syncJournal } from '../../runner/tracking/create-tracking.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
 import { buildFixture, driveSweep, type Fixture, trainSteps } from './sweep-fixture.ts';
 
 const env = { ...process.env, MLFLOW_TRACKING_URI: '' };
@@ -29,7 +30,12 @@ function serversOnStore(): number {
 }
 
 it('a run shorter than the server start-up leaves its calls journalled, and sync sends them', async () => {
-  const tracking = await createTracking({ storeDir, env, closeTimeoutMs: 300 });
+  const tracking = await createTracking({
+    kinds: studyPipeline.kinds,
+    storeDir,
+    env,
+    closeTimeoutMs: 300,
+  });
   if (!tracking.ok) throw new Error(tracking.error.message);
   expect(tracking.value.target).toBe('embedded');
   await driveSweep(tracking.value.observer, fixture);

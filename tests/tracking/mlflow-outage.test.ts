@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTracking, syncJournal } from '../../runner/tracking/create-tracking.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
 import { experimentRuns, metricHistory, type ReadRun, runArtifacts, tag } from './mlflow-read.ts';
 import { buildFixture, driveSweep, type Fixture, trainSteps } from './sweep-fixture.ts';
 
@@ -59,6 +60,7 @@ async function expectComplete(url: string): Promise<ReadRun[]> {
 it('survives the server dying mid-run: the journal is replayed, nothing missing or doubled', async () => {
   const first = await startServer();
   const tracking = await createTracking({
+    kinds: studyPipeline.kinds,
     storeDir,
     env,
     server: first,
@@ -91,7 +93,12 @@ it('survives the server dying mid-run: the journal is replayed, nothing missing 
 
   // The next run, on the embedded default (it starts its own server), replays the journal
   // automatically before anything of its own.
-  const next = await createTracking({ storeDir, env, closeTimeoutMs: 20_000 });
+  const next = await createTracking({
+    kinds: studyPipeline.kinds,
+    storeDir,
+    env,
+    closeTimeoutMs: 20_000,
+  });
   if (!next.ok) throw new Error(next.error.message);
   const url = await next.value.serverUrl();
   if (!url) throw new Error('the embedded server did not start');
@@ -127,7 +134,12 @@ it('survives the server dying mid-run: the journal is replayed, nothing missing 
 
 it('sync reports the server unreachable and keeps the journal', async () => {
   const offline = { ...env, MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' };
-  const tracking = await createTracking({ storeDir, env: offline, closeTimeoutMs: 2_000 });
+  const tracking = await createTracking({
+    kinds: studyPipeline.kinds,
+    storeDir,
+    env: offline,
+    closeTimeoutMs: 2_000,
+  });
   if (!tracking.ok) throw new Error(tracking.error.message);
   await tracking.value.observer.sweepStarted?.(fixture.sweep);
   // A sweep records nothing until one of its stages really runs; this one reports a metric.

@@ -9,6 +9,7 @@ import { createTracking, syncJournal } from '../../runner/tracking/create-tracki
 import { MlflowClient } from '../../runner/tracking/mlflow-client.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
 import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
+import { studyPipeline } from '../../stages/pipeline.ts';
 import {
   experimentRuns,
   metricHistory,
@@ -50,7 +51,13 @@ afterAll(async () => {
 });
 
 async function track(run: (observer: Parameters<typeof driveSweep>[0]) => Promise<void>) {
-  const tracking = await createTracking({ storeDir, env, server, metricFlushMs: 100 });
+  const tracking = await createTracking({
+    kinds: studyPipeline.kinds,
+    storeDir,
+    env,
+    server,
+    metricFlushMs: 100,
+  });
   if (!tracking.ok) throw new Error(tracking.error.message);
   await run(tracking.value.observer);
   return tracking.value.close();
@@ -341,7 +348,12 @@ describe('the REST client against the same server', () => {
         MLFLOW_TRACKING_USERNAME: 'alice',
         MLFLOW_TRACKING_PASSWORD: 'correct-horse-battery',
       };
-      const tracking = await createTracking({ storeDir, env: remoteEnv, metricFlushMs: 100 });
+      const tracking = await createTracking({
+        kinds: studyPipeline.kinds,
+        storeDir,
+        env: remoteEnv,
+        metricFlushMs: 100,
+      });
       if (!tracking.ok) throw new Error(tracking.error.message);
       expect(tracking.value.target).toEqual({ url: proxy.url });
       await driveSweep(tracking.value.observer, remote);
@@ -469,7 +481,7 @@ describe('trackingForRun, the session `dermatune run` opens', () => {
       env: { ...env, MLFLOW_TRACKING_URI: server.url },
       stderr: (t: string) => lines.push(t),
     };
-    const session = await trackingForRun({ ...cli.sweep, storeDir }, io);
+    const session = await trackingForRun({ ...cli.sweep, storeDir }, io, studyPipeline);
     expect(session.where).toBe(`${server.url}/#/experiments?workflowType=machine_learning`);
     await driveSweep(session.observer, cli);
     await session.close();
@@ -533,7 +545,13 @@ describe('a run that dies hard', () => {
     const fixture = await buildFixture(crashRoot, 'crash-study', [
       { name: 'rank-4', rank: 4, steps: trainSteps(4) },
     ]);
-    const resumed = await createTracking({ storeDir, env, server, metricFlushMs: 50 });
+    const resumed = await createTracking({
+      kinds: studyPipeline.kinds,
+      storeDir,
+      env,
+      server,
+      metricFlushMs: 50,
+    });
     if (!resumed.ok) throw new Error(resumed.error.message);
     await driveSweep(resumed.value.observer, fixture);
     expect((await resumed.value.close()).pending).toBe(0);

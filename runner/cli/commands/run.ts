@@ -135,7 +135,7 @@ export const runCommand: Command = {
       const sweep = { ...sweepInfo(plan, store.root), executor: executor.value?.name ?? 'local' };
       const observers: RunObserver[] = [reporterFor(args.values.json === true, ctx)];
       if (ctx.tracking && args.values['no-tracking'] !== true) {
-        tracking = await ctx.tracking(sweep, ctx.io);
+        tracking = await ctx.tracking(sweep, ctx.io, ctx.pipeline);
         observers.push(tracking.observer);
       }
       const observer = combineObservers(observers);
