@@ -3,10 +3,8 @@ import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { cleanQaFolder } from './clean-qa.ts';
 import { CLEAN_QA_OUTPUT, type CleanQaContext } from './contract.ts';
 
-export const DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.9;
-
 export async function runCleanQa(ctx: CleanQaContext): Promise<Result<StageSummary, StageFailure>> {
-  const threshold = ctx.params.data.near_duplicate_threshold ?? DEFAULT_NEAR_DUPLICATE_THRESHOLD;
+  const threshold = ctx.params.data.near_duplicate_threshold;
   const result = await cleanQaFolder(ctx.inputs.qa.dir, ctx.outDir, threshold);
   if (!result.ok) return fail({ reason: 'invalid-input', message: result.error.message });
   const stats = result.value;

@@ -55,7 +55,7 @@ export async function runDistractors(
   const lines = await readJsonlLines(join(ctx.inputs.split.dir, SPLIT_OUTPUT.test));
   if (!lines.ok) return fail({ reason: 'invalid-input', message: lines.error.message });
   const rows = lines.value.map((l) => l.value as TestQa);
-  const count = ctx.params.eval.distractors ?? 3;
+  const count = ctx.params.eval.distractors;
   const selected = resolveCategories(ctx.params.data?.categories ?? ['Bacterial Infections']);
   if (!selected.ok) return fail({ reason: 'invalid-input', message: selected.error.message });
   const lookalikePool = SKIN_CATEGORIES.filter(

@@ -66,7 +66,7 @@ export async function runGenerateQa(
   options: LlmStageOptions = {},
 ): Promise<Result<StageSummary, StageFailure>> {
   const input = ctx.inputs.images;
-  const perImage = ctx.params.data.questions_per_image ?? 3;
+  const perImage = ctx.params.data.questions_per_image;
   if (perImage > QUESTION_BANK.length) {
     return fail({
       reason: 'invalid-input',

@@ -9,7 +9,7 @@ export async function runSelect(ctx: SelectContext): Promise<Result<StageSummary
     records.dir,
     annotations.dir,
     ctx.outDir,
-    ctx.params.data.categories ?? ['Bacterial Infections'],
+    ctx.params.data.categories,
   );
   if (!result.ok) return fail({ reason: 'invalid-input', message: result.error.message });
   const stats = result.value;

@@ -7,7 +7,7 @@ export async function runSplit(ctx: SplitContext): Promise<Result<StageSummary, 
   const result = await splitFolder(
     ctx.inputs.qa.dir,
     ctx.outDir,
-    ctx.params.data.test_fraction ?? 0.1,
+    ctx.params.data.test_fraction,
     ctx.params.seed,
   );
   if (!result.ok) return fail({ reason: 'invalid-input', message: result.error.message });

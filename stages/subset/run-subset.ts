@@ -7,7 +7,7 @@ export async function runSubset(ctx: SubsetContext): Promise<Result<StageSummary
   const result = await subsetFolder(
     ctx.inputs.split.dir,
     ctx.outDir,
-    ctx.params.data.train_size ?? 'all',
+    ctx.params.data.train_size,
     ctx.params.seed,
   );
   if (!result.ok) {

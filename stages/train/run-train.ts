@@ -56,7 +56,7 @@ function trainJob(
     seed: trainSeed ?? params.seed,
     model: { base: model.base, revision: model.revision || null },
     data: { train: join(trainSet.dir, SUBSET_OUTPUT.train), image_root: images.dir },
-    supervision: params.data.supervision ?? 'qa',
+    supervision: params.data.supervision,
     train: settings,
   });
 }
