@@ -1,5 +1,5 @@
-import type { RunObserver, SweepInfo } from '../run-events.ts';
 import type { Pipeline } from '../pipeline.ts';
+import type { RunObserver, SweepInfo } from '../run-events.ts';
 import { createTracking } from './create-tracking.ts';
 import { modelTrainingViewUrl } from './experiment-kind.ts';
 

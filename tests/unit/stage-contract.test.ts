@@ -111,10 +111,11 @@ describe('a stage kind declared on its contract', () => {
   });
 });
 
-// The params type checked against its schema: the compiler proves these (npm run typecheck);
-// each disagreement is named by its dotted path, and a type that agrees yields none.
+// The params type checked against its schema, at compile time only: `npm run typecheck` fails
+// when one of these stops holding. Each disagreement is named by its dotted path; a type that
+// agrees yields none.
 type FitMismatch<P> = ParamsSchemaMismatch<P, typeof fitSchema>;
-export const schemaChecks: {
+const schemaChecks: {
   agree: [FitMismatch<FitParams>] extends [never] ? true : false;
   defaulted: FitMismatch<{ fit: { rate?: number; note?: string } }>;
   mayBeLeftOut: FitMismatch<{ fit: { rate: number; note: string } }>;
@@ -128,3 +129,4 @@ export const schemaChecks: {
   extra: 'fit.epochs: in the params type, not in the schema',
   missing: 'fit.rate: in the schema, not in the params type',
 };
+void schemaChecks;
