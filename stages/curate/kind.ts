@@ -1,4 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
+import { dataSourceSchema } from '../shared/source-schema.ts';
 import { curateContract } from './contract.ts';
 import {
   curateEstimate,
@@ -7,7 +8,6 @@ import {
   curatePreflight,
   runCurate,
 } from './run-curate.ts';
-import { dataSourceSchema } from './source-schema.ts';
 
 /** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
 export const curateKind = defineStageKind({

@@ -14,8 +14,7 @@ import {
   runItems,
   writeLlmStageOutputs,
 } from '../llm/llm-stage-items.ts';
-import { resolveCategories } from '../select/select.ts';
-import { SKIN_CATEGORIES } from '../shared/categories.ts';
+import { resolveCategories, SKIN_CATEGORIES } from '../shared/categories.ts';
 import { readJsonlLines } from '../shared/jsonl-file.ts';
 import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';

@@ -4,7 +4,7 @@ import { fail, ok, type Result } from '../../runner/result.ts';
 import { ANNOTATE_OUTPUT } from '../annotate/contract.ts';
 import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { findCategory, type SkinCategory } from '../shared/categories.ts';
+import { findCategory, resolveCategories, type SkinCategory } from '../shared/categories.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { SELECT_OUTPUT } from './contract.ts';
 
@@ -41,24 +41,6 @@ export interface SelectStats {
 export interface SelectFailure {
   reason: 'unknown-category' | 'missing-file' | 'malformed-records';
   message: string;
-}
-
-/** Resolves the `data.categories` setting; an unknown name is a spec error, not a silent empty set. */
-export function resolveCategories(
-  references: ReadonlyArray<string | number>,
-): Result<SkinCategory[], SelectFailure> {
-  const resolved: SkinCategory[] = [];
-  for (const reference of references) {
-    const category = findCategory(reference);
-    if (!category) {
-      return fail({
-        reason: 'unknown-category',
-        message: `data.categories: ${JSON.stringify(reference)} is not one of the 29 categories (by number 1-29 or by name)`,
-      });
-    }
-    if (!resolved.includes(category)) resolved.push(category);
-  }
-  return ok(resolved);
 }
 
 /**

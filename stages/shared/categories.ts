@@ -1,3 +1,5 @@
+import { fail, ok, type Result } from '../../runner/result.ts';
+
 /**
  * The 29 skin-disease categories of the study, in the paper's order, with their numbers. The
  * annotator's answers and the `data.categories` setting refer to these by number or by name.
@@ -55,6 +57,29 @@ export function findCategory(reference: string | number): SkinCategory | undefin
   const alias = ALIASES[wanted];
   if (alias !== undefined) return SKIN_CATEGORIES[alias - 1];
   return SKIN_CATEGORIES.find((c) => normalise(c.name) === wanted);
+}
+
+export interface UnknownCategory {
+  reason: 'unknown-category';
+  message: string;
+}
+
+/** Resolves the `data.categories` setting; an unknown name is a spec error, not a silent empty set. */
+export function resolveCategories(
+  references: ReadonlyArray<string | number>,
+): Result<SkinCategory[], UnknownCategory> {
+  const resolved: SkinCategory[] = [];
+  for (const reference of references) {
+    const category = findCategory(reference);
+    if (!category) {
+      return fail({
+        reason: 'unknown-category',
+        message: `data.categories: ${JSON.stringify(reference)} is not one of the 29 categories (by number 1-29 or by name)`,
+      });
+    }
+    if (!resolved.includes(category)) resolved.push(category);
+  }
+  return ok(resolved);
 }
 
 function normalise(name: string): string {

@@ -182,3 +182,12 @@ export const categoriesSchema = {
   default: ['Bacterial Infections'],
   description: 'Categories to keep, by name or number (21 = Bacterial Infections).',
 } as const;
+
+/** Split reads it; subset's preflight too, to estimate the training images a source holds. */
+export const testFractionSchema = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  exclusiveMaximum: 1,
+  default: 0.1,
+  description: 'Share of images in the test split (the paper: 90:10).',
+} as const;

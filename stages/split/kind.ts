@@ -1,15 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { seedSchema } from '../shared/spec-fragments.ts';
+import { seedSchema, testFractionSchema } from '../shared/spec-fragments.ts';
 import { SPLIT_OUTPUT, splitContract } from './contract.ts';
 import { runSplit } from './run-split.ts';
-
-export const testFractionSchema = {
-  type: 'number',
-  exclusiveMinimum: 0,
-  exclusiveMaximum: 1,
-  default: 0.1,
-  description: 'Share of images in the test split (the paper: 90:10).',
-} as const;
 
 /** Train/test split by source article, so no article is on both sides. */
 export const splitKind = defineStageKind({

@@ -1,8 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { shardAvailabilityChecks } from '../curate/source-checks.ts';
-import { dataSourceSchema } from '../curate/source-schema.ts';
-import { seedSchema } from '../shared/spec-fragments.ts';
-import { testFractionSchema } from '../split/kind.ts';
+import { dataSourceSchema } from '../shared/source-schema.ts';
+import { seedSchema, testFractionSchema } from '../shared/spec-fragments.ts';
 import { SUBSET_OUTPUT, subsetContract } from './contract.ts';
 import { runSubset } from './run-subset.ts';
 

@@ -7,12 +7,12 @@ import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts'
 import { curateSamples } from '../../stages/curate/curate.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
 import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+import { type SelectedRecord, selectFromFolders } from '../../stages/select/select.ts';
 import {
+  findCategory,
   resolveCategories,
-  type SelectedRecord,
-  selectFromFolders,
-} from '../../stages/select/select.ts';
-import { findCategory, SKIN_CATEGORIES } from '../../stages/shared/categories.ts';
+  SKIN_CATEGORIES,
+} from '../../stages/shared/categories.ts';
 
 let root: string;
 let curated: CuratedRecord[];
