@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { ParamsSchemaMismatch } from '../../runner/params-schema-check.ts';
 import type { PipelineStage } from '../../runner/pipeline.ts';
 import { fail, ok } from '../../runner/result.ts';
 import { buildStageGraph } from '../../runner/stage-graph.ts';
-import {
-  type ContextOf,
-  defineStageContract,
-  defineStageKind,
-  type ParamsSchemaMismatch,
-} from '../../runner/stage-kind.ts';
+import { type ContextOf, defineStageContract, defineStageKind } from '../../runner/stage-kind.ts';
 import { kindTracking } from '../../runner/tracking/kind-tracking.ts';
 
 // A kind on a contract: `fit` reads `data` (required) and `warm` (optional), writes model.bin.
