@@ -3,6 +3,7 @@ import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
+import { llmStageResources } from '../llm/llm-settings.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
 import { ANNOTATE_PROMPT_DIGEST, annotationRequest } from './annotate-prompt.ts';
 import { annotateContract } from './contract.ts';
@@ -16,7 +17,7 @@ export const annotateKind = defineStageKind({
   contract: annotateContract,
   tracking: { metricPrefix: 'llm/annotate' },
   deterministic: false,
-  resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  resources: llmStageResources,
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),
   preflight: (params, ctx) => llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {

@@ -1,7 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
-import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import { llmStageResources, resolveLlmSettings } from '../llm/llm-settings.ts';
 import { categoriesSchema, llmSchema, seedSchema } from '../shared/spec-fragments.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';
 import { distractorsContract } from './contract.ts';
@@ -17,7 +17,7 @@ export const distractorsKind = defineStageKind({
   contract: distractorsContract,
   tracking: { metricPrefix: 'llm/distractors' },
   deterministic: false,
-  resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  resources: llmStageResources,
   fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),
   preflight: (params, ctx) => llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {

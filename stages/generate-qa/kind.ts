@@ -3,7 +3,7 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
 import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
 import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
-import { resolveLlmSettings } from '../llm/llm-settings.ts';
+import { llmStageResources, resolveLlmSettings } from '../llm/llm-settings.ts';
 import { SELECT_OUTPUT } from '../select/contract.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
 import { generateQaContract } from './contract.ts';
@@ -19,7 +19,7 @@ export const generateQaKind = defineStageKind({
   contract: generateQaContract,
   tracking: { metricPrefix: 'llm/generate-qa' },
   deterministic: false,
-  resources: (params) => ({ cpu: 1, llm: String(params.llm.provider ?? 'local') }),
+  resources: llmStageResources,
   fingerprints: (params) => ({
     ...llmFingerprints(params.llm),
     prompt: QA_PROMPT_DIGEST,

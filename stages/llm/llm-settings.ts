@@ -1,3 +1,4 @@
+import type { StageResources } from '../../runner/stage-kind.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
 import type { ThinkingLevelSetting } from './llm-call.ts';
 
@@ -71,6 +72,11 @@ export function resolveLlmSettings(raw: Record<string, unknown> | undefined): Ll
       concurrency: provider === 'local' ? parallel : (rate.concurrency ?? 4),
     },
   };
+}
+
+/** What an LLM stage occupies while it runs: a CPU slot and a call slot of its provider. */
+export function llmStageResources(params: { llm: Record<string, unknown> }): StageResources {
+  return { cpu: 1, llm: resolveLlmSettings(params.llm).provider };
 }
 
 /**
