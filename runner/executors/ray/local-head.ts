@@ -92,7 +92,7 @@ export async function startLocalRayHead(
     await releaseMachine().catch(() => {});
   };
   // The dashboard answers a moment after `ray start` returns; the node registers after that.
-  const client = new RayJobsClient({ address, maxAttempts: 1, timeoutMs: 5000 });
+  const client = new RayJobsClient({ address, retry: { maxAttempts: 1 }, timeoutMs: 5000 });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const nodes = await client.nodes();
