@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
-import { formatDiagnostic } from './diagnostic.ts';
 import { applyOverrides } from './overrides.ts';
 import type { Pipeline } from './pipeline.ts';
 import { projectRoot } from './project-root.ts';
@@ -105,17 +104,22 @@ export async function planSweep(
       }
     }
     for (const diagnostic of found) {
-      if (diagnostic.origin === `in variant ${variant.name}`) {
-        const id = `${diagnostic.message}@${diagnostic.span?.file}:${diagnostic.span?.start}`;
+      const origin = diagnostic.origin;
+      if (
+        origin?.kind === 'variants' &&
+        origin.names.length === 1 &&
+        origin.names[0] === variant.name
+      ) {
+        const id = diagnosticIdentity({ ...diagnostic, origin: undefined });
         const entry = byVariantOrigin.get(id);
         if (entry) entry.variants.push(variant.name);
         else byVariantOrigin.set(id, { diagnostic, variants: [variant.name] });
         continue;
       }
       // A problem in the base file shows up in every variant; report it once.
-      const text = formatDiagnostic(diagnostic);
-      if (seen.has(text)) continue;
-      seen.add(text);
+      const identity = diagnosticIdentity(diagnostic);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
       problems.push(diagnostic);
     }
     if (validated.ok) {
@@ -135,11 +139,7 @@ export async function planSweep(
     }
   }
   for (const { diagnostic, variants: names } of byVariantOrigin.values()) {
-    const list =
-      names.length > 4
-        ? `${names.slice(0, 4).join(', ')}, ... (${names.length} variants)`
-        : names.join(', ');
-    problems.push({ ...diagnostic, origin: `in variant${names.length > 1 ? 's' : ''} ${list}` });
+    problems.push({ ...diagnostic, origin: { kind: 'variants', names } });
   }
   if (problems.length > 0) return fail(problems);
 
@@ -237,4 +237,9 @@ function withoutSharedReplicates(
 
 function describe(spec: Record<string, unknown>): string | undefined {
   return typeof spec.description === 'string' ? spec.description : undefined;
+}
+
+/** Two diagnostics are one problem when they say the same of the same text from the same origin. */
+function diagnosticIdentity({ message, span, origin }: Diagnostic): string {
+  return JSON.stringify([message, span?.file, span?.start, span?.end, origin]);
 }

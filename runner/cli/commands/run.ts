@@ -200,7 +200,7 @@ function reporterFor(json: boolean, ctx: CliContext): RunObserver {
 }
 
 export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
-  const idOf = new Map(plan.graph.nodes.map((n) => [n.key as string, n.id]));
+  const keysOf = new Map(plan.graph.variants.map((v) => [v.name, v.nodeKeys]));
   return {
     specName: plan.specName,
     specPath: plan.specPath,
@@ -211,9 +211,7 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       description: v.description,
       axes: v.axes,
       spec: v.spec,
-      nodeIds: (plan.graph.variants.find((gv) => gv.name === v.name)?.nodeKeys ?? []).map(
-        (key) => idOf.get(key) ?? key,
-      ),
+      nodeKeys: [...graphKeys(keysOf, v.name)],
     })),
     nodes: plan.graph.nodes.map((n) => ({
       id: n.id,
@@ -222,6 +220,13 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       variants: n.variants,
     })),
   };
+}
+
+/** Every planned variant is in the graph built from it; one that is not is a bug. */
+function graphKeys(keysOf: Map<string, readonly string[]>, variant: string): readonly string[] {
+  const keys = keysOf.get(variant);
+  if (!keys) throw new Error(`variant ${variant} is missing from its own stage graph`);
+  return keys;
 }
 
 function parseNumbers(
