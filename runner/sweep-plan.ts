@@ -49,25 +49,31 @@ export interface PlanRequest {
 }
 
 /** Spec schema for a pipeline, composed once per process. */
-const schemas = new WeakMap<Pipeline, { schema: JsonSchema; validator: SpecValidator }>();
+const schemas = new WeakMap<Pipeline, JsonSchema>();
+const validators = new WeakMap<Pipeline, Promise<SpecValidator>>();
 
-export function specSchemaFor(pipeline: Pipeline): {
-  schema: JsonSchema;
-  validator: SpecValidator;
-} {
-  let entry = schemas.get(pipeline);
-  if (!entry) {
-    const schema = composeSpecSchema(pipeline.baseSchema ?? {}, [
+export function specSchemaFor(pipeline: Pipeline): JsonSchema {
+  let schema = schemas.get(pipeline);
+  if (!schema) {
+    schema = composeSpecSchema(pipeline.baseSchema ?? {}, [
       { from: 'the runner grammar', schema: runnerGrammarSchema },
       ...pipeline.kinds.map((kind) => ({
         from: `stage kind ${kind.name}`,
         schema: kind.paramsSchema,
       })),
     ]);
-    entry = { schema, validator: new SpecValidator(schema) };
-    schemas.set(pipeline, entry);
+    schemas.set(pipeline, schema);
   }
-  return entry;
+  return schema;
+}
+
+function specValidatorFor(pipeline: Pipeline): Promise<SpecValidator> {
+  let validator = validators.get(pipeline);
+  if (!validator) {
+    validator = SpecValidator.create(specSchemaFor(pipeline));
+    validators.set(pipeline, validator);
+  }
+  return validator;
 }
 
 /**
@@ -78,7 +84,8 @@ export async function planSweep(
   pipeline: Pipeline,
   request: PlanRequest,
 ): Promise<Result<SweepPlan, Diagnostic[]>> {
-  const { schema, validator } = specSchemaFor(pipeline);
+  const schema = specSchemaFor(pipeline);
+  const validator = await specValidatorFor(pipeline);
   const loaded = await loadSpecLayers(request.specPath);
   if (!loaded.ok) return loaded;
   const overridden = applyOverrides(loaded.value, request.sets ?? [], schema);
