@@ -41,7 +41,9 @@ try {
     sweepId: 'bench',
     storeDir,
     nodes: [train],
-    variants: [{ name: 'v', axes: {}, spec: { train: { lora: { rank: 8 } } }, nodeIds: ['train'] }],
+    variants: [
+      { name: 'v', axes: {}, spec: { train: { lora: { rank: 8 } } }, nodeKeys: [train.key] },
+    ],
   };
   const tracking = await createTracking({
     storeDir,

@@ -9,7 +9,36 @@ export interface Diagnostic {
   message: string;
   span?: SourceSpan;
   /** Where the value came from when it was not typed in the file itself (an override, a variant). */
-  origin?: string;
+  origin?: DiagnosticOrigin;
+}
+
+/** Data, so that planning can group problems by where they come from; `describeOrigin` says it. */
+export type DiagnosticOrigin =
+  /** A `--set` layer, as the user typed it. */
+  | { kind: 'override'; text: string }
+  /** The sweep variants whose axis values wrote the value (one, until problems are merged). */
+  | { kind: 'variants'; names: readonly string[] }
+  /** A file the spec extends, and the spec, both as the user names them. */
+  | { kind: 'extended'; file: string; by: string };
+
+/** Variant names listed in full; a longer list is cut and counted. */
+const VARIANTS_LISTED = 4;
+
+export function describeOrigin(origin: DiagnosticOrigin): string {
+  switch (origin.kind) {
+    case 'override':
+      return `from the override ${origin.text}`;
+    case 'variants': {
+      const { names } = origin;
+      const list =
+        names.length > VARIANTS_LISTED
+          ? `${names.slice(0, VARIANTS_LISTED).join(', ')}, ... (${names.length} variants)`
+          : names.join(', ');
+      return `in variant${names.length > 1 ? 's' : ''} ${list}`;
+    }
+    case 'extended':
+      return `in ${origin.file}, extended by ${origin.by}`;
+  }
 }
 
 export interface SourceSpan {
@@ -22,7 +51,7 @@ export interface SourceSpan {
 
 /** Renders `file:line:col: message`, then the source line with the span underlined. */
 export function formatDiagnostic(diagnostic: Diagnostic, cwd: string = process.cwd()): string {
-  const origin = diagnostic.origin ? ` (${diagnostic.origin})` : '';
+  const origin = diagnostic.origin ? ` (${describeOrigin(diagnostic.origin)})` : '';
   const { span } = diagnostic;
   if (!span) return `error: ${diagnostic.message}${origin}`;
   const counter = new LineCounter();

@@ -37,11 +37,12 @@ export interface VariantInfo {
   axes: Record<string, unknown>;
   /** The fully resolved spec of this variant (defaults applied, secrets never present). */
   spec: Record<string, unknown>;
-  /** Ids of every node this variant needs, upstream first. */
-  nodeIds: string[];
+  /** Stage keys of every node this variant needs, upstream first (a key is a node's identity). */
+  nodeKeys: string[];
 }
 
 export interface NodeInfo {
+  /** For display only (`split`, `train[full-500]`); `key` is what names the node. */
   id: string;
   kind: string;
   key: string;

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { Diagnostic, SourceSpan } from './diagnostic.ts';
+import type { Diagnostic, DiagnosticOrigin, SourceSpan } from './diagnostic.ts';
 import { readRegularFile } from './regular-file.ts';
 import { fail, ok, type Result } from './result.ts';
 import {
@@ -112,7 +112,7 @@ export function locate(
   spec: LayeredSpec,
   path: readonly (string | number)[],
   keyOf?: string,
-): { span?: SourceSpan; origin?: string } {
+): { span?: SourceSpan; origin?: DiagnosticOrigin } {
   const full = keyOf === undefined ? path : [...path, keyOf];
   for (let i = spec.layers.length - 1; i >= 0; i--) {
     const layer = spec.layers[i];
@@ -124,8 +124,8 @@ export function locate(
     } else if (isPrefix(layer.path, full)) {
       // This layer wrote the value (or a mapping holding it).
       return layer.type === 'override'
-        ? { origin: `from the override ${layer.text}` }
-        : { span: layer.span, origin: `in variant ${layer.variant}` };
+        ? { origin: { kind: 'override', text: layer.text } }
+        : { span: layer.span, origin: { kind: 'variants', names: [layer.variant] } };
     }
   }
   // Nobody wrote it (a missing required key): point at the nearest ancestor in the user's file.
@@ -137,12 +137,16 @@ function withOrigin(
   spec: LayeredSpec,
   layer: Extract<SpecLayer, { type: 'file' }>,
   at: { span?: SourceSpan },
-): { span?: SourceSpan; origin?: string } {
+): { span?: SourceSpan; origin?: DiagnosticOrigin } {
   return layer.source.file === spec.file
     ? at
     : {
         ...at,
-        origin: `in ${nameFrom(dirname(spec.file), layer.source.file)}, extended by ${nameFrom(dirname(spec.file), spec.file)}`,
+        origin: {
+          kind: 'extended',
+          file: nameFrom(dirname(spec.file), layer.source.file),
+          by: nameFrom(dirname(spec.file), spec.file),
+        },
       };
 }
 

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { closest, distance } from 'fastest-levenshtein';
+import { compiledValidator, type ValidatorSetup } from './compiled-validator.ts';
 import type { Diagnostic } from './diagnostic.ts';
 import { fail, ok, type Result } from './result.ts';
 import { isPlainObject, type LayeredSpec, locate, mergeLayers } from './spec-layers.ts';
@@ -14,15 +15,13 @@ import { type JsonSchema, schemaAt } from './spec-schema.ts';
 export class SpecValidator {
   readonly #validate: ValidateFunction;
 
-  constructor(schema: JsonSchema) {
-    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, verbose: true });
-    // Human phrasing of what an anyOf accepts ("a positive integer or \"all\"").
-    ajv.addKeyword({ keyword: 'x-expects', schemaType: 'string' });
-    // Marks settings that are file paths, resolved against the file that wrote them.
-    ajv.addKeyword({ keyword: 'x-relative-path', schemaType: 'boolean' });
-    // Marks settings that change how a stage runs, never what it writes (see keyParams).
-    ajv.addKeyword({ keyword: 'x-not-in-key', schemaType: 'boolean' });
-    this.#validate = ajv.compile(schema);
+  /** A validator for `schema`, its ajv code compiled once and kept (see compiledValidator). */
+  static async create(schema: JsonSchema): Promise<SpecValidator> {
+    return new SpecValidator(schema, await compiledValidator(schema, SPEC_VALIDATOR_SETUP));
+  }
+
+  private constructor(schema: JsonSchema, validate: ValidateFunction) {
+    this.#validate = validate;
     this.#schema = schema;
   }
 
@@ -54,6 +53,18 @@ export class SpecValidator {
     return fail(toDiagnostics(this.#validate.errors ?? [], spec));
   }
 }
+
+const SPEC_VALIDATOR_SETUP: ValidatorSetup = {
+  options: { allErrors: true, useDefaults: true, strict: true, verbose: true },
+  keywords: [
+    // Human phrasing of what an anyOf accepts ("a positive integer or \"all\"").
+    { keyword: 'x-expects', schemaType: 'string' },
+    // Marks settings that are file paths, resolved against the file that wrote them.
+    { keyword: 'x-relative-path', schemaType: 'boolean' },
+    // Marks settings that change how a stage runs, never what it writes (see keyParams).
+    { keyword: 'x-not-in-key', schemaType: 'boolean' },
+  ],
+};
 
 function toDiagnostics(errors: readonly ErrorObject[], spec: LayeredSpec): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { isProcessAlive } from './process-alive.ts';
 import { fail, ok, type Result } from './result.ts';
+import { sleep } from './retry-policy.ts';
 
 /**
  * One writer per store. Written by hand rather than with a time-based lock (proper-lockfile)
@@ -119,7 +120,7 @@ async function takeLock(
         });
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs);
   }
 }
 

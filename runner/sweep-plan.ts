@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
-import { formatDiagnostic } from './diagnostic.ts';
 import { applyOverrides } from './overrides.ts';
 import type { Pipeline } from './pipeline.ts';
 import { projectRoot } from './project-root.ts';
@@ -50,25 +49,31 @@ export interface PlanRequest {
 }
 
 /** Spec schema for a pipeline, composed once per process. */
-const schemas = new WeakMap<Pipeline, { schema: JsonSchema; validator: SpecValidator }>();
+const schemas = new WeakMap<Pipeline, JsonSchema>();
+const validators = new WeakMap<Pipeline, Promise<SpecValidator>>();
 
-export function specSchemaFor(pipeline: Pipeline): {
-  schema: JsonSchema;
-  validator: SpecValidator;
-} {
-  let entry = schemas.get(pipeline);
-  if (!entry) {
-    const schema = composeSpecSchema(pipeline.baseSchema ?? {}, [
+export function specSchemaFor(pipeline: Pipeline): JsonSchema {
+  let schema = schemas.get(pipeline);
+  if (!schema) {
+    schema = composeSpecSchema(pipeline.baseSchema ?? {}, [
       { from: 'the runner grammar', schema: runnerGrammarSchema },
       ...pipeline.kinds.map((kind) => ({
         from: `stage kind ${kind.name}`,
         schema: kind.paramsSchema,
       })),
     ]);
-    entry = { schema, validator: new SpecValidator(schema) };
-    schemas.set(pipeline, entry);
+    schemas.set(pipeline, schema);
   }
-  return entry;
+  return schema;
+}
+
+function specValidatorFor(pipeline: Pipeline): Promise<SpecValidator> {
+  let validator = validators.get(pipeline);
+  if (!validator) {
+    validator = SpecValidator.create(specSchemaFor(pipeline));
+    validators.set(pipeline, validator);
+  }
+  return validator;
 }
 
 /**
@@ -79,7 +84,8 @@ export async function planSweep(
   pipeline: Pipeline,
   request: PlanRequest,
 ): Promise<Result<SweepPlan, Diagnostic[]>> {
-  const { schema, validator } = specSchemaFor(pipeline);
+  const schema = specSchemaFor(pipeline);
+  const validator = await specValidatorFor(pipeline);
   const loaded = await loadSpecLayers(request.specPath);
   if (!loaded.ok) return loaded;
   const overridden = applyOverrides(loaded.value, request.sets ?? [], schema);
@@ -105,17 +111,22 @@ export async function planSweep(
       }
     }
     for (const diagnostic of found) {
-      if (diagnostic.origin === `in variant ${variant.name}`) {
-        const id = `${diagnostic.message}@${diagnostic.span?.file}:${diagnostic.span?.start}`;
+      const origin = diagnostic.origin;
+      if (
+        origin?.kind === 'variants' &&
+        origin.names.length === 1 &&
+        origin.names[0] === variant.name
+      ) {
+        const id = diagnosticIdentity({ ...diagnostic, origin: undefined });
         const entry = byVariantOrigin.get(id);
         if (entry) entry.variants.push(variant.name);
         else byVariantOrigin.set(id, { diagnostic, variants: [variant.name] });
         continue;
       }
       // A problem in the base file shows up in every variant; report it once.
-      const text = formatDiagnostic(diagnostic);
-      if (seen.has(text)) continue;
-      seen.add(text);
+      const identity = diagnosticIdentity(diagnostic);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
       problems.push(diagnostic);
     }
     if (validated.ok) {
@@ -135,11 +146,7 @@ export async function planSweep(
     }
   }
   for (const { diagnostic, variants: names } of byVariantOrigin.values()) {
-    const list =
-      names.length > 4
-        ? `${names.slice(0, 4).join(', ')}, ... (${names.length} variants)`
-        : names.join(', ');
-    problems.push({ ...diagnostic, origin: `in variant${names.length > 1 ? 's' : ''} ${list}` });
+    problems.push({ ...diagnostic, origin: { kind: 'variants', names } });
   }
   if (problems.length > 0) return fail(problems);
 
@@ -237,4 +244,9 @@ function withoutSharedReplicates(
 
 function describe(spec: Record<string, unknown>): string | undefined {
   return typeof spec.description === 'string' ? spec.description : undefined;
+}
+
+/** Two diagnostics are one problem when they say the same of the same text from the same origin. */
+function diagnosticIdentity({ message, span, origin }: Diagnostic): string {
+  return JSON.stringify([message, span?.file, span?.start, span?.end, origin]);
 }

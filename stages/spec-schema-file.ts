@@ -7,5 +7,5 @@ export const SPEC_SCHEMA_PATH = join(projectRoot(), 'schemas', 'spec.schema.json
 
 /** The published schema: the study pipeline's composed spec schema, stably formatted. */
 export function renderSpecSchema(): string {
-  return `${JSON.stringify(specSchemaFor(studyPipeline).schema, null, 2)}\n`;
+  return `${JSON.stringify(specSchemaFor(studyPipeline), null, 2)}\n`;
 }

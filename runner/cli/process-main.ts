@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { studyCommands } from '../../stages/commands.ts';
 import { studyPipeline } from '../../stages/pipeline.ts';
-import { trackingForRun } from '../tracking/run-tracking.ts';
 import { commands } from './commands.ts';
 import { processInterrupts } from './interrupts.ts';
 import { runCli } from './main.ts';
@@ -25,7 +24,10 @@ try {
         cwd: process.cwd(),
         isTTY: process.stdout.isTTY === true,
       },
-      tracking: trackingForRun,
+      // Loaded by the one command that tracks: the MLflow client and server are no part of the
+      // start-up of validate, plan or status.
+      tracking: async (sweep, io) =>
+        (await import('../tracking/run-tracking.ts')).trackingForRun(sweep, io),
       interrupts: () =>
         processInterrupts((signal) =>
           process.stderr.write(

@@ -1,3 +1,4 @@
+import { type RetryPolicy, retryDelayMs } from '../retry-policy.ts';
 import type { JournalEntry, JournalOp } from './journal-entry.ts';
 import { replaySegments } from './journal-replay.ts';
 import type { JournalSender } from './journal-sender.ts';
@@ -17,6 +18,16 @@ export interface PumpReport {
  * next run), then this session's entries in order. When the server is unreachable the pump
  * stops, keeps everything pending, and tries again later with a growing delay; the run goes on.
  */
+/**
+ * While the server is down the pump tries again after 1 s, doubling to 30 s; the journal holds
+ * everything meanwhile, so there is no budget. One pump per run: no jitter.
+ */
+const PUMP_BACKOFF: Omit<RetryPolicy, 'maxAttempts'> = {
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  jitter: 'none',
+};
+
 export class JournalPump {
   readonly #writer: JournalSegmentWriter;
   readonly #journalDir: string;
@@ -31,7 +42,8 @@ export class JournalPump {
   #running: Promise<void> | undefined;
   #olderReplayed = false;
   #retryAt = 0;
-  #retryDelayMs = 1_000;
+  /** Failed sends since the last one that went through: the back-off grows with them. */
+  #consecutiveFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #lastError: string | undefined;
   #failuresSince = 0;
@@ -143,7 +155,7 @@ export class JournalPump {
       );
       this.#queue.shift();
       this.#acknowledged += 1;
-      this.#retryDelayMs = 1_000;
+      this.#consecutiveFailures = 0;
     }
   }
 
@@ -153,11 +165,12 @@ export class JournalPump {
     }
     this.#lastError = message;
     this.#failuresSince += 1;
-    this.#retryAt = Date.now() + this.#retryDelayMs;
+    this.#consecutiveFailures += 1;
+    const delay = retryDelayMs(this.#consecutiveFailures, undefined, PUMP_BACKOFF);
+    this.#retryAt = Date.now() + delay;
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => this.kick(), this.#retryDelayMs);
+    this.#retryTimer = setTimeout(() => this.kick(), delay);
     this.#retryTimer.unref();
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 30_000);
   }
 }
 

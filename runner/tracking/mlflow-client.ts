@@ -1,4 +1,5 @@
 import { fail, ok, type Result } from '../result.ts';
+import { type AttemptVerdict, type RetryPolicy, retrying } from '../retry-policy.ts';
 import { chunkLogBatch, type LogBatchChunk } from './mlflow-limits.ts';
 import type {
   MlflowDatasetInput,
@@ -13,8 +14,8 @@ import type {
 /**
  * A small typed client for MLflow's REST 2.0 API, written because no maintained JavaScript
  * client exists. Every call returns a `Result`: a 4xx is `rejected` with MLflow's error code
- * (the request is wrong and resending it cannot help), while connection errors, timeouts and
- * 5xx are retried with exponential backoff and end as `unreachable` / `server-error`.
+ * (the request is wrong and resending it cannot help), while connection errors, timeouts,
+ * 429 and 5xx are retried (MLFLOW_RETRY) and end as `unreachable` / `server-error`.
  */
 export interface MlflowClientOptions {
   /** Base URL of the tracking server, e.g. `http://127.0.0.1:5000`. */
@@ -23,11 +24,20 @@ export interface MlflowClientOptions {
   auth?: { token: string } | { username: string; password: string };
   /** Per request. */
   timeoutMs?: number;
-  /** Total attempts for a retryable failure, first one included. */
-  maxAttempts?: number;
-  /** First backoff delay; doubles each attempt. */
-  backoffMs?: number;
+  /** Overrides MLFLOW_RETRY (tests shorten the waits). */
+  retry?: Partial<RetryPolicy>;
 }
+
+/**
+ * Four attempts, 250 ms doubling between them: the journal keeps what still fails, so a
+ * request need not wait long. Jittered, because every run on a machine shares the server.
+ */
+export const MLFLOW_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  jitter: 'full',
+};
 
 export type MlflowError =
   | { reason: 'rejected'; status: number; errorCode: string; message: string }
@@ -54,15 +64,13 @@ export class MlflowClient {
   readonly url: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
-  readonly #maxAttempts: number;
-  readonly #backoffMs: number;
+  readonly #retry: RetryPolicy;
 
   constructor(options: MlflowClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.#headers = authHeaders(options.auth);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#maxAttempts = options.maxAttempts ?? 4;
-    this.#backoffMs = options.backoffMs ?? 250;
+    this.#retry = { ...MLFLOW_RETRY, ...options.retry };
   }
 
   async health(): Promise<boolean> {
@@ -363,9 +371,7 @@ export class MlflowClient {
       headers['content-type'] = 'application/octet-stream';
       body = options.body;
     }
-    let last: MlflowError = { reason: 'unreachable', message: 'not attempted', sent: false };
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt += 1) {
-      if (attempt > 1) await sleep(this.#backoffMs * 2 ** (attempt - 2));
+    const once = async (): Promise<AttemptVerdict<MlflowResult<Uint8Array>, MlflowError>> => {
       try {
         const response = await fetch(url, {
           method: options.method,
@@ -374,29 +380,42 @@ export class MlflowClient {
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
         const bytes = new Uint8Array(await response.arrayBuffer());
-        if (response.ok) return ok(bytes);
+        if (response.ok) return { verdict: 'final', value: ok(bytes) };
         const detail = parseError(bytes);
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-          return fail({
+          const rejected = {
             reason: 'rejected',
             status: response.status,
             errorCode: detail.errorCode,
             message: detail.message,
-          });
+          } as const;
+          return { verdict: 'final', value: fail(rejected) };
         }
-        last = { reason: 'server-error', status: response.status, message: detail.message };
-        if (!options.idempotent) return fail(last);
+        const error: MlflowError = {
+          reason: 'server-error',
+          status: response.status,
+          message: detail.message,
+        };
+        return options.idempotent
+          ? { verdict: 'retry', value: error }
+          : { verdict: 'final', value: fail(error) };
       } catch (error) {
         const refused = connectionRefused(error);
-        last = {
+        const unreachable: MlflowError = {
           reason: 'unreachable',
           message: `${options.method} ${options.path}: ${describe(error)}`,
           sent: !refused,
         };
-        if (!options.idempotent && !refused) return fail(last);
+        return options.idempotent || refused
+          ? { verdict: 'retry', value: unreachable }
+          : { verdict: 'final', value: fail(unreachable) };
       }
-    }
-    return fail(last);
+    };
+    const outcome = await retrying(this.#retry, once);
+    if (outcome.kind === 'final') return outcome.value;
+    if (outcome.kind === 'exhausted') return fail(outcome.value);
+    // No signal is given, so nothing cancels; the type still asks.
+    return fail({ reason: 'unreachable', message: 'cancelled', sent: false });
   }
 }
 
@@ -436,8 +455,4 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim();
   return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

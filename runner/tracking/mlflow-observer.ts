@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, relative, sep } from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical-json.ts';
 import { redactSecrets, redactText } from '../redact-secrets.ts';
 import type {
@@ -12,16 +11,14 @@ import type {
   SweepStatus,
   VariantInfo,
 } from '../run-events.ts';
-import type { StageDataset, StageReport } from '../stage-kind.ts';
+import type { StageReport } from '../stage-kind.ts';
+import { copyToBlob, extensionOf, filesUnder, writeBlob } from './artifact-blobs.ts';
+import { type DatasetFile, datasetInputs } from './dataset-inputs.ts';
 import { flattenParams, paramText } from './flatten-params.ts';
 import type { JournalOp } from './journal-entry.ts';
-import { MLFLOW_LIMITS, truncateValue } from './mlflow-limits.ts';
-import type {
-  MlflowDatasetInput,
-  MlflowMetric,
-  MlflowRunStatus,
-  MlflowTag,
-} from './mlflow-types.ts';
+import { MetricBuffer, metricKey } from './metric-buffer.ts';
+import type { MlflowRunStatus, MlflowTag } from './mlflow-types.ts';
+import { outcomeBatch } from './outcome-batch.ts';
 import type { RunLinks } from './tracking-state.ts';
 
 /**
@@ -58,12 +55,11 @@ export interface MlflowObserverOptions {
   journalledSteps?: (ref: string) => Promise<Map<string, Set<number>>>;
 }
 
-export type DatasetFile = StageDataset;
-
 interface SweepState {
   info: SweepInfo;
   /** Set once the sweep is opened in MLflow: not before something of it needs logging. */
   parentRef?: string;
+  /** By stage key, the one identity of a node. */
   nodes: Map<string, NodeInfo>;
   variants: Map<string, VariantState>;
   tags: MlflowTag[];
@@ -73,13 +69,11 @@ interface VariantState {
   info: VariantInfo;
   identity: string;
   ref?: string;
+  /** By stage key. */
   outcomes: Map<string, NodeOutcome>;
-  pendingMetrics: MlflowMetric[];
-  nextStep: Map<string, number>;
+  metrics: MetricBuffer;
   startedAt?: number;
   closed: boolean;
-  /** Of a resumed run: the steps its earlier attempt logged, which are not logged again. */
-  loggedSteps?: Map<string, Set<number>>;
 }
 
 export class MlflowObserver implements RunObserver {
@@ -115,13 +109,8 @@ export class MlflowObserver implements RunObserver {
         const sweep = this.#sweepOf(variant);
         if (!sweep) continue;
         await this.#ensureRun(sweep, variant);
-        const key = this.#metricKey(node.kind, report.name);
-        const step = report.step ?? variant.nextStep.get(key) ?? 0;
-        variant.nextStep.set(key, step + 1);
-        // A stage rerun after a crash repeats the steps its first attempt already logged.
-        if (variant.loggedSteps?.get(key)?.has(step)) continue;
-        variant.pendingMetrics.push({ key, value: report.value, timestamp: at, step });
-        if (variant.pendingMetrics.length >= 500) await this.#flush(variant);
+        const key = metricKey(this.#prefixes, node.kind, report.name);
+        if (variant.metrics.add(key, report.value, at, report.step)) await this.#flush(variant);
       }
       this.#scheduleFlush();
     });
@@ -133,14 +122,14 @@ export class MlflowObserver implements RunObserver {
         const sweep = this.#sweepOf(variant);
         if (!sweep) continue;
         const hadRun = variant.ref !== undefined;
-        variant.outcomes.set(node.id, outcome);
+        variant.outcomes.set(node.key, outcome);
         if (hadRun) {
           await this.#logOutcome(sweep, variant, node, outcome);
         } else if (outcome.state !== 'cached' && outcome.state !== 'skipped') {
           // Creating the run logs every outcome recorded so far, this one included.
           await this.#ensureRun(sweep, variant);
         }
-        if (variant.info.nodeIds.every((id) => variant.outcomes.has(id))) {
+        if (variant.info.nodeKeys.every((key) => variant.outcomes.has(key))) {
           await this.#closeVariant(sweep, variant);
         }
       }
@@ -201,11 +190,8 @@ export class MlflowObserver implements RunObserver {
     return this.#queue(async () => {
       const ref = this.#options.links.sweepRef(sweepId);
       if (!ref) return;
-      await mkdir(this.#options.blobsDir, { recursive: true });
       for (const { file, artifactPath } of files) {
-        const bytes = await readFile(file);
-        const blob = join(this.#options.blobsDir, `${sha256Hex(bytes)}${extname(file)}`);
-        if (!existsSync(blob)) await writeFile(blob, bytes);
+        const blob = await copyToBlob(this.#options.blobsDir, file);
         await this.#options.record({ op: 'upload-artifact', ref, file: blob, artifactPath });
       }
       logged = true;
@@ -225,7 +211,7 @@ export class MlflowObserver implements RunObserver {
 
   async #startSweep(sweep: SweepInfo): Promise<void> {
     const source = await this.#options.sourceTags();
-    const nodes = new Map(sweep.nodes.map((n) => [n.id, n]));
+    const nodes = new Map(sweep.nodes.map((n) => [n.key, n]));
     const tags: MlflowTag[] = [
       ...source.map((t) =>
         t.key === 'mlflow.source.name' ? { ...t, value: `${t.value} ${sweep.specPath}` } : t,
@@ -235,13 +221,12 @@ export class MlflowObserver implements RunObserver {
     ];
     const variants = new Map<string, VariantState>();
     for (const info of sweep.variants) {
-      const keys = info.nodeIds.map((id) => nodes.get(id)?.key ?? id).sort();
+      const keys = [...info.nodeKeys].sort();
       variants.set(info.name, {
         info,
         identity: sha256Hex(canonicalJson({ sweepId: sweep.sweepId, variant: info.name, keys })),
         outcomes: new Map(),
-        pendingMetrics: [],
-        nextStep: new Map(),
+        metrics: new MetricBuffer(),
         closed: false,
       });
     }
@@ -288,7 +273,7 @@ export class MlflowObserver implements RunObserver {
     });
     if (existsSync(sweep.specPath)) {
       const text = redactText(await readFile(sweep.specPath, 'utf8'), this.#options.secretValues);
-      const blob = await this.#writeBlob(text, extensionOf(sweep.specPath));
+      const blob = await writeBlob(this.#options.blobsDir, text, extensionOf(sweep.specPath));
       await record({
         op: 'upload-artifact',
         ref: parentRef,
@@ -309,7 +294,7 @@ export class MlflowObserver implements RunObserver {
       // An earlier session started this variant and died (or was stopped): carry on in its run
       // rather than leaving a KILLED twin beside the finished one.
       variant.ref = attempt;
-      variant.loggedSteps = (await this.#options.journalledSteps?.(attempt)) ?? new Map();
+      variant.metrics.resume((await this.#options.journalledSteps?.(attempt)) ?? new Map());
       await record({ op: 'update-run', ref: attempt, status: 'RUNNING' });
       await this.#logOutcomesSoFar(sweep, variant);
       return;
@@ -354,15 +339,16 @@ export class MlflowObserver implements RunObserver {
       params: flattenParams(withoutExecutor(info.spec)),
       tags: [],
     });
-    const spec = await this.#writeBlob(`${JSON.stringify(info.spec, null, 2)}\n`, 'json');
+    const specText = `${JSON.stringify(info.spec, null, 2)}\n`;
+    const spec = await writeBlob(this.#options.blobsDir, specText, 'json');
     await record({ op: 'upload-artifact', ref, file: spec, artifactPath: 'spec/variant.json' });
     await this.#logOutcomesSoFar(sweep, variant);
   }
 
   /** Nodes that finished (from the cache, or before this run existed) still belong in it. */
   async #logOutcomesSoFar(sweep: SweepState, variant: VariantState): Promise<void> {
-    for (const [nodeId, outcome] of variant.outcomes) {
-      const node = sweep.nodes.get(nodeId);
+    for (const [key, outcome] of variant.outcomes) {
+      const node = sweep.nodes.get(key);
       if (node) await this.#logOutcome(sweep, variant, node, outcome);
     }
   }
@@ -376,40 +362,11 @@ export class MlflowObserver implements RunObserver {
     const ref = variant.ref;
     if (!ref) return;
     await this.#flush(variant);
-    const now = Date.now();
-    const stage = `dermatune.stage.${node.kind}`;
-    const tags: MlflowTag[] = [
-      { key: `${stage}.key`, value: node.key },
-      { key: `${stage}.state`, value: outcome.state },
-    ];
-    const metrics: MlflowMetric[] = [];
-    if (outcome.state === 'done' || outcome.state === 'cached') {
-      for (const [name, value] of Object.entries(outcome.summary.metrics ?? {})) {
-        if (!Number.isFinite(value)) continue;
-        const key = this.#metricKey(node.kind, name);
-        if (variant.loggedSteps?.get(key)?.has(0)) continue;
-        metrics.push({ key, value, timestamp: now, step: 0 });
-      }
-      for (const [name, value] of Object.entries(outcome.summary.tags ?? {})) {
-        tags.push({
-          key: `${stage}.${name}`,
-          value: truncateValue(value, MLFLOW_LIMITS.tagValueChars),
-        });
-      }
-    }
-    const durationKey = `duration_s/${node.kind}`;
-    if (outcome.state !== 'skipped' && !variant.loggedSteps?.get(durationKey)?.has(0)) {
-      // For a cached node this is the duration of the run that produced it (kept in the store).
-      const seconds = outcome.durationMs / 1000;
-      metrics.push({ key: durationKey, value: seconds, timestamp: now, step: 0 });
-    }
-    if (outcome.state === 'failed') {
-      tags.push({
-        key: `${stage}.failure`,
-        value: truncateValue(`${outcome.reason}: ${outcome.message}`, MLFLOW_LIMITS.tagValueChars),
-      });
-    }
-    if (outcome.state === 'skipped') tags.push({ key: `${stage}.skipped`, value: outcome.reason });
+    const { metrics, tags } = outcomeBatch(node, outcome, {
+      now: Date.now(),
+      metricKey: (name) => metricKey(this.#prefixes, node.kind, name),
+      alreadyLogged: (key, step) => variant.metrics.alreadyLogged(key, step),
+    });
     await this.#options.record({ op: 'log-batch', ref, metrics, params: [], tags });
     if (outcome.state !== 'done' && outcome.state !== 'cached') return;
 
@@ -424,37 +381,14 @@ export class MlflowObserver implements RunObserver {
         });
       }
     }
-    const datasets = await this.#datasetInputs(sweep, variant, node, outcome.outputDir);
+    const datasets = await datasetInputs({
+      datasets: this.#datasets,
+      specName: sweep.info.specName,
+      node,
+      variantKinds: variant.info.nodeKeys.flatMap((key) => sweep.nodes.get(key)?.kind ?? []),
+      outputDir: outcome.outputDir,
+    });
     if (datasets.length > 0) await this.#options.record({ op: 'log-inputs', ref, datasets });
-  }
-
-  async #datasetInputs(
-    sweep: SweepState,
-    variant: VariantState,
-    node: NodeInfo,
-    outputDir: string,
-  ): Promise<MlflowDatasetInput[]> {
-    const kinds = new Set(variant.info.nodeIds.map((id) => sweep.nodes.get(id)?.kind));
-    const files = (this.#datasets[node.kind] ?? []).filter(
-      (dataset) => dataset.unlessVariantHas === undefined || !kinds.has(dataset.unlessVariantHas),
-    );
-    const inputs: MlflowDatasetInput[] = [];
-    for (const { file, context } of files) {
-      const path = join(outputDir, file);
-      if (!existsSync(path)) continue;
-      const { digest, rows } = await digestJsonl(path);
-      inputs.push({
-        tags: [{ key: 'mlflow.data.context', value: context }],
-        dataset: {
-          name: `${sweep.info.specName}-${context}`,
-          digest: digest.slice(0, 16),
-          source_type: 'local',
-          source: JSON.stringify({ uri: `file://${path}`, stage: node.kind, key: node.key }),
-          profile: JSON.stringify({ num_rows: rows }),
-        },
-      });
-    }
-    return inputs;
   }
 
   async #closeVariant(sweep: SweepState, variant: VariantState): Promise<void> {
@@ -503,8 +437,9 @@ export class MlflowObserver implements RunObserver {
   }
 
   async #flush(variant: VariantState): Promise<void> {
-    if (!variant.ref || variant.pendingMetrics.length === 0) return;
-    const metrics = variant.pendingMetrics.splice(0);
+    if (!variant.ref) return;
+    const metrics = variant.metrics.take();
+    if (metrics.length === 0) return;
     await this.#options.record({
       op: 'log-batch',
       ref: variant.ref,
@@ -527,17 +462,12 @@ export class MlflowObserver implements RunObserver {
     this.#flushTimer.unref();
   }
 
-  #metricKey(kind: string, name: string): string {
-    if (name.includes('/')) return name;
-    return `${this.#prefixes[kind] ?? kind}/${name}`;
-  }
-
   #variantsOf(node: NodeInfo): VariantState[] {
     const out: VariantState[] = [];
     for (const sweep of this.#sweeps.values()) {
       for (const name of node.variants) {
         const variant = sweep.variants.get(name);
-        if (variant?.info.nodeIds.includes(node.id)) out.push(variant);
+        if (variant?.info.nodeKeys.includes(node.key)) out.push(variant);
       }
     }
     return out;
@@ -548,13 +478,6 @@ export class MlflowObserver implements RunObserver {
       if (sweep.variants.get(variant.info.name) === variant) return sweep;
     }
     return undefined;
-  }
-
-  async #writeBlob(text: string, extension: string): Promise<string> {
-    await mkdir(this.#options.blobsDir, { recursive: true });
-    const path = join(this.#options.blobsDir, `${sha256Hex(text)}.${extension}`);
-    if (!existsSync(path)) await writeFile(path, text);
-    return path;
   }
 
   /** Runs tracking work in order; a failure is logged, never passed to the runner. */
@@ -581,41 +504,6 @@ function variantStatus(outcomes: NodeOutcome[]): MlflowRunStatus | undefined {
   if (outcomes.some((o) => o.state === 'failed')) return 'FAILED';
   if (outcomes.some((o) => o.state === 'skipped')) return undefined;
   return 'FINISHED';
-}
-
-/** The files a summary's artifact path names: itself, or everything under it when a folder. */
-async function filesUnder(outputDir: string, rel: string): Promise<string[]> {
-  const root = resolve(outputDir);
-  const path = resolve(root, rel);
-  if (path !== root && !path.startsWith(root + sep)) return [];
-  if (!existsSync(path)) return [];
-  const info = await stat(path);
-  if (info.isFile()) return [path];
-  if (!info.isDirectory()) return [];
-  const entries = await readdir(path, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
-async function digestJsonl(path: string): Promise<{ digest: string; rows: number }> {
-  const hash = createHash('sha256');
-  let rows = 0;
-  let last = 10;
-  for await (const chunk of createReadStream(path)) {
-    const bytes = chunk as Buffer;
-    hash.update(bytes);
-    for (const byte of bytes) if (byte === 10) rows += 1;
-    if (bytes.length > 0) last = bytes[bytes.length - 1] as number;
-  }
-  if (last !== 10) rows += 1;
-  return { digest: hash.digest('hex'), rows };
-}
-
-function extensionOf(path: string): string {
-  const match = /\.([A-Za-z0-9]+)$/.exec(path);
-  return match?.[1] ?? 'txt';
 }
 
 function withoutExecutor(spec: Record<string, unknown>): Record<string, unknown> {

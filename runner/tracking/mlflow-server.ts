@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../project-root.ts';
 import { ensurePythonEnv } from '../python-env.ts';
 import { fail, ok, type Result } from '../result.ts';
+import { sleep } from '../retry-policy.ts';
 
 /**
  * The embedded MLflow server: the real `mlflow server` from the project venv, on a SQLite
@@ -209,7 +210,7 @@ async function waitForHealth(
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   return fail({
     reason: 'health-timeout',

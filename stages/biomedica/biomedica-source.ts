@@ -9,7 +9,7 @@ import {
   DEFAULT_HUB_ENDPOINT,
   downloadHubFile,
   type HubDownloadFailure,
-  type RetryPolicy,
+  type HubRetryPolicy,
 } from './hub-download.ts';
 import { type HubTreeFailure, type HubTreeFile, listHubTree } from './hub-tree.ts';
 import { readShardSamples, type ShardReadFailure } from './shard-reader.ts';
@@ -59,7 +59,7 @@ export interface SourceOptions {
   baseDir: string;
   env?: Record<string, string | undefined>;
   signal?: AbortSignal;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<HubRetryPolicy>;
   log?: (line: string) => void;
 }
 

@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import {
+  type AttemptVerdict,
+  parseRetryAfter,
+  type RetryPolicy,
+  retrying,
+} from '../../runner/retry-policy.ts';
 
 /**
  * Downloads one file of a Hugging Face repository (a dataset or a model) over the hub's HTTP
@@ -12,7 +17,7 @@ import { fail, ok, type Result } from '../../runner/result.ts';
  * it: the size, and the SHA-256 of an LFS file (`X-Linked-Etag`) or the git blob id of a small
  * one (its `ETag`). A broken transfer keeps its `.part` file and the next attempt
  * resumes it with an HTTP Range request; transient failures (network errors, stalls, 429, 5xx)
- * are retried with exponential backoff and jitter, honouring Retry-After.
+ * are retried (HUB_RETRY: exponential backoff with full jitter, honouring Retry-After).
  */
 export type HubRepoType = 'dataset' | 'model';
 
@@ -31,17 +36,14 @@ export interface HubFileRequest {
   token?: string;
   cacheDir: string;
   signal?: AbortSignal;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<HubRetryPolicy>;
   /** Called once per attempt with what happened, for the stage log. */
   onAttempt?: (note: string) => void;
   /** Called as bytes arrive: the bytes on disk so far and the total when known. */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
+export interface HubRetryPolicy extends RetryPolicy {
   /** A transfer that receives nothing for this long is aborted and resumed. */
   stallTimeoutMs: number;
 }
@@ -61,10 +63,12 @@ export interface HubDownloadFailure {
   message: string;
 }
 
-const DEFAULT_RETRY: RetryPolicy = {
+/** Six attempts of a file; several shards download at once, hence the jitter. */
+const HUB_RETRY: HubRetryPolicy = {
   maxAttempts: 6,
   baseDelayMs: 500,
   maxDelayMs: 30_000,
+  jitter: 'full',
   stallTimeoutMs: 60_000,
 };
 
@@ -101,7 +105,7 @@ export function hubRevisionFolder(repo: string, revision: string, repoType: HubR
 export async function downloadHubFile(
   request: HubFileRequest,
 ): Promise<Result<HubFile, HubDownloadFailure>> {
-  const policy = { ...DEFAULT_RETRY, ...request.retry };
+  const policy = { ...HUB_RETRY, ...request.retry };
   const repoType = request.repoType ?? 'dataset';
   const url = hubResolveUrl(
     request.endpoint,
@@ -123,9 +127,10 @@ export async function downloadHubFile(
   await mkdir(dirname(target), { recursive: true });
   const part = `${target}.part`;
   let resumes = 0;
-  let lastProblem = 'no attempt made';
-  for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
-    if (request.signal?.aborted) return fail({ reason: 'cancelled', url, message: 'cancelled' });
+  type Failed = Result<never, HubDownloadFailure>;
+  const once = async (
+    attempt: number,
+  ): Promise<AttemptVerdict<Result<HubFile, HubDownloadFailure>, string>> => {
     const have = (await fileSize(part)) ?? 0;
     const outcome = await attemptTransfer(url, part, have, request, policy);
     request.onAttempt?.(`attempt ${attempt} from byte ${have}: ${outcome.kind} ${outcome.detail}`);
@@ -135,40 +140,40 @@ export async function downloadHubFile(
         const verified = await verifyChecksum(part, outcome.digest);
         if (!verified) {
           await rm(part, { force: true });
-          return fail({
+          const mismatch: Failed = fail({
             reason: 'checksum-mismatch',
             url,
             message: `${request.path}: ${outcome.digest?.kind} differs from the hub's ETag ${outcome.digest?.hex}`,
           });
+          return { verdict: 'final', value: mismatch };
         }
         await rename(part, target);
-        return ok({ file: target, bytes: (await fileSize(target)) ?? 0, cached: false, resumes });
+        const bytes = (await fileSize(target)) ?? 0;
+        return { verdict: 'final', value: ok({ file: target, bytes, cached: false, resumes }) };
       }
       case 'fatal':
-        return fail({ reason: outcome.reason, url, message: outcome.detail });
+        return {
+          verdict: 'final',
+          value: fail({ reason: outcome.reason, url, message: outcome.detail }),
+        };
       case 'restart':
         await rm(part, { force: true });
-        lastProblem = outcome.detail;
-        continue;
-      case 'retry': {
-        lastProblem = outcome.detail;
-        if (attempt === policy.maxAttempts) break;
-        const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-        const jittered = backoff / 2 + Math.random() * (backoff / 2);
-        const wait = Math.max(jittered, outcome.retryAfterMs ?? 0);
-        try {
-          await sleep(wait, undefined, { signal: request.signal });
-        } catch {
-          return fail({ reason: 'cancelled', url, message: 'cancelled' });
-        }
-        continue;
-      }
+        return { verdict: 'retry-now', value: outcome.detail };
+      case 'retry':
+        return {
+          verdict: 'retry',
+          value: outcome.detail,
+          ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+        };
     }
-  }
+  };
+  const tried = await retrying(policy, once, request.signal ? { signal: request.signal } : {});
+  if (tried.kind === 'final') return tried.value;
+  if (tried.kind === 'cancelled') return fail({ reason: 'cancelled', url, message: 'cancelled' });
   return fail({
     reason: 'gave-up',
     url,
-    message: `${request.path}: ${policy.maxAttempts} attempts failed; last: ${lastProblem}`,
+    message: `${request.path}: ${policy.maxAttempts} attempts failed; last: ${tried.value}`,
   });
 }
 
@@ -240,7 +245,7 @@ async function attemptTransfer(
   part: string,
   have: number,
   request: HubFileRequest,
-  policy: RetryPolicy,
+  policy: HubRetryPolicy,
 ): Promise<TransferOutcome> {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -440,14 +445,6 @@ async function verifyChecksum(file: string, digest: HubDigest | undefined): Prom
   if (digest.kind === 'git-sha1') hash.update(`blob ${(await stat(file)).size}\0`);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex') === digest.hex;
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

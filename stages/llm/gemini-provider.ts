@@ -7,7 +7,8 @@ import {
   type ThinkingLevel,
 } from '@google/genai';
 import { redactSecret } from '../../runner/redact-secrets.ts';
-import { isInvalidKey } from './gemini-api-errors.ts';
+import { parseRetryAfter } from '../../runner/retry-policy.ts';
+import { isInvalidKey, retryInfoDelayMs } from './gemini-api-errors.ts';
 import { geminiResponseSchema } from './gemini-schema.ts';
 import {
   type AttemptFailure,
@@ -18,7 +19,6 @@ import {
   type ThinkingLevelSetting,
   withCorrection,
 } from './llm-call.ts';
-import { parseRetryAfter, retryInfoDelayMs } from './retry-timing.ts';
 
 export interface GeminiProviderOptions {
   apiKey: string;

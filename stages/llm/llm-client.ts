@@ -1,5 +1,6 @@
 import { canonicalJson, sha256Hex } from '../../runner/canonical-json.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import { type RetryPolicy, retrying } from '../../runner/retry-policy.ts';
 import type { ItemMemo } from '../../runner/stage-kind.ts';
 import {
   type AttemptFailure,
@@ -15,7 +16,6 @@ import { apiKeyFrom, type LlmSettings, MAX_TOKENS_RETRY_FACTOR } from './llm-set
 import { ensureLocalModel, localModelFingerprint } from './local-model.ts';
 import { localProvider } from './local-provider.ts';
 import { type RateLimiter, sharedRateLimiter } from './rate-limiter.ts';
-import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs, sleep } from './retry-timing.ts';
 import { parseStructuredAnswer } from './structured-answer.ts';
 import { UsageMeter } from './usage-meter.ts';
 
@@ -82,7 +82,8 @@ export interface LlmClientOptions {
   stage: string;
   /** Where keys are read from; process.env unless a test says otherwise. */
   env?: Readonly<Record<string, string | undefined>>;
-  backoff?: BackoffPolicy;
+  /** The waits between attempts (tests shorten them); the attempts are `llm.max_attempts`. */
+  backoff?: LlmBackoff;
   /** The rate-limit window; 60 s for the spec's per-minute limits, shorter in benches. */
   rateWindowMs?: number;
   /** The local model file, already installed (see ensureLocalModel). */
@@ -90,6 +91,18 @@ export interface LlmClientOptions {
 }
 
 const DEFAULT_TIMEOUT_S = { gemini: 120, openai: 120, local: 600 } as const;
+
+export type LlmBackoff = Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+
+/**
+ * The waits between attempts of one call: full jitter, because every item of a stage (and
+ * every stage on the same model) meets the same 429 at once.
+ */
+const LLM_BACKOFF: Omit<RetryPolicy, 'maxAttempts'> = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  jitter: 'full',
+};
 
 export function createLlmClient(options: LlmClientOptions): Result<LlmClient, LlmFailure> {
   const provider = providerFor(options);
@@ -128,7 +141,7 @@ class ProviderClient implements LlmClient {
   readonly #stage: string;
   readonly #provider: LlmProvider;
   readonly #limiter: RateLimiter;
-  readonly #backoff: BackoffPolicy;
+  readonly #backoff: Omit<RetryPolicy, 'maxAttempts'>;
   readonly #timeoutMs: number;
   /** Identical requests in flight at once share one call instead of paying twice. */
   readonly #inFlight = new Map<string, Promise<Result<LlmAnswer, LlmFailure>>>();
@@ -141,7 +154,7 @@ class ProviderClient implements LlmClient {
     this.#memo = options.memo;
     this.#stage = options.stage;
     this.#provider = provider;
-    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#backoff = { ...LLM_BACKOFF, ...options.backoff };
     this.#timeoutMs = (settings.request_timeout_s ?? DEFAULT_TIMEOUT_S[settings.provider]) * 1000;
     const windowMs = options.rateWindowMs ?? 60_000;
     this.#limiter = sharedRateLimiter(
@@ -251,106 +264,111 @@ class ProviderClient implements LlmClient {
     let widened = false;
     const estimate = () => estimateTokens(request) + answerBudget + Math.max(0, thinking ?? 0);
     let correction: string | undefined;
-    let last: AttemptFailure | { reason: 'malformed-answer'; message: string; raw: string } = {
-      reason: 'server-error',
-      message: 'no attempt made',
-    };
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) this.usage.retries++;
-      if (signal.aborted)
-        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
-      const stoppedNow = this.#stopped(attempt - 1);
-      if (stoppedNow) return stoppedNow;
-      await this.#provider.prepare?.();
-      let permit: Awaited<ReturnType<RateLimiter['acquire']>>;
-      try {
-        permit = await this.#limiter.acquire(estimate(), signal);
-      } catch {
-        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt - 1);
-      }
-      const timeout = AbortSignal.timeout(this.#timeoutMs);
-      const outcome = await this.#provider
-        .attempt(request, {
-          signal: AbortSignal.any([signal, timeout]),
-          temperature: this.#settings.temperature,
-          maxOutputTokens: answerBudget,
-          ...(thinking !== undefined ? { thinkingBudget: thinking } : {}),
-          ...(this.#settings.thinking_level
-            ? { thinkingLevel: this.#settings.thinking_level }
-            : {}),
-          ...(correction ? { correction } : {}),
-          ...(wave ? { slot: wave.slot } : {}),
-        })
-        .finally(() => permit.release());
-      const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
-      permit.settleTokens(usage ? usage.inputTokens + usage.outputTokens : estimate());
-      this.usage.addAttempt(usage);
-
-      if (outcome.ok) {
-        const parsed = parseStructuredAnswer(outcome.text, request.schema);
-        if (parsed.ok) {
-          const answer: MemoizedAnswer = {
-            value: parsed.value,
-            raw: outcome.text,
-            usage: outcome.usage,
-            ...(outcome.modelVersion ? { modelVersion: outcome.modelVersion } : {}),
-          };
-          this.usage.noteModelVersion(outcome.modelVersion);
-          await this.#memo.put(LLM_MEMO_NAMESPACE, key, answer);
-          return ok({ ...answer, cached: false });
+    type Unanswered = AttemptFailure | { reason: 'malformed-answer'; message: string; raw: string };
+    const tried = await retrying<Result<LlmAnswer, LlmFailure>, Unanswered>(
+      { ...this.#backoff, maxAttempts },
+      async (attempt) => {
+        if (attempt > 1) this.usage.retries++;
+        const stoppedNow = this.#stopped(attempt - 1);
+        if (stoppedNow) return { verdict: 'final', value: stoppedNow };
+        await this.#provider.prepare?.();
+        let permit: Awaited<ReturnType<RateLimiter['acquire']>>;
+        try {
+          permit = await this.#limiter.acquire(estimate(), signal);
+        } catch {
+          return { verdict: 'final', value: this.#cancelled(attempt - 1) };
         }
-        last = {
-          reason: 'malformed-answer',
-          message: `answer ${parsed.error.message}`,
-          raw: outcome.text,
-        };
-        correction = `Your previous answer could not be used: it ${parsed.error.message}. Reply with one JSON object that matches the schema, and nothing else.`;
-        continue;
-      }
+        const timeout = AbortSignal.timeout(this.#timeoutMs);
+        const outcome = await this.#provider
+          .attempt(request, {
+            signal: AbortSignal.any([signal, timeout]),
+            temperature: this.#settings.temperature,
+            maxOutputTokens: answerBudget,
+            ...(thinking !== undefined ? { thinkingBudget: thinking } : {}),
+            ...(this.#settings.thinking_level
+              ? { thinkingLevel: this.#settings.thinking_level }
+              : {}),
+            ...(correction ? { correction } : {}),
+            ...(wave ? { slot: wave.slot } : {}),
+          })
+          .finally(() => permit.release());
+        const usage = outcome.ok ? outcome.usage : outcome.failure.usage;
+        permit.settleTokens(usage ? usage.inputTokens + usage.outputTokens : estimate());
+        this.usage.addAttempt(usage);
 
-      const failure: AttemptFailure =
-        outcome.failure.reason === 'cancelled' && timeout.aborted && !signal.aborted
-          ? { reason: 'timeout', message: `no answer within ${this.#timeoutMs / 1000} s` }
-          : outcome.failure;
-      last = failure;
-      if (failure.reason === 'cancelled' || signal.aborted) {
-        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
-      }
-      if (failure.reason === 'max-tokens' && !widened && attempt < maxAttempts) {
-        // Once, with more room: a long answer (or long thoughts) may fit; a runaway one will not.
-        widened = true;
-        answerBudget *= MAX_TOKENS_RETRY_FACTOR;
-        continue;
-      }
-      if (failure.reason === 'max-tokens') {
-        const final = this.#failed(
-          {
-            ...failure,
-            message: `${failure.message}${widened ? `, also with ${answerBudget} answer tokens` : ''}; raise llm.max_output_tokens`,
-          },
-          attempt,
-        );
-        // Remembered like a malformed answer: the same request would be cut off again, and a
-        // rerun must not pay for it twice. Raising the budget changes the key, and asks anew.
-        await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
-        return final;
-      }
-      if (isFatalForStage(failure.reason)) {
-        const fatal = this.#failed(failure, attempt);
-        this.#fatal ??= fatal.error;
-        return fatal;
-      }
-      if (!isTransient(failure.reason)) return this.#failed(failure, attempt);
-      if (attempt === maxAttempts) break;
-      if (failure.reason === 'rate-limited' && failure.retryAfterMs !== undefined) {
-        this.#limiter.pauseFor(failure.retryAfterMs);
-      }
-      try {
-        await sleep(retryDelayMs(attempt, failure.retryAfterMs, this.#backoff), signal);
-      } catch {
-        return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempt);
-      }
-    }
+        if (outcome.ok) {
+          const parsed = parseStructuredAnswer(outcome.text, request.schema);
+          if (parsed.ok) {
+            const answer: MemoizedAnswer = {
+              value: parsed.value,
+              raw: outcome.text,
+              usage: outcome.usage,
+              ...(outcome.modelVersion ? { modelVersion: outcome.modelVersion } : {}),
+            };
+            this.usage.noteModelVersion(outcome.modelVersion);
+            await this.#memo.put(LLM_MEMO_NAMESPACE, key, answer);
+            return { verdict: 'final', value: ok({ ...answer, cached: false }) };
+          }
+          correction = `Your previous answer could not be used: it ${parsed.error.message}. Reply with one JSON object that matches the schema, and nothing else.`;
+          return {
+            verdict: 'retry-now',
+            value: {
+              reason: 'malformed-answer',
+              message: `answer ${parsed.error.message}`,
+              raw: outcome.text,
+            },
+          };
+        }
+
+        const failure: AttemptFailure =
+          outcome.failure.reason === 'cancelled' && timeout.aborted && !signal.aborted
+            ? { reason: 'timeout', message: `no answer within ${this.#timeoutMs / 1000} s` }
+            : outcome.failure;
+        if (failure.reason === 'cancelled' || signal.aborted) {
+          return { verdict: 'final', value: this.#cancelled(attempt) };
+        }
+        if (failure.reason === 'max-tokens' && !widened && attempt < maxAttempts) {
+          // Once, with more room: a long answer (or long thoughts) may fit; a runaway one will not.
+          widened = true;
+          answerBudget *= MAX_TOKENS_RETRY_FACTOR;
+          return { verdict: 'retry-now', value: failure };
+        }
+        if (failure.reason === 'max-tokens') {
+          const final = this.#failed(
+            {
+              ...failure,
+              message: `${failure.message}${widened ? `, also with ${answerBudget} answer tokens` : ''}; raise llm.max_output_tokens`,
+            },
+            attempt,
+          );
+          // Remembered like a malformed answer: the same request would be cut off again, and a
+          // rerun must not pay for it twice. Raising the budget changes the key, and asks anew.
+          await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
+          return { verdict: 'final', value: final };
+        }
+        if (isFatalForStage(failure.reason)) {
+          const fatal = this.#failed(failure, attempt);
+          this.#fatal ??= fatal.error;
+          return { verdict: 'final', value: fatal };
+        }
+        if (!isTransient(failure.reason)) {
+          return { verdict: 'final', value: this.#failed(failure, attempt) };
+        }
+        if (failure.reason === 'rate-limited' && failure.retryAfterMs !== undefined) {
+          // The server's pause holds for every caller of this model, not only this one.
+          if (attempt < maxAttempts) this.#limiter.pauseFor(failure.retryAfterMs);
+        }
+        return {
+          verdict: 'retry',
+          value: failure,
+          ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+        };
+      },
+      { signal },
+    );
+    if (tried.kind === 'final') return tried.value;
+    if (tried.kind === 'cancelled') return this.#cancelled(tried.attempts);
+    const last = tried.value;
     const final = this.#failed(last, maxAttempts);
     if (last.reason === 'malformed-answer') {
       // Remembered like an answer: the same request would most likely get the same unusable
@@ -358,6 +376,10 @@ class ProviderClient implements LlmClient {
       await this.#memo.put(UNUSABLE_MEMO_NAMESPACE, key, final.error);
     }
     return final;
+  }
+
+  #cancelled(attempts: number) {
+    return this.#failed({ reason: 'cancelled', message: 'cancelled' }, attempts);
   }
 
   /** The stage-wide failure every later call gets once one call met it (see #fatal). */

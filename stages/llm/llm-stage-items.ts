@@ -9,9 +9,8 @@ import {
   type LlmImage,
   type LlmRequest,
 } from './llm-call.ts';
-import { type LlmClient, openLlmClient, type WaveCall } from './llm-client.ts';
+import { type LlmBackoff, type LlmClient, openLlmClient, type WaveCall } from './llm-client.ts';
 import type { LlmSettings } from './llm-settings.ts';
-import type { BackoffPolicy } from './retry-timing.ts';
 
 /**
  * The item-by-item loop every LLM stage runs: items go out concurrently (the client's rate
@@ -205,7 +204,7 @@ export function progressReporter(
 /** What tests and benches may change about how a stage talks to its LLM; the runner passes none. */
 export interface LlmStageOptions {
   env?: Readonly<Record<string, string | undefined>>;
-  backoff?: BackoffPolicy;
+  backoff?: LlmBackoff;
   rateWindowMs?: number;
 }
 

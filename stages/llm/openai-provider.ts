@@ -4,6 +4,7 @@ import type {
   ChatCompletionUserMessageParam,
 } from 'openai/resources/chat/completions';
 import { redactSecret } from '../../runner/redact-secrets.ts';
+import { retryAfterFromHeaders } from '../../runner/retry-policy.ts';
 import {
   type AttemptFailure,
   type AttemptOptions,
@@ -12,7 +13,6 @@ import {
   type LlmRequest,
   withCorrection,
 } from './llm-call.ts';
-import { parseRetryAfter } from './retry-timing.ts';
 
 export interface OpenAiProviderOptions {
   /** Local servers (vLLM, llama.cpp, Ollama) accept any key; the SDK still wants one. */
@@ -126,7 +126,7 @@ function classifyError(error: unknown, apiKey: string, model: string): AttemptFa
   }
   if (error instanceof APIError && error.status !== undefined) {
     const message = redactSecret(`HTTP ${error.status}: ${error.message}`, apiKey);
-    const retryAfterMs = retryAfterFrom(error.headers);
+    const retryAfterMs = retryAfterFromHeaders(error.headers);
     const withWait = retryAfterMs === undefined ? {} : { retryAfterMs };
     if (error.status === 429) return { reason: 'rate-limited', message, ...withWait };
     if (error.status === 408 || error.status >= 500)
@@ -147,12 +147,4 @@ function classifyError(error: unknown, apiKey: string, model: string): AttemptFa
     reason: 'network',
     message: redactSecret(error instanceof Error ? error.message : String(error), apiKey),
   };
-}
-
-/** OpenAI also sends `retry-after-ms`, more precise than the standard header. */
-function retryAfterFrom(headers: Headers | undefined): number | undefined {
-  if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  return parseRetryAfter(headers.get('retry-after'));
 }

@@ -1,4 +1,5 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { canonicalJson } from '../../runner/canonical-json.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 
@@ -7,7 +8,7 @@ import { fail, ok, type Result } from '../../runner/result.ts';
  * request, not a guarantee (proxies drop it, models truncate at the token limit), so every
  * answer is parsed and validated here before anything downstream sees it.
  */
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 export function parseStructuredAnswer(
@@ -34,6 +35,10 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   const key = canonicalJson(schema);
   let validate = compiled.get(key);
   if (!validate) {
+    // ajv (some 80 modules) loads on the first answer, not with every command that lists the kinds.
+    ajv ??= new (
+      createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')
+    ).Ajv2020({ allErrors: true, strict: false });
     validate = ajv.compile(schema);
     compiled.set(key, validate);
   }

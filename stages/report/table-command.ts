@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import { type Command, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
-import { logReportToTracking } from './log-report.ts';
 import { groupReplicates } from './replicate-groups.ts';
 import { renderStatisticsText } from './statistics-render.ts';
 import { collectSweepResults } from './sweep-results.ts';
@@ -81,7 +80,7 @@ export const tableCommand: Command = {
     const tracked =
       args.values['no-tracking'] === true
         ? undefined
-        : await logReportToTracking({
+        : await (await import('./log-report.ts')).logReportToTracking({
             storeDir: store.root,
             sweepId: plan.sweepId,
             reportDir: dir,

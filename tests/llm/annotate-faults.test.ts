@@ -108,7 +108,10 @@ describe('annotate against a faulty Gemini-protocol server', () => {
         rate_limit: { concurrency: 4 },
       },
     };
-    const options = { env: { GEMINI_API_KEY: 'k-test' }, backoff: { baseMs: 10, maxMs: 50 } };
+    const options = {
+      env: { GEMINI_API_KEY: 'k-test' },
+      backoff: { baseDelayMs: 10, maxDelayMs: 50 },
+    };
     const faultyFirstAttempts = Array.from({ length: ITEMS }, (_, p) =>
       scheduled(p, 1, true),
     ).filter((b) => b.kind !== 'answer').length;

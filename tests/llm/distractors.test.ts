@@ -125,7 +125,10 @@ describe('distractors stage', () => {
         rate_limit: { concurrency: 2 },
       },
     };
-    const options = { env: { GOOGLE_API_KEY: 'g-key' }, backoff: { baseMs: 5, maxMs: 10 } };
+    const options = {
+      env: { GOOGLE_API_KEY: 'g-key' },
+      backoff: { baseDelayMs: 5, maxDelayMs: 10 },
+    };
     const memoRoot = join(work, 'memo');
     const first = await stageContext({
       params,

@@ -57,7 +57,7 @@ function clientFor(url: string, memoRoot: string, overrides: Record<string, unkn
     memo: new ArtifactStore(memoRoot).memo(),
     stage: 'annotate',
     env: { GEMINI_API_KEY: API_KEY },
-    backoff: { baseMs: 20, maxMs: 100 },
+    backoff: { baseDelayMs: 20, maxDelayMs: 100 },
   });
   if (!client.ok) throw new Error(client.error.message);
   return client.value;

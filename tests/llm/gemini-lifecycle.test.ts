@@ -46,7 +46,7 @@ async function clientFor(url: string, overrides: Record<string, unknown> = {}) {
     memo: new ArtifactStore(await temp.make()).memo(),
     stage: 'annotate',
     env: { GEMINI_API_KEY: API_KEY },
-    backoff: { baseMs: 5, maxMs: 20 },
+    backoff: { baseDelayMs: 5, maxDelayMs: 20 },
   });
   if (!client.ok) throw new Error(client.error.message);
   return client.value;

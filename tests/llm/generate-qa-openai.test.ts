@@ -67,7 +67,7 @@ describe('generate-qa through the openai provider against an OpenAI-compatible s
         rate_limit: { concurrency: 3 },
       },
     };
-    const options = { env: { MY_LLM_KEY: KEY }, backoff: { baseMs: 10, maxMs: 40 } };
+    const options = { env: { MY_LLM_KEY: KEY }, backoff: { baseDelayMs: 10, maxDelayMs: 40 } };
     const memoRoot = join(work, 'memo');
 
     const first = await stageContext({

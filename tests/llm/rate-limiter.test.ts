@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../../stages/llm/rate-limiter.ts';
-import { parseRetryAfter, retryDelayMs, retryInfoDelayMs } from '../../stages/llm/retry-timing.ts';
 
 const never = new AbortController().signal;
 
@@ -90,30 +89,5 @@ describe('rate limiter', () => {
     await vi.advanceTimersByTimeAsync(20);
     await waiting;
     expect(Date.now()).toBe(220);
-  });
-});
-
-describe('retry timing', () => {
-  it('honours what the server said, else backs off exponentially with jitter under a cap', () => {
-    expect(retryDelayMs(3, 1500, { baseMs: 100, maxMs: 1000 })).toBe(1500);
-    expect(retryDelayMs(1, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(100);
-    expect(retryDelayMs(3, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(400);
-    expect(retryDelayMs(9, undefined, { baseMs: 100, maxMs: 1000 }, () => 0.999)).toBe(999);
-    expect(retryDelayMs(9, undefined, { baseMs: 100, maxMs: 1000 }, () => 0)).toBe(0);
-  });
-
-  it('reads Retry-After as seconds or as an HTTP date, and Gemini RetryInfo', () => {
-    expect(parseRetryAfter('2')).toBe(2000);
-    expect(parseRetryAfter('0.5')).toBe(500);
-    const now = Date.parse('Sun, 29 Nov 2026 10:00:00 GMT');
-    expect(parseRetryAfter('Sun, 29 Nov 2026 10:00:03 GMT', now)).toBe(3000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(
-      retryInfoDelayMs({
-        error: {
-          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '17s' }],
-        },
-      }),
-    ).toBe(17_000);
   });
 });

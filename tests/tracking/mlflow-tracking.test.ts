@@ -323,14 +323,14 @@ describe('the REST client against the same server', () => {
     const proxy = await startRecordingProxy(server.url);
     proxy.failNext = 2;
     try {
-      const client = new MlflowClient({ url: proxy.url, backoffMs: 20 });
+      const client = new MlflowClient({ url: proxy.url, retry: { baseDelayMs: 20 } });
       const found = await client.getExperimentByName('client-checks');
       expect(found.ok && found.value?.name).toBe('client-checks');
       expect(proxy.requests).toHaveLength(3);
     } finally {
       await proxy.close();
     }
-    const dead = new MlflowClient({ url: proxy.url, backoffMs: 10, maxAttempts: 3 });
+    const dead = new MlflowClient({ url: proxy.url, retry: { baseDelayMs: 10, maxAttempts: 3 } });
     const res = await dead.getRun('x');
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error.reason).toBe('unreachable');

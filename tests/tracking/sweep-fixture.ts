@@ -77,7 +77,7 @@ export async function buildFixture(
           epochs: 1,
         },
       },
-      nodeIds: [...shared.map((s) => s.id), train.id, evaluate.id],
+      nodeKeys: [...shared.map((s) => s.key), train.key, evaluate.key],
     });
   }
   const outputs: Fixture['outputs'] = new Map();

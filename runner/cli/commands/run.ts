@@ -1,10 +1,6 @@
 import { resolveExecutor } from '../../executors/executor-settings.ts';
-import { RayExecutor } from '../../executors/ray/ray-executor.ts';
 import type { StageExecutor } from '../../executors/stage-executor.ts';
 import { combineObservers } from '../../observers.ts';
-import { jsonReporter } from '../../reporters/json-reporter.ts';
-import { listrReporter } from '../../reporters/listr-reporter.ts';
-import { plainReporter } from '../../reporters/plain-reporter.ts';
 import { fail, ok, type Result } from '../../result.ts';
 import type { RunObserver, SweepInfo } from '../../run-events.ts';
 import { runStageGraph } from '../../scheduler.ts';
@@ -133,7 +129,7 @@ export const runCommand: Command = {
       await store.clearStaging();
       await writeSweepHistory(store, plan);
       const sweep = { ...sweepInfo(plan, store.root), executor: executor.value?.name ?? 'local' };
-      const observers: RunObserver[] = [reporterFor(args.values.json === true, ctx)];
+      const observers: RunObserver[] = [await reporterFor(args.values.json === true, ctx)];
       if (ctx.tracking && args.values['no-tracking'] !== true) {
         tracking = await ctx.tracking(sweep, ctx.io, ctx.pipeline);
         observers.push(tracking.observer);
@@ -189,18 +185,23 @@ async function connectExecutor(
   );
   if (!choice.ok) return choice;
   if (choice.value.kind === 'local') return ok(undefined);
+  // The Ray client (websockets, zip packaging) loads only for a run that goes to a cluster.
+  const { RayExecutor } = await import('../../executors/ray/ray-executor.ts');
   const connected = await RayExecutor.connect(choice.value.ray, toRun);
   return connected.ok ? ok(connected.value) : fail(connected.error.message);
 }
 
-function reporterFor(json: boolean, ctx: CliContext): RunObserver {
-  if (json) return jsonReporter((line) => ctx.io.stdout(`${line}\n`));
+/** The terminal reporter, loaded when chosen: listr2 only for an interactive terminal. */
+async function reporterFor(json: boolean, ctx: CliContext): Promise<RunObserver> {
+  const write = (line: string) => ctx.io.stdout(`${line}\n`);
+  if (json) return (await import('../../reporters/json-reporter.ts')).jsonReporter(write);
   const plain = !ctx.io.isTTY || ctx.io.env.CI === 'true' || ctx.io.env.CI === '1';
-  return plain ? plainReporter((line) => ctx.io.stdout(`${line}\n`)) : listrReporter();
+  if (plain) return (await import('../../reporters/plain-reporter.ts')).plainReporter(write);
+  return (await import('../../reporters/listr-reporter.ts')).listrReporter();
 }
 
 export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
-  const idOf = new Map(plan.graph.nodes.map((n) => [n.key as string, n.id]));
+  const keysOf = new Map(plan.graph.variants.map((v) => [v.name, v.nodeKeys]));
   return {
     specName: plan.specName,
     specPath: plan.specPath,
@@ -211,9 +212,7 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       description: v.description,
       axes: v.axes,
       spec: v.spec,
-      nodeIds: (plan.graph.variants.find((gv) => gv.name === v.name)?.nodeKeys ?? []).map(
-        (key) => idOf.get(key) ?? key,
-      ),
+      nodeKeys: [...graphKeys(keysOf, v.name)],
     })),
     nodes: plan.graph.nodes.map((n) => ({
       id: n.id,
@@ -222,6 +221,13 @@ export function sweepInfo(plan: SweepPlan, storeDir: string): SweepInfo {
       variants: n.variants,
     })),
   };
+}
+
+/** Every planned variant is in the graph built from it; one that is not is a bug. */
+function graphKeys(keysOf: Map<string, readonly string[]>, variant: string): readonly string[] {
+  const keys = keysOf.get(variant);
+  if (!keys) throw new Error(`variant ${variant} is missing from its own stage graph`);
+  return keys;
 }
 
 function parseNumbers(

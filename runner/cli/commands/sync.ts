@@ -1,4 +1,3 @@
-import { syncJournal } from '../../tracking/create-tracking.ts';
 import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
 
@@ -11,6 +10,7 @@ export const syncCommand: Command = {
   async run(args, ctx) {
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;
+    const { syncJournal } = await import('../../tracking/create-tracking.ts');
     const result = await syncJournal({
       storeDir: store.root,
       env: ctx.io.env,

@@ -1,5 +1,4 @@
 import { modelTrainingViewUrl } from '../../tracking/experiment-kind.ts';
-import { startUiServer } from '../../tracking/mlflow-server.ts';
 import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
 
@@ -21,6 +20,7 @@ export const uiCommand: Command = {
     }
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;
+    const { startUiServer } = await import('../../tracking/mlflow-server.ts');
     const ui = await startUiServer({
       storeDir: store.root,
       port,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { ensurePythonEnv, runLogged } from '../../python-env.ts';
 import { fail, ok, type Result } from '../../result.ts';
+import { sleep } from '../../retry-policy.ts';
 import { freeLoopbackPort } from '../../tracking/mlflow-server.ts';
 import { RayJobsClient } from './ray-jobs-client.ts';
 
@@ -92,14 +93,14 @@ export async function startLocalRayHead(
     await releaseMachine().catch(() => {});
   };
   // The dashboard answers a moment after `ray start` returns; the node registers after that.
-  const client = new RayJobsClient({ address, maxAttempts: 1, timeoutMs: 5000 });
+  const client = new RayJobsClient({ address, retry: { maxAttempts: 1 }, timeoutMs: 5000 });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const nodes = await client.nodes();
     if (nodes.ok && nodes.value.some((n) => n.state === 'ALIVE')) {
       return ok({ address, rayCli, env: rayEnv, stop });
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   await stop();
   return fail(`the local Ray head at ${address} did not come up within 120 s`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../result.ts';
+import { sleep } from '../../retry-policy.ts';
 import type { StageNode } from '../../stage-graph.ts';
 import type {
   StageContext,
@@ -375,7 +376,7 @@ export class RayExecutor implements StageExecutor {
       }
       if (TERMINAL_STATUSES.has(details.value.status)) return ok(details.value);
       if (Date.now() > deadline) return ok(undefined);
-      await new Promise((resolve) => setTimeout(resolve, interval));
+      await sleep(interval);
     }
   }
 

@@ -2,12 +2,13 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { fail, ok, type Result } from '../../result.ts';
+import { type AttemptVerdict, type RetryPolicy, retrying } from '../../retry-policy.ts';
 
 /**
  * A typed client for Ray's Jobs REST API (the dashboard's `/api/jobs/`, `/api/packages/` and
  * the state API's node list), written by hand because Ray ships no JavaScript client. Every
  * call returns a `Result`: a 4xx is `rejected` (resending cannot help), connection errors and
- * 5xx are retried with backoff and end as `unreachable` / `server-error`. Every call is safe to
+ * 5xx are retried (RAY_REQUEST_RETRY) and end as `unreachable` / `server-error`. Every call is safe to
  * repeat; a submission is too, under its unique id (see `submit`).
  */
 export interface RayJobsClientOptions {
@@ -16,9 +17,28 @@ export interface RayJobsClientOptions {
   /** Extra headers for an authenticating proxy (Ray's CLI takes them from RAY_JOB_HEADERS). */
   headers?: Record<string, string>;
   timeoutMs?: number;
-  maxAttempts?: number;
-  backoffMs?: number;
+  /** Overrides RAY_REQUEST_RETRY (a probe of a head that may not be up asks for one attempt). */
+  retry?: Partial<RetryPolicy>;
 }
+
+/** One request: four attempts, 500 ms doubling. One runner is the only caller: no jitter. */
+export const RAY_REQUEST_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  jitter: 'none',
+};
+
+/**
+ * A submission, one request per round: six rounds, 1 s doubling, about half a minute in all,
+ * the time a fresh head takes to have an agent ("No available agent to submit job").
+ */
+export const RAY_SUBMIT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 1_000,
+  maxDelayMs: 16_000,
+  jitter: 'none',
+};
 
 export type RayError =
   | { reason: 'rejected'; status: number; message: string }
@@ -81,7 +101,7 @@ interface Request {
   path: string;
   json?: unknown;
   body?: Uint8Array;
-  /** Tries at most; defaults to the client's `maxAttempts`. */
+  /** Tries at most; defaults to the client's policy. */
   attempts?: number;
 }
 
@@ -89,15 +109,13 @@ export class RayJobsClient {
   readonly address: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
-  readonly #maxAttempts: number;
-  readonly #backoffMs: number;
+  readonly #retry: RetryPolicy;
 
   constructor(options: RayJobsClientOptions) {
     this.address = options.address.replace(/\/+$/, '');
     this.#headers = options.headers ?? {};
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#maxAttempts = options.maxAttempts ?? 4;
-    this.#backoffMs = options.backoffMs ?? 500;
+    this.#retry = { ...RAY_REQUEST_RETRY, ...options.retry };
   }
 
   version(): Promise<RayResult<RayVersion>> {
@@ -145,9 +163,9 @@ export class RayJobsClient {
    * later" while a fresh head starts) are retried for up to about half a minute.
    */
   async submit(job: RayJobSubmission): Promise<RayResult<string>> {
-    let last: RayResult<string> = fail({ reason: 'unreachable', message: 'not tried' });
-    for (let attempt = 0; attempt < 6; attempt++) {
-      if (attempt > 0) await sleep(this.#backoffMs * 2 ** attempt);
+    const round = async (
+      attempt: number,
+    ): Promise<AttemptVerdict<RayResult<string>, RayResult<string>>> => {
       // One try per round: a retry inside this call could meet "already exists" unnoticed.
       const response = await this.#json<{ submission_id?: string }>('submit job', {
         method: 'POST',
@@ -155,16 +173,21 @@ export class RayJobsClient {
         json: job,
         attempts: 1,
       });
-      if (response.ok) return ok(response.value.submission_id ?? job.submission_id);
-      last = response;
+      if (response.ok) {
+        return { verdict: 'final', value: ok(response.value.submission_id ?? job.submission_id) };
+      }
       if (response.error.reason === 'rejected' && /already exists/i.test(response.error.message)) {
-        return attempt > 0 ? ok(job.submission_id) : response;
+        return { verdict: 'final', value: attempt > 1 ? ok(job.submission_id) : response };
       }
-      if (response.error.reason !== 'server-error' && response.error.reason !== 'unreachable') {
-        return response;
-      }
-    }
-    return last;
+      const transient =
+        response.error.reason === 'server-error' || response.error.reason === 'unreachable';
+      return { verdict: transient ? 'retry' : 'final', value: response };
+    };
+    const outcome = await retrying(RAY_SUBMIT_RETRY, round);
+    // No signal is given, so nothing cancels; the type still asks.
+    return outcome.kind === 'cancelled'
+      ? fail({ reason: 'unreachable', message: 'cancelled' })
+      : outcome.value;
   }
 
   job(id: string): Promise<RayResult<RayJobDetails>> {
@@ -244,25 +267,28 @@ export class RayJobsClient {
   }
 
   async #send(request: Request): Promise<RayResult<string>> {
-    let last: RayError = { reason: 'unreachable', message: 'not tried' };
-    for (let attempt = 1; attempt <= (request.attempts ?? this.#maxAttempts); attempt++) {
-      if (attempt > 1) await sleep(this.#backoffMs * 2 ** (attempt - 2));
+    const once = async (): Promise<AttemptVerdict<RayResult<string>, RayError>> => {
       const response = await this.#exchange(request);
       if (!response.ok) {
-        last = {
-          reason: 'unreachable',
-          message: `cannot reach the Ray dashboard at ${this.address} (${response.error.code})`,
-        };
-        continue;
+        const message = `cannot reach the Ray dashboard at ${this.address} (${response.error.code})`;
+        return { verdict: 'retry', value: { reason: 'unreachable', message } };
       }
       const { status, text } = response.value;
-      if (status >= 200 && status < 300) return ok(text);
+      if (status >= 200 && status < 300) return { verdict: 'final', value: ok(text) };
       const message = `${request.method} ${request.path}: ${status} ${firstLine(text)}`;
-      if (status === 404) return fail({ reason: 'not-found', message });
-      if (status < 500) return fail({ reason: 'rejected', status, message });
-      last = { reason: 'server-error', status, message };
-    }
-    return fail(last);
+      if (status === 404)
+        return { verdict: 'final', value: fail({ reason: 'not-found', message }) };
+      if (status < 500) {
+        return { verdict: 'final', value: fail({ reason: 'rejected', status, message }) };
+      }
+      return { verdict: 'retry', value: { reason: 'server-error', status, message } };
+    };
+    const policy = { ...this.#retry, maxAttempts: request.attempts ?? this.#retry.maxAttempts };
+    const outcome = await retrying(policy, once);
+    if (outcome.kind === 'final') return outcome.value;
+    if (outcome.kind === 'exhausted') return fail(outcome.value);
+    // No signal is given, so nothing cancels; the type still asks.
+    return fail({ reason: 'unreachable', message: 'cancelled' });
   }
 
   /**
@@ -321,8 +347,4 @@ function firstLine(text: string): string {
   // Ray puts Python tracebacks in error bodies; the last line names the error.
   const lines = text.trim().split('\n');
   return (lines.at(-1) ?? '').slice(0, 500);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from '../../../runner/canonical-json.ts';
 import { projectRoot } from '../../../runner/project-root.ts';
 import { ensurePythonEnv } from '../../../runner/python-env.ts';
 import { fail, ok, type Result } from '../../../runner/result.ts';
-import type { RetryPolicy } from '../../biomedica/hub-download.ts';
+import type { HubRetryPolicy } from '../../biomedica/hub-download.ts';
 import { type HubAccess, hubAccess } from '../../shared/hub-access.ts';
 import { type EncoderEntry, resolveEncoder } from './encoder-catalog.ts';
 import { type EncoderManifest, readEncoderManifest } from './encoder-manifest.ts';
@@ -60,7 +60,7 @@ export interface EnsureEncoderOptions {
    */
   layers?: number;
   /** Retry policy of the hub downloads (tests shorten the waits). */
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<HubRetryPolicy>;
 }
 
 const HERE = join(projectRoot(), 'stages', 'evaluate', 'encoders');

@@ -5,9 +5,9 @@ import { fail, ok, type Result } from '../../../runner/result.ts';
 import {
   downloadHubFile,
   type HubDownloadFailure,
+  type HubRetryPolicy,
   hubFileMetadata,
   hubRevisionFolder,
-  type RetryPolicy,
 } from '../../biomedica/hub-download.ts';
 import type { HubAccess } from '../../shared/hub-access.ts';
 
@@ -159,7 +159,7 @@ export async function hubModelDownloadBytes(
 export interface DownloadOptions {
   cacheDir: string;
   log: (line: string) => void;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<HubRetryPolicy>;
 }
 
 /** Downloads the revision's files (those already cached are kept); the snapshot folder. */
