@@ -48,6 +48,12 @@ export const distractorsKind = defineStageKind({
             default: 3,
             description: 'Wrong options per question (the paper: 3, so 4 options in all).',
           },
+          distractor_fallback: {
+            enum: ['none', 'other_answers'],
+            default: 'none',
+            description:
+              "When the LLM leaves a question short of options after its rounds: none drops the question (the paper); other_answers completes it with other test figures' answers to the same question, screened like the LLM's (for weak local models).",
+          },
         },
       },
     },

@@ -68,13 +68,14 @@ export async function runDistractors(
   if (!opened.ok) return opened;
   const client = opened.value;
   let rejectedTotal = 0;
+  let filledTotal = 0;
   try {
     const outcomes = await runItems(
       rows,
       async (row, wave): Promise<ItemOutcome<DistractorRow>> => {
         const questionId = row.question_id ?? row.question;
         const item = `${row.key}#${questionId}`;
-        const written = await writeDistractors(
+        let written = await writeDistractors(
           client,
           row,
           count,
@@ -84,6 +85,17 @@ export async function runDistractors(
           lookalikesFor(item),
         );
         rejectedTotal += written.rejected;
+        const keptBefore = written.ok ? written.distractors.length : written.kept.length;
+        const filled =
+          !written.ok &&
+          written.failure.reason === 'too-few-distractors' &&
+          ctx.params.eval.distractor_fallback === 'other_answers'
+            ? fillFromOtherAnswers(row, written.kept, count, rows, ctx.params.seed)
+            : undefined;
+        if (filled) {
+          filledTotal += filled.length - keptBefore;
+          written = { ok: true, distractors: filled, rejected: written.rejected };
+        }
         if (!written.ok) {
           return {
             ok: false,
@@ -136,6 +148,7 @@ export async function runDistractors(
       with_distractors: done.length,
       distractors_per_question: count,
       rejected_near_answer_or_duplicate: rejectedTotal,
+      filled_from_other_answers: filledTotal,
       dropped: dropped.counts,
       dropped_items: dropped.items,
       seed: ctx.params.seed,
@@ -147,6 +160,7 @@ export async function runDistractors(
         'distractors/questions': rows.length,
         'distractors/with_options': done.length,
         'distractors/rejected': rejectedTotal,
+        'distractors/filled': filledTotal,
         'distractors/dropped': dropped.items.length,
       },
       stats,
@@ -173,6 +187,8 @@ type Written =
       ok: false;
       failure: Omit<ItemFailure, 'item'>;
       rejected: number;
+      /** The options that passed the screen before the rounds ran out. */
+      kept: string[];
     };
 
 /**
@@ -214,6 +230,7 @@ async function writeDistractors(
         ok: false,
         failure: { reason: answer.error.reason, message: answer.error.message },
         rejected: rejected.length,
+        kept,
       };
     }
     const proposed = (answer.value.value as { distractors: string[] }).distractors;
@@ -229,7 +246,41 @@ async function writeDistractors(
         message: `only ${kept.length} of ${count} options differed enough from the answer and each other after ${MAX_ROUNDS} calls`,
       },
       rejected: rejected.length,
+      kept,
     };
   }
   return { ok: true, distractors: kept, rejected: rejected.length };
+}
+
+/**
+ * `eval.distractor_fallback: other_answers`: the options the LLM could not write are taken from
+ * the answers other test figures got to the same bank question (then to any question), in a
+ * seeded order, through the same screen as the LLM's options. They share the answer's style and
+ * length by construction, which a weak local model's options do not; they are about another
+ * photograph, so they are wrong for this one unless two figures look alike, which the screen
+ * catches only when the texts are close. Undefined when even they cannot complete the set.
+ */
+export function fillFromOtherAnswers(
+  row: TestQa,
+  kept: readonly string[],
+  count: number,
+  rows: readonly TestQa[],
+  seed: number,
+): string[] | undefined {
+  const questionId = row.question_id ?? row.question;
+  const others = rows.filter((other) => other.key !== row.key);
+  const order = (pool: readonly TestQa[], stream: string) =>
+    seededShuffle(
+      pool.map((other) => other.answer),
+      seededRandom(seed, `distractors:fallback:${stream}:${row.key}#${questionId}`),
+    );
+  const sameQuestion = others.filter((o) => (o.question_id ?? o.question) === questionId);
+  const anyQuestion = others.filter((o) => (o.question_id ?? o.question) !== questionId);
+  const options = [...kept];
+  for (const candidate of [...order(sameQuestion, 'same'), ...order(anyQuestion, 'any')]) {
+    if (options.length >= count) break;
+    const screened = screenDistractors(row.answer, options, [candidate]);
+    options.push(...screened.accepted);
+  }
+  return options.length >= count ? options : undefined;
 }

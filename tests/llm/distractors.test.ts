@@ -2,7 +2,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nearlyEqual, screenDistractors } from '../../stages/distractors/distractor-prompt.ts';
-import { type DistractorRow, runDistractors } from '../../stages/distractors/run-distractors.ts';
+import {
+  type DistractorRow,
+  fillFromOtherAnswers,
+  runDistractors,
+} from '../../stages/distractors/run-distractors.ts';
 import { writeJsonl } from '../../stages/shared/jsonl-file.ts';
 import { type ProtocolServer, startGeminiServer } from './gemini-protocol-server.ts';
 import { stageContext, TempDirs } from './llm-stage-fixtures.ts';
@@ -117,7 +121,7 @@ describe('distractors stage', () => {
     });
     const params = {
       seed: 3,
-      eval: { distractors: 3 },
+      eval: { distractors: 3, distractor_fallback: 'none' as const },
       llm: {
         provider: 'gemini',
         model: 'gemini-test',
@@ -212,5 +216,145 @@ describe('distractors stage', () => {
     const spread = new Set<number>();
     for (let seed = 0; seed < 12; seed++) for (const p of await positions(seed)) spread.add(p);
     expect(spread.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("with distractor_fallback: other_answers, completes a short question from other figures' answers", async () => {
+    const work = await temp.make();
+    const splitDir = join(work, 'split');
+    await mkdir(splitDir);
+    const test = [
+      {
+        key: 'PMC1_F1',
+        question_id: 'general-likely-diagnosis',
+        question: 'Diagnosis?',
+        answer: CORRECT,
+      },
+      {
+        key: 'PMC2_F1',
+        question_id: 'general-likely-diagnosis',
+        question: 'Diagnosis?',
+        answer: 'Erysipelas with a raised, sharply demarcated plaque.',
+      },
+      {
+        key: 'PMC3_F1',
+        question_id: 'general-likely-diagnosis',
+        question: 'Diagnosis?',
+        answer: 'Cellulitis of the lower leg with diffuse warm erythema.',
+      },
+      {
+        key: 'PMC4_F1',
+        question_id: 'general-follow-up',
+        question: 'Follow-up?',
+        answer: 'Review in two days and swab the crusts.',
+      },
+    ];
+    await writeJsonl(join(splitDir, 'test.jsonl'), test);
+    // A model that only repeats the answer: every option it writes is rejected.
+    server = await startGeminiServer((request) => {
+      const answer = /Correct answer: (.*)/.exec(request.prompt)?.[1] ?? '';
+      const wanted = Number(/Write (\d+) wrong answers/.exec(request.prompt)?.[1]);
+      return { kind: 'answer', text: JSON.stringify({ distractors: Array(wanted).fill(answer) }) };
+    });
+    const run = async (fallback: 'none' | 'other_answers') => {
+      const { ctx } = await stageContext({
+        params: {
+          seed: 5,
+          eval: { distractors: 3, distractor_fallback: fallback },
+          llm: {
+            provider: 'gemini',
+            model: 'gemini-test',
+            base_url: server?.url,
+            rate_limit: { concurrency: 2 },
+          },
+        },
+        inputs: { split: splitDir },
+        memoRoot: join(work, 'memo'),
+        workDir: work,
+      });
+      const result = await runDistractors(ctx, { env: { GOOGLE_API_KEY: 'g-key' } });
+      if (!result.ok) throw new Error(result.error.message);
+      return { stats: result.value.stats, dir: ctx.outDir };
+    };
+    const without = await run('none');
+    expect(without.stats).toMatchObject({ with_distractors: 0, filled_from_other_answers: 0 });
+    const callsWithout = server.seen.length;
+
+    const withFallback = await run('other_answers');
+    // The rounds are replayed from the memo: the fallback costs no call.
+    expect(server.seen.length).toBe(callsWithout);
+    expect(withFallback.stats).toMatchObject({
+      with_distractors: 4,
+      filled_from_other_answers: 12,
+    });
+    const rows = (await readFile(join(withFallback.dir, 'distractors.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DistractorRow);
+    for (const row of rows) {
+      const others = test.filter((t) => t.key !== row.key).map((t) => t.answer);
+      expect(row.distractors.sort()).toEqual(others.sort());
+    }
+  });
+});
+
+describe('fillFromOtherAnswers', () => {
+  const rows = [
+    {
+      key: 'A',
+      question_id: 'q1',
+      question: 'Q1?',
+      answer: 'Impetigo with honey-coloured crusts on the chin.',
+    },
+    {
+      key: 'B',
+      question_id: 'q1',
+      question: 'Q1?',
+      answer: 'Erysipelas with a raised, sharply demarcated plaque.',
+    },
+    {
+      key: 'C',
+      question_id: 'q2',
+      question: 'Q2?',
+      answer: 'Review in two days and swab the crusts.',
+    },
+    {
+      key: 'D',
+      question_id: 'q1',
+      question: 'Q1?',
+      answer: 'impetigo, with honey coloured crusts on the chin',
+    },
+    {
+      key: 'E',
+      question_id: 'q2',
+      question: 'Q2?',
+      answer: 'Start oral antibiotics and elevate the leg.',
+    },
+  ];
+  it("takes the same question's answers first, screens out rewordings of the answer, keeps what the LLM wrote", () => {
+    const filled = fillFromOtherAnswers(
+      rows[0] as (typeof rows)[number],
+      ['Herpes simplex with grouped vesicles.'],
+      3,
+      rows,
+      1,
+    );
+    // D rewords A's answer and is screened out; B is the only other q1 answer; then a q2 one.
+    expect(filled?.[0]).toBe('Herpes simplex with grouped vesicles.');
+    expect(filled?.[1]).toBe(rows[1]?.answer);
+    expect([rows[2]?.answer, rows[4]?.answer]).toContain(filled?.[2]);
+    expect(filled).toHaveLength(3);
+    // The same seed picks the same options.
+    expect(
+      fillFromOtherAnswers(
+        rows[0] as (typeof rows)[number],
+        ['Herpes simplex with grouped vesicles.'],
+        3,
+        rows,
+        1,
+      ),
+    ).toEqual(filled);
+  });
+  it('gives up when the other answers cannot complete the set', () => {
+    expect(fillFromOtherAnswers(rows[0] as (typeof rows)[number], [], 4, rows, 1)).toBeUndefined();
   });
 });
