@@ -23,7 +23,7 @@ export const distractorsKind = defineStageKind({
   estimate: async (params, ctx) => {
     const rows = await storedRows<TestQa>(ctx, 'split', SPLIT_OUTPUT.test);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
-    const count = params.eval?.distractors ?? 3;
+    const count = params.eval.distractors;
     // The first round per question; a rejected option costs another round, so this is a floor.
     return llmEstimate(
       params.llm,

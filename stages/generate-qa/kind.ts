@@ -26,7 +26,7 @@ export const generateQaKind = defineStageKind({
     question_bank: QUESTION_BANK_DIGEST,
   }),
   preflight: async (params, ctx) => {
-    const perImage = params.data?.questions_per_image ?? 3;
+    const perImage = params.data.questions_per_image;
     const bank: PreflightCheck =
       perImage > QUESTION_BANK.length
         ? {
@@ -47,7 +47,7 @@ export const generateQaKind = defineStageKind({
   estimate: async (params, ctx) => {
     const records = await storedRows<CuratedRecord>(ctx, 'images', SELECT_OUTPUT.records);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
-    const perImage = params.data?.questions_per_image ?? 3;
+    const perImage = params.data.questions_per_image;
     return llmEstimate(
       params.llm,
       records &&

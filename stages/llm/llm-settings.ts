@@ -39,37 +39,41 @@ export interface RateLimitSettings {
   concurrency: number;
 }
 
-export const DEFAULT_LOCAL_MODEL = 'smollm2-135m-instruct-q4_1';
+/** Every fallback below is the spec schema's default (spec-fragments.ts), read from it. */
+const DEFAULTS = llmSchema.properties;
+
+export const DEFAULT_LOCAL_MODEL = DEFAULTS.model.default;
 
 /** The thinking budget's default lives with the spec schema (spec-fragments.ts). */
-export const DEFAULT_GEMINI_THINKING_BUDGET = llmSchema.properties.thinking_budget.default;
+export const DEFAULT_GEMINI_THINKING_BUDGET = DEFAULTS.thinking_budget.default;
 
 /** A MAX_TOKENS answer is tried once more with its answer budget multiplied by this. */
 export const MAX_TOKENS_RETRY_FACTOR = 2;
 
-const DEFAULT_PARALLEL = llmSchema.properties.parallel.default;
-
 export function resolveLlmSettings(raw: Record<string, unknown> | undefined): LlmSettings {
   const given = (raw ?? {}) as Partial<LlmSettings>;
-  const provider = given.provider ?? 'local';
+  const provider = given.provider ?? DEFAULTS.provider.default;
   const rate = (given.rate_limit ?? {}) as Partial<RateLimitSettings>;
-  const parallel = given.parallel ?? DEFAULT_PARALLEL;
+  const parallel = given.parallel ?? DEFAULTS.parallel.default;
   return {
     ...given,
     provider,
     model: given.model ?? DEFAULT_LOCAL_MODEL,
-    temperature: given.temperature ?? 0,
-    max_output_tokens: given.max_output_tokens ?? 512,
+    temperature: given.temperature ?? DEFAULTS.temperature.default,
+    max_output_tokens: given.max_output_tokens ?? DEFAULTS.max_output_tokens.default,
     ...(provider === 'gemini'
       ? { thinking_budget: given.thinking_budget ?? DEFAULT_GEMINI_THINKING_BUDGET }
       : {}),
-    send_images: given.send_images ?? false,
+    send_images: given.send_images ?? DEFAULTS.send_images.default,
     parallel,
-    max_attempts: given.max_attempts ?? 4,
+    max_attempts: given.max_attempts ?? DEFAULTS.max_attempts.default,
     rate_limit: {
       ...rate,
       // A local model takes as many calls at once as it has sequences to decode them in.
-      concurrency: provider === 'local' ? parallel : (rate.concurrency ?? 4),
+      concurrency:
+        provider === 'local'
+          ? parallel
+          : (rate.concurrency ?? DEFAULTS.rate_limit.properties.concurrency.default),
     },
   };
 }
