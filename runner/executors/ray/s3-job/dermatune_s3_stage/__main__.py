@@ -40,7 +40,10 @@ def main(argv: list[str]) -> int:
     command = argv[split + 1 :]
     bucket, _, prefix = args.storage[len("s3://") :].partition("/")
     prefix = prefix.strip("/")
-    key = (lambda relative: f"{prefix}/{relative}" if prefix else relative)
+
+    def key(relative: str) -> str:
+        return f"{prefix}/{relative}" if prefix else relative
+
     client = boto3.session.Session().client(
         "s3",
         endpoint_url=args.endpoint_url,
@@ -58,8 +61,8 @@ def main(argv: list[str]) -> int:
                 tree.download(key(relative), scratch / relative)
             tree.download_loose(key(args.job), scratch / args.job, skip="output")
             tree.download(key(args.resume), scratch / args.resume, required=False)
-        except (TransferError, client.exceptions.ClientError) as error:
-            return _error("internal", f"fetching the job's files from S3: {error}")
+        except Exception as error:  # noqa: BLE001 - boto3 raises several families; the job reports any
+            return _error("internal", f"fetching the job's files from S3: {_describe(error)}")
         (scratch / args.job / "output").mkdir(parents=True, exist_ok=True)
         (scratch / args.resume).mkdir(parents=True, exist_ok=True)
         root = args.root.rstrip("/")
@@ -72,8 +75,8 @@ def main(argv: list[str]) -> int:
             mirror.sync()
             if code == 0:
                 tree.upload(scratch / args.job / "output", key(f"{args.job}/output"))
-        except (TransferError, client.exceptions.ClientError, OSError) as error:
-            return _error("internal", f"uploading the job's output to S3: {error}")
+        except Exception as error:  # noqa: BLE001 - as above
+            return _error("internal", f"uploading the job's output to S3: {_describe(error)}")
         return code
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -114,6 +117,14 @@ def _localize(value, root: str, local: str):
 def _localize_file(path: Path, root: str, local: str) -> None:
     if path.exists():
         path.write_text(json.dumps(_localize(json.loads(path.read_text()), root, local)))
+
+
+def _describe(error: Exception) -> str:
+    """The error's S3 code or own message; never a server's text that may echo a signature."""
+    if isinstance(error, TransferError):
+        return str(error)
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return f"{type(error).__name__}: {code}" if code else f"{type(error).__name__}: {error}"
 
 
 def _error(kind: str, message: str) -> int:
