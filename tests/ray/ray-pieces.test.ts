@@ -106,6 +106,20 @@ describe('the job code package', () => {
     await writeFile(join(dir, 'pkg', 'a.py'), 'print(2)\n');
     expect((await packageFolder(dir, include)).uri).not.toBe(first.uri);
   });
+
+  it('merges extra folders at the same level (the S3 stager beside the worker)', async () => {
+    const worker = await mkdtemp(join(tmpdir(), 'dermatune-pkg-'));
+    const stager = await mkdtemp(join(tmpdir(), 'dermatune-pkg-'));
+    await mkdir(join(worker, 'w'));
+    await mkdir(join(stager, 's'));
+    await writeFile(join(worker, 'w', 'a.py'), 'worker');
+    await writeFile(join(stager, 's', 'b.py'), 'stager');
+    const include = (path: string) => path.endsWith('.py');
+    const alone = await packageFolder(worker, include);
+    const both = await packageFolder(worker, include, [{ dir: stager, include }]);
+    expect(Object.keys(unzipSync(both.zip)).sort()).toEqual(['s/b.py', 'w/a.py']);
+    expect(both.uri).not.toBe(alone.uri);
+  });
 });
 
 describe('shared storage', () => {

@@ -169,7 +169,7 @@ describe('the ray executor with S3 storage against moto and a local Ray head', {
   };
 
   it('submits a job stopped from outside again, and the stage still finishes', async () => {
-    const run = startCli(longTraining(300, 'run2'), env);
+    const run = startCli(longTraining(80, 'run2'), env);
     const id = jobId(await run.waitFor(/submitted Ray job/));
     await run.waitFor(/train \d+\/\d+ step/);
     await promisify(execFile)(
