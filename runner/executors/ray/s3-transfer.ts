@@ -31,6 +31,9 @@ export const MANIFEST_NAME = '.dermatune-manifest.json';
 /** Part size of multipart uploads and of ranged downloads (S3's minimum part is 5 MiB). */
 export const PART_BYTES = 8 * 1024 * 1024;
 
+/** Files moved at once: a train subset is thousands of small images, each a round trip. */
+const FILES_AT_ONCE = 8;
+
 /** Times a download continues after its body was cut off, before it gives up. */
 const STREAM_RESUMES = 4;
 
@@ -53,11 +56,11 @@ export type TransferFailure = { reason: 'missing' | 'checksum-mismatch'; message
 /** Uploads a folder under `prefix/`, then its manifest. */
 export async function uploadTree(place: S3Place, dir: string, prefix: string): Promise<void> {
   const files: Record<string, ManifestEntry> = {};
-  for (const file of await listFiles(dir)) {
+  await eachAtOnce(await listFiles(dir), async (file) => {
     const path = join(dir, file);
     files[file] = { size: (await stat(path)).size, sha256: await fileSha256(path) };
     await uploadFile(place, path, `${prefix}/${file}`);
-  }
+  });
   await place.client.send(
     new PutObjectCommand({
       Bucket: place.bucket,
@@ -110,11 +113,13 @@ export async function downloadTree(
   if (manifest === undefined) {
     return fail({ reason: 'missing', message: `s3://${place.bucket}/${prefix}/ has no manifest` });
   }
-  for (const [file, entry] of Object.entries(manifest.files).sort()) {
+  let refused: TransferFailure | undefined;
+  await eachAtOnce(Object.entries(manifest.files).sort(), async ([file, entry]) => {
+    if (refused !== undefined) return;
     const got = await downloadFile(place, `${prefix}/${file}`, join(dir, file), entry);
-    if (!got.ok) return got;
-  }
-  return ok(undefined);
+    if (!got.ok) refused = got.error;
+  });
+  return refused === undefined ? ok(undefined) : fail(refused);
 }
 
 /**
@@ -187,6 +192,15 @@ export async function deletePrefix(place: S3Place, prefix: string): Promise<void
     }
     token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
   } while (token !== undefined);
+}
+
+/** Runs `work` over the items, `FILES_AT_ONCE` at a time. */
+async function eachAtOnce<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, items.length) }, lane));
 }
 
 export async function fileSha256(path: string): Promise<string> {

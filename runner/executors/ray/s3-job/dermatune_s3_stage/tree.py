@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from boto3.s3.transfer import TransferConfig
@@ -44,6 +45,17 @@ def local_files(root: Path, final_only: bool = False) -> list[str]:
     return found
 
 
+# Files moved at once (the runner's FILES_AT_ONCE): a train subset is thousands of small images.
+FILES_AT_ONCE = 8
+
+
+def _each_at_once(items, work) -> None:
+    """Runs work over items on a few threads (boto3 clients are thread-safe); the first error is raised."""
+    with ThreadPoolExecutor(max_workers=FILES_AT_ONCE) as pool:
+        for future in [pool.submit(work, item) for item in items]:
+            future.result()
+
+
 class Tree:
     def __init__(self, client, bucket: str, manifest_name: str):
         self.client = client
@@ -70,10 +82,13 @@ class Tree:
 
     def upload(self, root: Path, prefix: str) -> None:
         files = {}
-        for relative in local_files(root):
+
+        def one(relative: str) -> None:
             path = root / relative
             files[relative] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
             self.upload_file(path, f"{prefix}/{relative}")
+
+        _each_at_once(local_files(root), one)
         self.write_manifest(prefix, files)
 
     def download(self, prefix: str, root: Path, required: bool = True) -> None:
@@ -82,7 +97,9 @@ class Tree:
             if required:
                 raise TransferError(f"s3://{self.bucket}/{prefix}/ has no {self.manifest_name}")
             return
-        for relative, entry in sorted(manifest["files"].items()):
+
+        def one(item: tuple[str, dict]) -> None:
+            relative, entry = item
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             part = target.with_name(f".{target.name}.part")
@@ -94,6 +111,8 @@ class Tree:
                     f"s3://{self.bucket}/{prefix}/{relative}: sha256 {digest[:12]} is not the manifest's {entry['sha256'][:12]}"
                 )
             os.replace(part, target)
+
+        _each_at_once(sorted(manifest["files"].items()), one)
 
     def download_loose(self, prefix: str, root: Path, skip: str) -> None:
         """The objects directly under prefix/ (a job's own files), but not those under skip/."""
