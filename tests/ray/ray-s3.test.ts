@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -237,7 +237,13 @@ describe('the ray executor with S3 storage against moto and a local Ray head', {
   it('refuses a wrong bucket or a wrong key up front: exit 2, one line, nothing run', async () => {
     const store = join(work, 'store-refused');
     const args = ['run', SPEC, '--only', VARIANT];
-    const wrongBucket = await runCli([...args, ...s3Args(store, 'x', 'no-such-bucket')], env);
+    // In a spec file: an s3:// storage is a URL, not a path relative to the spec.
+    const spec = join(work, 'wrong-bucket.yaml');
+    await writeFile(
+      spec,
+      `extends: ${SPEC}\nexecutor:\n  kind: ray\n  ray:\n    address: ${head.address}\n    storage: s3://no-such-bucket/x\n    use_gpus: false\n    s3: {endpoint_url: "${s3.endpoint}", path_style: true}\n`,
+    );
+    const wrongBucket = await runCli(['run', spec, '--only', VARIANT, '--store', store], env);
     expect(wrongBucket.code).toBe(2);
     expect(wrongBucket.output).toContain(
       `the bucket no-such-bucket does not exist at ${s3.endpoint} (executor.ray.storage: s3://no-such-bucket/x)`,
