@@ -1,12 +1,14 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../runner/executors/ray/local-s3.ts';
-import { S3Storage } from '../../runner/executors/ray/s3-storage.ts';
+import { S3_JOB_REQUIREMENTS, S3Storage } from '../../runner/executors/ray/s3-storage.ts';
 import {
   downloadFile,
   downloadTree,
@@ -16,6 +18,7 @@ import {
   type S3Place,
   uploadTree,
 } from '../../runner/executors/ray/s3-transfer.ts';
+import { ensurePythonEnv } from '../../runner/python-env.ts';
 
 /**
  * The S3 storage against a real S3-protocol server (moto, IAM authentication on) on loopback,
@@ -265,5 +268,77 @@ describe('the S3 job storage', { timeout: 120_000 }, () => {
       error: expect.stringContaining('(InvalidAccessKeyId)'),
     });
     Object.assign(process.env, s3.credentials);
+  });
+});
+
+describe('the job-side stager (boto3) against moto', { timeout: 300_000 }, () => {
+  // A stand-in for the worker: reads its localized job, checkpoints, and on the second attempt
+  // finds the first attempt's checkpoint and writes its output.
+  const STAND_IN = `
+import json, os, sys
+job = json.load(open(sys.argv[1]))
+assert not job["input"].startswith("/dermatune-storage"), job
+assert open(os.path.join(job["input"], "summary.json")).read() == '{"n": 1}'
+step = os.path.join(job["checkpoint_dir"], "train", "step-00000002")
+if not os.path.exists(os.path.join(step, "state.txt")):
+    os.makedirs(step)
+    open(os.path.join(step, "state.txt"), "w").write("two steps")
+    print(json.dumps({"event": "error", "kind": "internal", "message": "first attempt lost"}))
+    sys.exit(1)
+open(os.path.join(job["output_dir"], "result.txt"), "w").write("resumed at " + open(os.path.join(step, "state.txt")).read())
+print(json.dumps({"event": "done", "summary": {}}))
+`;
+
+  it('fetches what the job reads, keeps its checkpoints across attempts, and uploads its output', async () => {
+    const venv = await ensurePythonEnv([S3_JOB_REQUIREMENTS]);
+    if (!venv.ok) throw new Error(venv.error.message);
+    Object.assign(process.env, s3.credentials);
+    const store = new S3Storage(
+      { url: `s3://${s3.bucket}/stager`, endpoint: s3.endpoint, pathStyle: true },
+      {},
+    );
+    const { dir } = await folderWithBigFile('stager-input');
+    const input = await store.shareInput('in-key', dir);
+    const script = join(work, 'stand_in.py');
+    await writeFile(script, STAND_IN);
+    const attempt = async (id: string) => {
+      const paths = store.jobPaths(id, 'train-key');
+      const jobDir = store.jobDir(id);
+      await store.putJobFile(jobDir, 'stage-key', 'train-key');
+      const jobFile = await store.putJobFile(
+        jobDir,
+        'job.json',
+        JSON.stringify({ input, output_dir: paths.outDir, checkpoint_dir: paths.resumeDir }),
+      );
+      const command = await store.jobCommand(`python ${script} ${jobFile}`, paths, [input]);
+      const [, ...args] = command.entrypoint.split(' ').filter((part) => part !== '');
+      // The cluster's own environment carries the key; the command names none.
+      expect(command.entrypoint).not.toContain(s3.credentials.AWS_SECRET_ACCESS_KEY);
+      const run = await promisify(execFile)(venv.value.python, args, {
+        // Where Ray unpacks the job's code package: the stager's package at the top.
+        cwd: dirname(S3_JOB_REQUIREMENTS),
+        env: { ...process.env, PATH: `${venv.value.binDir}:${process.env.PATH ?? ''}` },
+      }).then(
+        (done) => ({ code: 0, stdout: done.stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      );
+      return { run, jobDir };
+    };
+    const first = await attempt('attempt-1');
+    expect(first.run.code).toBe(1);
+    expect(first.run.stdout).toContain('first attempt lost');
+    expect(await store.collect(first.jobDir, 'train-key', join(work, 'none'))).toMatchObject({
+      ok: false,
+    });
+    const second = await attempt('attempt-2');
+    expect(second.run.code, second.run.stdout).toBe(0);
+    const out = join(work, 'stager-out');
+    expect(await store.collect(second.jobDir, 'train-key', out)).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    expect(await readFile(join(out, 'result.txt'), 'utf8')).toBe('resumed at two steps');
+    await store.removeResume('train-key');
+    expect(await readManifest(place(s3.endpoint), 'stager/resume/train-key')).toBeUndefined();
   });
 });
