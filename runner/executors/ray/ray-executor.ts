@@ -141,6 +141,24 @@ export class RayExecutor implements StageExecutor {
     node: StageNode,
     ctx: StageContext<unknown>,
   ): Promise<Result<StageSummary, StageFailure>> {
+    try {
+      return await this.#run(node, ctx);
+    } catch (error) {
+      // A storage that stops answering mid-sweep (the bucket's endpoint down, a key revoked)
+      // fails this stage, as a Ray error does; anything else is a bug and is thrown on.
+      const reason = storageError(error);
+      if (reason === undefined) throw error;
+      return fail({
+        reason: 'external-service',
+        message: `the Ray storage ${this.#storage.where}: ${reason}`,
+      });
+    }
+  }
+
+  async #run(
+    node: StageNode,
+    ctx: StageContext<unknown>,
+  ): Promise<Result<StageSummary, StageFailure>> {
     const remote = node.kind.remote as RemoteStage<unknown>;
     const earlier = await this.#unconsumedJobs(node.key);
     if (!earlier.ok) return earlier;
@@ -427,6 +445,23 @@ export class RayExecutor implements StageExecutor {
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   }
+}
+
+/**
+ * What an S3 SDK error or a file system error says, in a line (its code, not the server's text,
+ * which may echo a signature); undefined for anything else.
+ */
+function storageError(error: unknown): string | undefined {
+  const { name, code, $metadata } = error as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if ($metadata !== undefined)
+    return `${name ?? 'error'} (HTTP ${$metadata.httpStatusCode ?? '?'})`;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+    return `${code}: ${(error as Error).message}`;
+  return undefined;
 }
 
 /** Stages with a remote form that declare a GPU, or at least `heavyCpus` CPUs, go to Ray. */
