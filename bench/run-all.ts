@@ -20,6 +20,7 @@ const benches = [
   'shard-downloads',
   'tracking',
   'ray-executor',
+  's3-storage',
   'fuzz',
   'checkpoint',
 ];

@@ -189,7 +189,10 @@ function show(value: unknown): string {
  */
 function resolvePaths(value: unknown, schema: JsonSchema, baseDir: string): unknown {
   if (schema['x-relative-path'] === true && typeof value === 'string') {
-    return isAbsolute(value) ? value : resolve(baseDir, value);
+    // A URL (`s3://bucket/prefix` for the Ray storage) names no local path.
+    return isAbsolute(value) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+      ? value
+      : resolve(baseDir, value);
   }
   if (Array.isArray(value) && isPlainObject(schema.items)) {
     return value.map((item) => resolvePaths(item, schema.items as JsonSchema, baseDir));

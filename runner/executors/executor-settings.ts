@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fail, ok, type Result } from '../result.ts';
 import type { JsonSchema } from '../spec-schema.ts';
-import type { RayExecutorSettings } from './ray/ray-executor.ts';
+import type { RayExecutorSettings, StorageSetting } from './ray/ray-executor.ts';
+import { parseS3Url } from './ray/s3-storage.ts';
 
 /**
  * Where stages run: here (`local`) or, for the heavy ones, on a Ray cluster. This is a setting
@@ -39,7 +40,33 @@ export const executorSchema: JsonSchema = {
           minLength: 1,
           'x-relative-path': true,
           description:
-            'A folder this machine and every cluster node see at the same path (NFS, a cluster file system); jobs read inputs and write outputs there (--ray-storage).',
+            'Where jobs read inputs and write outputs (--ray-storage): a folder this machine and every cluster node see at the same path (NFS, a cluster file system), or an S3-compatible bucket, s3://bucket/prefix.',
+        },
+        s3: {
+          type: 'object',
+          additionalProperties: false,
+          description:
+            "How to reach an s3:// storage. Credentials are never set here: the standard AWS environment variables and profiles on this machine, the cluster nodes' own environment for jobs.",
+          properties: {
+            endpoint_url: {
+              type: 'string',
+              pattern: '^https?://',
+              description:
+                'An S3-compatible endpoint (MinIO, Ceph, R2, GCS interoperability), e.g. http://minio:9000 (default: AWS, or $AWS_ENDPOINT_URL_S3).',
+            },
+            region: {
+              type: 'string',
+              minLength: 1,
+              description:
+                "The region to sign for (default: $AWS_REGION, the profile's, or us-east-1 with an endpoint_url).",
+            },
+            path_style: {
+              type: 'boolean',
+              default: false,
+              description:
+                'Path-style addressing (endpoint/bucket/key), which MinIO and Ceph usually need.',
+            },
+          },
         },
         use_gpus: {
           type: 'boolean',
@@ -84,6 +111,7 @@ interface ExecutorSection {
   ray?: {
     address?: string;
     storage?: string;
+    s3?: { endpoint_url?: string; region?: string; path_style?: boolean };
     use_gpus?: boolean;
     max_resubmits?: number;
     max_jobs?: number;
@@ -125,22 +153,55 @@ export function resolveExecutor(
   const storage = overrides.rayStorage ?? ray.storage;
   if (storage === undefined) {
     return fail(
-      'the ray executor needs shared storage: executor.ray.storage in the spec or --ray-storage (a folder this machine and the cluster nodes see at the same path)',
+      'the ray executor needs storage: executor.ray.storage in the spec or --ray-storage (a folder this machine and the cluster nodes see at the same path, or s3://bucket/prefix)',
     );
   }
+  const place = storageSetting(storage, ray.s3, env, cwd);
+  if (!place.ok) return place;
   const headers = parseHeaders(env.RAY_JOB_HEADERS);
   if (!headers.ok) return headers;
   return ok({
     kind: 'ray',
     ray: {
       address,
-      storage: resolve(cwd, storage),
+      storage: place.value,
       useGpus: ray.use_gpus ?? RAY_DEFAULTS.use_gpus,
       maxResubmits: ray.max_resubmits ?? RAY_DEFAULTS.max_resubmits,
       maxJobs: ray.max_jobs,
       heavyCpus: ray.heavy_cpus ?? RAY_DEFAULTS.heavy_cpus,
       headers: headers.value,
     },
+  });
+}
+
+/** A folder (relative to where the command runs), or an s3:// bucket with its `executor.ray.s3`. */
+function storageSetting(
+  storage: string,
+  s3: NonNullable<ExecutorSection['ray']>['s3'],
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Result<StorageSetting, string> {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(storage)) {
+    if (s3 !== undefined) {
+      return fail(
+        'executor.ray.s3 is set but executor.ray.storage is a folder, not s3://bucket/prefix',
+      );
+    }
+    return ok({ kind: 'shared', root: resolve(cwd, storage) });
+  }
+  if (parseS3Url(storage) === undefined) {
+    return fail(
+      `the Ray storage ${JSON.stringify(storage)} is neither a folder nor s3://bucket/prefix (a lower-case bucket name of 3-63 characters)`,
+    );
+  }
+  // AWS_ENDPOINT_URL_S3 is the SDKs' own setting; read here too so that jobs are told the same.
+  const endpoint = s3?.endpoint_url ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return ok({
+    kind: 's3',
+    url: storage,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(s3?.region !== undefined ? { region: s3.region } : {}),
+    pathStyle: s3?.path_style ?? false,
   });
 }
 

@@ -28,19 +28,19 @@ export interface RemoteStage<P, I extends string = string, O extends string = st
 
 export interface RemoteJobContext<P, I extends string = string, O extends string = string> {
   readonly params: P;
-  /** The inputs' outputs, copied to shared storage. */
+  /** The inputs' outputs, put on the job storage (their `dir` is the job's path). */
   readonly inputs: StageInputs<I, O>;
-  /** Where the job must write its output (on shared storage, empty). */
+  /** Where the job must write its output (as the job sees it: on the job storage). */
   readonly outDir: string;
-  /** A folder on shared storage for the job's own files (its job description). */
-  readonly jobDir: string;
   /**
-   * The key's resume folder on shared storage (checkpoints): a job lost with its node and
+   * The key's resume folder as the job sees it (checkpoints): a job lost with its node and
    * submitted again finds its predecessor's checkpoints there.
    */
   readonly resumeDir: string;
   readonly key: string;
-  /** Puts a local folder (a model) on shared storage once, by content; returns its shared path. */
+  /** Writes a file of the job's own (its description); returns the path the job opens. */
+  writeJobFile(name: string, content: string): Promise<string>;
+  /** Puts a local folder (a model) on the job storage once, by content; returns the job's path. */
   share(localDir: string): Promise<string>;
 }
 

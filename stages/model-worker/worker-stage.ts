@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RemoteOutcome, RemoteStage } from '../../runner/executors/remote-stage.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
@@ -69,8 +69,7 @@ export function workerRemoteStage<
       if (!models.ok) return models;
       const built = stage.job({ ...ctx, modelsDir: models.value });
       if (!built.ok) return built;
-      const jobFile = join(ctx.jobDir, 'job.json');
-      await writeFile(jobFile, JSON.stringify(built.value, null, 2));
+      const jobFile = await ctx.writeJobFile('job.json', JSON.stringify(built.value, null, 2));
       return ok({
         entrypoint: `python -m dermatune_worker ${shellQuote(jobFile)}`,
         code: { dir: WORKER_DIR, include: isWorkerCode },

@@ -62,8 +62,8 @@ describe('checkpoints of Ray jobs', { timeout: 900_000 }, () => {
     // Past a checkpoint (every 2 steps), stop the job from outside.
     await run.waitFor(/"event":"node-metric".*train\/loss.*"step":([3-9]|\d\d)/);
     await promisify(execFile)(
-      head.rayCli,
-      ['job', 'stop', '--address', head.address, '--no-wait', id],
+      head.python,
+      [head.rayCli, 'job', 'stop', '--address', head.address, '--no-wait', id],
       { env: { ...process.env, ...head.env } },
     );
     expect(await run.done, run.lines.slice(-20).join('\n')).toBe(0);

@@ -166,9 +166,13 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
     return details.value.metadata?.dermatune_key as string;
   };
   const rayJobStop = (id: string) =>
-    promisify(execFile)(head.rayCli, ['job', 'stop', '--address', head.address, '--no-wait', id], {
-      env: { ...process.env, ...head.env },
-    });
+    promisify(execFile)(
+      head.python,
+      [head.rayCli, 'job', 'stop', '--address', head.address, '--no-wait', id],
+      {
+        env: { ...process.env, ...head.env },
+      },
+    );
 
   it('submits a job stopped from outside (ray job stop) again, and the stage still finishes', async () => {
     const run = startCli([...longTraining(500), '--json'], env);

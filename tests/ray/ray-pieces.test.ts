@@ -106,6 +106,20 @@ describe('the job code package', () => {
     await writeFile(join(dir, 'pkg', 'a.py'), 'print(2)\n');
     expect((await packageFolder(dir, include)).uri).not.toBe(first.uri);
   });
+
+  it('merges extra folders at the same level (the S3 stager beside the worker)', async () => {
+    const worker = await mkdtemp(join(tmpdir(), 'dermatune-pkg-'));
+    const stager = await mkdtemp(join(tmpdir(), 'dermatune-pkg-'));
+    await mkdir(join(worker, 'w'));
+    await mkdir(join(stager, 's'));
+    await writeFile(join(worker, 'w', 'a.py'), 'worker');
+    await writeFile(join(stager, 's', 'b.py'), 'stager');
+    const include = (path: string) => path.endsWith('.py');
+    const alone = await packageFolder(worker, include);
+    const both = await packageFolder(worker, include, [{ dir: stager, include }]);
+    expect(Object.keys(unzipSync(both.zip)).sort()).toEqual(['s/b.py', 'w/a.py']);
+    expect(both.uri).not.toBe(alone.uri);
+  });
 });
 
 describe('shared storage', () => {
@@ -146,7 +160,12 @@ describe('choosing the executor', () => {
       ok: true,
       value: {
         kind: 'ray',
-        ray: { address: 'http://h:8265', storage: '/w/shared', maxResubmits: 1, useGpus: true },
+        ray: {
+          address: 'http://h:8265',
+          storage: { kind: 'shared', root: '/w/shared' },
+          maxResubmits: 1,
+          useGpus: true,
+        },
       },
     });
     const both = resolveExecutor(
@@ -162,7 +181,54 @@ describe('choosing the executor', () => {
     );
     expect(both).toMatchObject({
       ok: true,
-      value: { ray: { address: 'http://cli:8265', storage: '/s', maxResubmits: 0 } },
+      value: {
+        ray: {
+          address: 'http://cli:8265',
+          storage: { kind: 'shared', root: '/s' },
+          maxResubmits: 0,
+        },
+      },
+    });
+  });
+
+  it('takes s3://bucket/prefix as object storage, with its endpoint, region and addressing', () => {
+    const ray = (storage: string, s3?: unknown) =>
+      spec({ kind: 'ray', ray: { address: 'http://h:8265', storage, ...(s3 ? { s3 } : {}) } });
+    expect(
+      resolveExecutor(
+        [ray('s3://my-bucket/runs/a/', { endpoint_url: 'http://minio:9000', path_style: true })],
+        {},
+        {},
+        '/w',
+      ),
+    ).toMatchObject({
+      ok: true,
+      value: {
+        ray: {
+          storage: {
+            kind: 's3',
+            url: 's3://my-bucket/runs/a/',
+            endpoint: 'http://minio:9000',
+            pathStyle: true,
+          },
+        },
+      },
+    });
+    // The SDKs' own endpoint variable is read too, so the jobs are told the same endpoint.
+    expect(
+      resolveExecutor([ray('s3://b-1')], {}, { AWS_ENDPOINT_URL_S3: 'https://r2.example' }, '/w'),
+    ).toMatchObject({
+      ok: true,
+      value: { ray: { storage: { kind: 's3', endpoint: 'https://r2.example', pathStyle: false } } },
+    });
+    expect(resolveExecutor([ray('s3://Bad_Bucket/x')], {}, {}, '/w')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('neither a folder nor s3://bucket/prefix'),
+    });
+    expect(resolveExecutor([ray('gs://bucket/x')], {}, {}, '/w')).toMatchObject({ ok: false });
+    expect(resolveExecutor([ray('/mnt/x', { region: 'eu-west-1' })], {}, {}, '/w')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('executor.ray.s3 is set'),
     });
   });
 
@@ -179,7 +245,7 @@ describe('choosing the executor', () => {
     });
     expect(
       resolveExecutor([spec()], { executor: 'ray', rayAddress: 'http://h:8265' }, {}, '/w'),
-    ).toMatchObject({ ok: false, error: expect.stringContaining('needs shared storage') });
+    ).toMatchObject({ ok: false, error: expect.stringContaining('needs storage') });
     expect(resolveExecutor([spec()], { executor: 'slurm' }, {}, '/w')).toMatchObject({
       ok: false,
       error: expect.stringContaining('local or ray'),

@@ -17,15 +17,23 @@ export interface CodePackage {
 // Fixed timestamps keep the zip's bytes a function of the content alone.
 const ZIP_TIME = new Date('2000-01-01T00:00:00Z');
 
+/** `extra` folders are merged in at the same level (the S3 stager beside the worker). */
 export async function packageFolder(
   dir: string,
   include: (relativePath: string) => boolean,
+  extra: readonly { dir: string; include: (relativePath: string) => boolean }[] = [],
 ): Promise<CodePackage> {
-  const files = (await listFiles(dir)).filter(include).sort();
+  const sources = new Map<string, string>();
+  for (const part of [{ dir, include }, ...extra]) {
+    for (const path of (await listFiles(part.dir)).filter(part.include)) {
+      sources.set(path, join(part.dir, path));
+    }
+  }
+  const files = [...sources.keys()].sort();
   const entries: Record<string, [Uint8Array, { mtime: Date }]> = {};
   const digestParts: string[] = [];
   for (const path of files) {
-    const content = await readFile(join(dir, path));
+    const content = await readFile(sources.get(path) as string);
     entries[path] = [new Uint8Array(content), { mtime: ZIP_TIME }];
     digestParts.push(`${path}\0${sha256Hex(content)}`);
   }

@@ -26,8 +26,13 @@ export const RAY_REQUIREMENTS = join(dirname(fileURLToPath(import.meta.url)), 'r
 export interface LocalRayHead {
   /** The dashboard's HTTP address (the Jobs API). */
   address: string;
-  /** The venv's `ray` CLI, for `ray job stop` and friends. */
+  /** The venv's `ray` CLI script, for `ray job stop` and friends: run it with `python`. */
   rayCli: string;
+  /**
+   * The venv's interpreter. The CLI is run through it rather than by its shebang, which names
+   * the interpreter of whichever checkout first installed it (a venv shared across checkouts).
+   */
+  python: string;
   env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -39,6 +44,11 @@ export interface LocalRayHeadOptions {
   tempDir: string;
   /** Requirement files the jobs need besides Ray (the worker's). */
   requirements: readonly string[];
+  /**
+   * The cluster's own environment, which every job inherits: how a real cluster hands jobs
+   * their storage credentials (node env, instance roles), never through a runtime env.
+   */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -63,10 +73,13 @@ export async function startLocalRayHead(
     RAY_USAGE_STATS_ENABLED: '0',
     // Jobs started by this head find the venv's packages; the runtime env only checks pins.
     PATH: `${env.value.binDir}:${process.env.PATH ?? ''}`,
+    ...options.env,
   };
+  const python = env.value.python;
   const started = await runLogged(
-    rayCli,
+    python,
     [
+      rayCli,
       'start',
       '--head',
       `--port=${gcsPort}`,
@@ -89,7 +102,7 @@ export async function startLocalRayHead(
   }
   const address = `http://127.0.0.1:${dashboardPort}`;
   const stop = async () => {
-    await runLogged(rayCli, ['stop', '--force'], log, rayEnv);
+    await runLogged(python, [rayCli, 'stop', '--force'], log, rayEnv);
     await releaseMachine().catch(() => {});
   };
   // The dashboard answers a moment after `ray start` returns; the node registers after that.
@@ -98,7 +111,7 @@ export async function startLocalRayHead(
   while (Date.now() < deadline) {
     const nodes = await client.nodes();
     if (nodes.ok && nodes.value.some((n) => n.state === 'ALIVE')) {
-      return ok({ address, rayCli, env: rayEnv, stop });
+      return ok({ address, rayCli, python, env: rayEnv, stop });
     }
     await sleep(500);
   }

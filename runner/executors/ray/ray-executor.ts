@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
 import { fail, ok, type Result } from '../../result.ts';
 import { sleep } from '../../retry-policy.ts';
 import type { StageNode } from '../../stage-graph.ts';
@@ -14,6 +13,7 @@ import type {
 import type { RemoteJob, RemoteOutcome, RemoteStage } from '../remote-stage.ts';
 import type { StageExecutor } from '../stage-executor.ts';
 import { packageFolder } from './code-package.ts';
+import type { JobPaths, JobStorage } from './job-storage.ts';
 import {
   type RayJobDetails,
   type RayJobSubmission,
@@ -21,11 +21,12 @@ import {
   type RayNode,
   TERMINAL_STATUSES,
 } from './ray-jobs-client.ts';
-import { exists, SharedStorage } from './shared-storage.ts';
+import { S3Storage, type S3StorageSettings } from './s3-storage.ts';
+import { SharedStorage } from './shared-storage.ts';
 
 /**
  * Runs the stages that declare a GPU or heavy CPU need, and have a remote form, as Ray jobs:
- * their inputs go to shared storage, their code and pinned requirements travel in the job's
+ * their inputs go to the job storage (a shared folder or a bucket: `JobStorage`), their code and pinned requirements travel in the job's
  * runtime environment, their log streams back as progress and metrics, and their output is
  * copied into the local staging folder that the scheduler commits like any other.
  *
@@ -37,8 +38,8 @@ import { exists, SharedStorage } from './shared-storage.ts';
 export interface RayExecutorSettings {
   /** The dashboard's HTTP address (`http://head:8265`). */
   address: string;
-  /** A folder every node and this machine see at the same path. */
-  storage: string;
+  /** A folder every node and this machine see at the same path, or an S3 bucket. */
+  storage: StorageSetting;
   /** Whether GPU stages ask Ray for GPUs (false: a CPU cluster, as in the tests). */
   useGpus: boolean;
   /** How often a job that ended without a verdict is submitted again. */
@@ -50,7 +51,21 @@ export interface RayExecutorSettings {
   headers?: Record<string, string>;
 }
 
-export type RayExecutorFailure = { reason: 'unreachable' | 'no-capacity'; message: string };
+export type StorageSetting =
+  | { kind: 'shared'; root: string }
+  | ({ kind: 's3' } & S3StorageSettings);
+
+export type RayExecutorFailure = {
+  reason: 'unreachable' | 'no-capacity' | 'storage';
+  message: string;
+};
+
+export function openJobStorage(
+  setting: StorageSetting,
+  env: Record<string, string | undefined> = process.env,
+): JobStorage {
+  return setting.kind === 'shared' ? new SharedStorage(setting.root) : new S3Storage(setting, env);
+}
 
 const META_KEY = 'dermatune_key';
 
@@ -58,14 +73,19 @@ export class RayExecutor implements StageExecutor {
   readonly name: string;
   readonly slots: number;
   readonly #client: RayJobsClient;
-  readonly #storage: SharedStorage;
+  readonly #storage: JobStorage;
   readonly #settings: RayExecutorSettings;
   readonly #jobDirs = new Map<string, string>();
 
-  private constructor(settings: RayExecutorSettings, client: RayJobsClient, slots: number) {
+  private constructor(
+    settings: RayExecutorSettings,
+    client: RayJobsClient,
+    storage: JobStorage,
+    slots: number,
+  ) {
     this.#settings = settings;
     this.#client = client;
-    this.#storage = new SharedStorage(settings.storage);
+    this.#storage = storage;
     this.name = `ray at ${settings.address}`;
     this.slots = slots;
   }
@@ -73,11 +93,15 @@ export class RayExecutor implements StageExecutor {
   /**
    * Connects, reads the cluster's nodes and checks that each remote stage fits on one of them,
    * before anything runs: a sweep refuses up front rather than leaving a job pending forever.
+   * The storage is proved first (a wrong bucket, refused credentials), with one read and write.
    */
   static async connect(
     settings: RayExecutorSettings,
     nodes: readonly StageNode[],
   ): Promise<Result<RayExecutor, RayExecutorFailure>> {
+    const storage = openJobStorage(settings.storage);
+    const usable = await storage.check();
+    if (!usable.ok) return fail({ reason: 'storage', message: usable.error });
     const client = new RayJobsClient({ address: settings.address, headers: settings.headers });
     const version = await client.version();
     if (!version.ok) {
@@ -107,7 +131,7 @@ export class RayExecutor implements StageExecutor {
       slots = Math.max(slots, fits);
     }
     const limit = Math.min(settings.maxJobs ?? Number.POSITIVE_INFINITY, slots);
-    return ok(new RayExecutor(settings, client, Math.max(1, limit)));
+    return ok(new RayExecutor(settings, client, storage, Math.max(1, limit)));
   }
 
   takes(node: StageNode): boolean {
@@ -115,6 +139,24 @@ export class RayExecutor implements StageExecutor {
   }
 
   async run(
+    node: StageNode,
+    ctx: StageContext<unknown>,
+  ): Promise<Result<StageSummary, StageFailure>> {
+    try {
+      return await this.#run(node, ctx);
+    } catch (error) {
+      // A storage that stops answering mid-sweep (the bucket's endpoint down, a key revoked)
+      // fails this stage, as a Ray error does; anything else is a bug and is thrown on.
+      const reason = storageError(error);
+      if (reason === undefined) throw error;
+      return fail({
+        reason: 'external-service',
+        message: `the Ray storage ${this.#storage.where}: ${reason}`,
+      });
+    }
+  }
+
+  async #run(
     node: StageNode,
     ctx: StageContext<unknown>,
   ): Promise<Result<StageSummary, StageFailure>> {
@@ -150,13 +192,19 @@ export class RayExecutor implements StageExecutor {
       const { details, lines } = followed.value;
       const verdict = classify(details, remote.outcome(lines), ctx.signal.aborted);
       if (verdict.kind === 'succeeded') {
-        const collected = await this.#collect(details, node.key, ctx.outDir);
-        if (!collected.ok) return collected;
+        const jobDir = this.#jobDirOf(details);
+        const collected = await this.#storage.collect(jobDir, node.key, ctx.outDir);
+        if (!collected.ok) {
+          return fail({
+            reason: 'external-service',
+            message: `Ray job ${details.submission_id} succeeded but ${collected.error}`,
+          });
+        }
         // Removed once the scheduler has committed the output (`committed`), not before.
-        this.#jobDirs.set(node.key, collected.value);
+        this.#jobDirs.set(node.key, jobDir);
         return remote.summarize(ctx, verdict.result);
       }
-      // Whatever else it ended with, its folder on shared storage is of no further use.
+      // Whatever else it ended with, its folder on the storage is of no further use.
       await this.#discard(details);
       if (verdict.kind === 'cancelled') {
         return fail({ reason: 'cancelled', message: `Ray job ${details.submission_id} stopped` });
@@ -188,13 +236,13 @@ export class RayExecutor implements StageExecutor {
   async committed(node: StageNode): Promise<void> {
     const dir = this.#jobDirs.get(node.key);
     this.#jobDirs.delete(node.key);
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    // The output is whole in the store: the job's checkpoints on shared storage are spent.
+    if (dir !== undefined) await this.#storage.discardJob(dir);
+    // The output is whole in the store: the job's checkpoints on the storage are spent.
     await this.#storage.removeResume(node.key);
   }
 
   /**
-   * Jobs submitted for this key whose folder is still on shared storage, newest first: a
+   * Jobs submitted for this key whose folder is still on the storage, newest first: a
    * folder is removed once its output is committed or the job is given up, so these are the
    * jobs a crashed runner left to follow or adopt.
    */
@@ -208,7 +256,7 @@ export class RayExecutor implements StageExecutor {
       .sort((a, b) => (b.start_time ?? 0) - (a.start_time ?? 0));
     const kept: RayJobDetails[] = [];
     for (const job of mine) {
-      if (await exists(this.#jobDirOf(job))) kept.push(job);
+      if (await this.#storage.hasJob(this.#jobDirOf(job))) kept.push(job);
     }
     return ok(kept);
   }
@@ -218,7 +266,7 @@ export class RayExecutor implements StageExecutor {
   }
 
   async #discard(job: RayJobDetails): Promise<void> {
-    await rm(this.#jobDirOf(job), { recursive: true, force: true });
+    await this.#storage.discardJob(this.#jobDirOf(job));
   }
 
   async #submit(
@@ -229,31 +277,38 @@ export class RayExecutor implements StageExecutor {
   ): Promise<Result<string, StageFailure>> {
     const submissionId = `dermatune-${node.key.slice(0, 16)}-${attempt + 1}-${randomBytes(3).toString('hex')}`;
     const jobDir = this.#storage.jobDir(submissionId);
-    const outDir = join(jobDir, 'output');
-    await mkdir(outDir, { recursive: true });
+    const paths = this.#storage.jobPaths(submissionId, node.key);
     // The key the job's output belongs to; checked before the output is adopted.
-    await writeFile(join(jobDir, 'stage-key'), node.key);
+    await this.#storage.putJobFile(jobDir, 'stage-key', node.key);
+    // What this job reads from the storage: an S3 job's stager fetches exactly these.
+    const fetched: string[] = [];
     const inputs: Record<string, StageInputOutput> = {};
     for (const [name, input] of Object.entries(ctx.inputs)) {
-      inputs[name] = { ...input, dir: await this.#storage.shareInput(input.key, input.dir) };
+      const dir = await this.#storage.shareInput(input.key, input.dir);
+      fetched.push(dir);
+      inputs[name] = { ...input, dir };
     }
     const built = await remote.job({
       params: ctx.params,
       inputs,
-      outDir,
-      jobDir,
-      resumeDir: this.#storage.resumeDir(node.key),
+      outDir: paths.outDir,
+      resumeDir: paths.resumeDir,
       key: node.key,
-      share: (dir) => this.#storage.shareFolder(dir),
+      writeJobFile: (name, content) => this.#storage.putJobFile(jobDir, name, content),
+      share: async (dir) => {
+        const shared = await this.#storage.shareFolder(dir);
+        fetched.push(shared);
+        return shared;
+      },
     });
     if (!built.ok) return built;
-    const runtimeEnv = await this.#runtimeEnv(built.value);
+    const runtimeEnv = await this.#runtimeEnv(built.value, paths, fetched);
     if (!runtimeEnv.ok) return runtimeEnv;
     const demand = demandOf(this.#settings, node.resources);
     const submission: RayJobSubmission = {
-      entrypoint: built.value.entrypoint,
+      entrypoint: runtimeEnv.value.entrypoint,
       submission_id: submissionId,
-      runtime_env: runtimeEnv.value,
+      runtime_env: runtimeEnv.value.env,
       metadata: {
         [META_KEY]: node.key,
         dermatune_node: node.id,
@@ -278,8 +333,17 @@ export class RayExecutor implements StageExecutor {
     return ok(submissionId);
   }
 
-  async #runtimeEnv(job: RemoteJob): Promise<Result<Record<string, unknown>, StageFailure>> {
-    const code = await packageFolder(job.code.dir, job.code.include);
+  /**
+   * The job's command (behind the storage's stager, if it has one) and its runtime env: code,
+   * pinned requirements, plain settings. Never credentials: a dashboard shows runtime envs.
+   */
+  async #runtimeEnv(
+    job: RemoteJob,
+    paths: JobPaths,
+    fetched: readonly string[],
+  ): Promise<Result<{ entrypoint: string; env: Record<string, unknown> }, StageFailure>> {
+    const command = await this.#storage.jobCommand(job.entrypoint, paths, fetched);
+    const code = await packageFolder(job.code.dir, job.code.include, command.code);
     const present = await this.#client.hasPackage(code.uri);
     if (!present.ok || !present.value) {
       const uploaded = await this.#client.uploadPackage(code.uri, code.zip);
@@ -291,9 +355,12 @@ export class RayExecutor implements StageExecutor {
       }
     }
     return ok({
-      working_dir: code.uri,
-      pip: { packages: job.requirements, pip_check: false },
-      env_vars: { PYTHONUNBUFFERED: '1', ...job.env },
+      entrypoint: command.entrypoint,
+      env: {
+        working_dir: code.uri,
+        pip: { packages: [...job.requirements, ...command.requirements], pip_check: false },
+        env_vars: { PYTHONUNBUFFERED: '1', ...job.env },
+      },
     });
   }
 
@@ -379,33 +446,23 @@ export class RayExecutor implements StageExecutor {
       await sleep(interval);
     }
   }
+}
 
-  /** Copies a finished job's output into the staging folder, after checking whose it is. */
-  async #collect(
-    job: RayJobDetails,
-    key: string,
-    outDir: string,
-  ): Promise<Result<string, StageFailure>> {
-    const jobDir = this.#jobDirOf(job);
-    let recorded: string;
-    try {
-      recorded = (await readFile(join(jobDir, 'stage-key'), 'utf8')).trim();
-      await stat(join(jobDir, 'output'));
-    } catch {
-      return fail({
-        reason: 'external-service',
-        message: `Ray job ${job.submission_id} succeeded but its output is not at ${jobDir} (is executor.ray.storage shared with the cluster?)`,
-      });
-    }
-    if (recorded !== key) {
-      return fail({
-        reason: 'external-service',
-        message: `Ray job ${job.submission_id} wrote the output of ${recorded.slice(0, 12)}, not of ${key.slice(0, 12)}; not adopted`,
-      });
-    }
-    await cp(join(jobDir, 'output'), outDir, { recursive: true });
-    return ok(jobDir);
-  }
+/**
+ * What an S3 SDK error or a file system error says, in a line (its code, not the server's text,
+ * which may echo a signature); undefined for anything else.
+ */
+function storageError(error: unknown): string | undefined {
+  const { name, code, $metadata } = error as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if ($metadata !== undefined)
+    return `${name ?? 'error'} (HTTP ${$metadata.httpStatusCode ?? '?'})`;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+    return `${code}: ${(error as Error).message}`;
+  return undefined;
 }
 
 /** Stages with a remote form that declare a GPU, or at least `heavyCpus` CPUs, go to Ray. */
