@@ -26,8 +26,8 @@ try {
       },
       // Loaded by the one command that tracks: the MLflow client and server are no part of the
       // start-up of validate, plan or status.
-      tracking: async (sweep, io) =>
-        (await import('../tracking/run-tracking.ts')).trackingForRun(sweep, io),
+      tracking: async (sweep, io, pipeline) =>
+        (await import('../tracking/run-tracking.ts')).trackingForRun(sweep, io, pipeline),
       interrupts: () =>
         processInterrupts((signal) =>
           process.stderr.write(

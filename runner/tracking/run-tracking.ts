@@ -11,7 +11,8 @@ import { modelTrainingViewUrl } from './experiment-kind.ts';
 export async function trackingForRun(
   sweep: SweepInfo,
   io: { env: Readonly<Record<string, string | undefined>>; stderr(text: string): void },
-  pipeline?: Pick<Pipeline, 'kinds'>,
+  /** Required: its kinds' declarations name the metric prefixes and the dataset inputs. */
+  pipeline: Pick<Pipeline, 'kinds'>,
 ): Promise<{ observer: RunObserver; where: string; close(): Promise<void> }> {
   const log = (line: string) => io.stderr(`${line}\n`);
   const tracking = await createTracking({
@@ -19,7 +20,7 @@ export async function trackingForRun(
     env: io.env,
     entryPoint: 'dermatune run',
     log,
-    ...(pipeline ? { kinds: pipeline.kinds } : {}),
+    kinds: pipeline.kinds,
   });
   if (!tracking.ok) {
     log(`tracking: ${tracking.error.message}; this run is not tracked`);

@@ -492,13 +492,14 @@ describe('trackingForRun, the session `dermatune run` opens', () => {
   it('reports an unusable tracking URI and leaves the run untracked', async () => {
     const lines: string[] = [];
     const io = { env: { MLFLOW_TRACKING_URI: 'databricks' }, stderr: (t: string) => lines.push(t) };
-    const session = await trackingForRun(fixture.sweep, io);
+    const session = await trackingForRun(fixture.sweep, io, studyPipeline);
     expect(session.where).toBe('not tracked');
     expect(lines.join('')).toContain('over http(s) only');
-    const off = await trackingForRun(fixture.sweep, {
-      env: { DERMATUNE_TRACKING: 'off' },
-      stderr: () => {},
-    });
+    const off = await trackingForRun(
+      fixture.sweep,
+      { env: { DERMATUNE_TRACKING: 'off' }, stderr: () => {} },
+      studyPipeline,
+    );
     expect(off.where).toContain('not tracked');
   });
 });
