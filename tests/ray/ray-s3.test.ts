@@ -261,5 +261,21 @@ describe('the ray executor with S3 storage against moto and a local Ray head', {
       expect(refused.output).not.toMatch(/at .*\.ts:\d+/);
       expect(refused.output).not.toContain('not-the-secret');
     }
+    // `preflight` proves the same storage before a run is even started, and passes a good one.
+    const preflightArgs = ['preflight', spec, '--only', VARIANT, '--store', store, '--no-tracking'];
+    const checked = await runCli(preflightArgs, env);
+    expect(checked.code, checked.output).toBe(2);
+    expect(checked.output).toContain(
+      `executor.ray.storage: executor S3 storage: the bucket no-such-bucket does not exist at ${s3.endpoint}`,
+    );
+    const good = join(work, 'good-bucket.yaml');
+    await writeFile(
+      good,
+      `extends: ${SPEC}\nexecutor:\n  kind: ray\n  ray:\n    address: ${head.address}\n    storage: s3://${s3.bucket}/preflight\n    use_gpus: false\n    s3: {endpoint_url: "${s3.endpoint}", path_style: true}\n`,
+    );
+    const passed = await runCli(['preflight', good, ...preflightArgs.slice(2)], env);
+    expect(passed.output).toMatch(
+      /executor.*S3 storage.*listed it, wrote and deleted a probe object/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../../artifact-store.ts';
+import { resolveExecutor } from '../../executors/executor-settings.ts';
 import { formatCheck, type PreflightReport, runPreflight } from '../../preflight.ts';
-import type { PreflightCheck } from '../../preflight-check.ts';
+import type { PreflightCheck, PreflightContext } from '../../preflight-check.ts';
 import type { SweepPlan } from '../../sweep-plan.ts';
 import { trackingPreflight } from '../../tracking/mlflow-preflight.ts';
 import { type CliContext, type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
@@ -31,6 +32,8 @@ export const preflightCommand: Command = {
       const report = await preflightNodes(plan, toRun, store, stored, ctx, {
         tracking: args.values['no-tracking'] !== true,
         signal: interrupts.signal,
+        // `run` proves the storage when it connects the executor; preflight has no executor.
+        executorStorage: true,
       });
       const out: string[] = [
         `${plan.specName}: ${plan.graph.nodes.length} stage(s), ${plan.graph.nodes.length - toRun.length} stored, ${toRun.length} to run.`,
@@ -63,16 +66,75 @@ export async function preflightNodes(
   store: ArtifactStore,
   stored: ReadonlySet<string>,
   ctx: CliContext,
-  options: { tracking: boolean; signal: AbortSignal },
+  options: { tracking: boolean; signal: AbortSignal; executorStorage?: boolean },
 ): Promise<PreflightReport> {
   return runPreflight(toRun, {
     env: ctx.io.env,
     signal: options.signal,
     storedOutputDir: (key) => (stored.has(key) ? store.outputDir(key) : undefined),
-    extra: options.tracking
-      ? [{ name: 'tracking', run: (pctx) => trackingPreflight(plan.specName, store.root, pctx) }]
-      : [],
+    extra: [
+      ...(options.tracking
+        ? [
+            {
+              name: 'tracking',
+              run: (pctx: PreflightContext) => trackingPreflight(plan.specName, store.root, pctx),
+            },
+          ]
+        : []),
+      ...(options.executorStorage
+        ? [{ name: 'executor storage', run: () => executorStoragePreflight(plan, ctx) }]
+        : []),
+    ],
   });
+}
+
+/**
+ * The spec's Ray executor storage, proved as the run's executor proves it (one list, write and
+ * delete); nothing for the local executor. The executor's own settings errors fail here too.
+ */
+async function executorStoragePreflight(
+  plan: SweepPlan,
+  ctx: CliContext,
+): Promise<PreflightCheck[]> {
+  const choice = resolveExecutor(
+    plan.variants.map((v) => v.spec),
+    {},
+    ctx.io.env,
+    ctx.io.cwd,
+  );
+  if (!choice.ok) {
+    return [
+      {
+        part: 'executor',
+        subject: 'settings',
+        outcome: 'failed',
+        detail: choice.error,
+        setting: 'executor',
+      },
+    ];
+  }
+  if (choice.value.kind === 'local') return [];
+  // Loaded only for a spec that names a cluster, as `run` does.
+  const { openJobStorage } = await import('../../executors/ray/ray-executor.ts');
+  const storage = choice.value.ray.storage;
+  const subject = storage.kind === 's3' ? 'S3 storage' : `shared folder ${storage.root}`;
+  const usable = await openJobStorage(storage, ctx.io.env).check();
+  return [
+    usable.ok
+      ? {
+          part: 'executor',
+          subject,
+          outcome: 'passed',
+          detail: 'listed it, wrote and deleted a probe object',
+        }
+      : {
+          part: 'executor',
+          subject,
+          outcome: 'failed',
+          detail: usable.error,
+          setting: 'executor.ray.storage',
+        },
+  ];
 }
 
 /** A failed check as one line naming what to change. */
