@@ -6,7 +6,8 @@
  * answers of the uninterrupted P run, which is what the lock-step waves are for.
  *
  * Figures: seconds per item for 1 and P, the speed-up, how many answers batching changed
- * (why llm.parallel enters the call keys), and whether the repeat and the resume matched.
+ * (why llm.parallel enters the call keys), and whether the repeats (of 1 and of P) and the
+ * resume matched: what llm.threads may be for a deterministic run.
  *
  *   node bench/llm-batching.ts [items=16] [P=4] [model=smollm2-135m-instruct-q4_1] [threads=1]
  */
@@ -86,6 +87,7 @@ async function run(parallel: number, memoDir: string, stopAfter?: number) {
 
 try {
   const one = await run(1, join(work, 'one'));
+  const oneAgain = await run(1, join(work, 'one-again'));
   const many = await run(P, join(work, 'many'));
   const again = await run(P, join(work, 'again'));
   const crashed = join(work, 'crashed');
@@ -102,6 +104,8 @@ try {
   );
   console.log(`speed-up ${(one.seconds / many.seconds).toFixed(2)}x`);
   console.log(`answers changed by batching: ${changed} of ${N}`);
+  const sameAsOne = oneAgain.answers.every((a, i) => a === one.answers[i]);
+  console.log(`repeat of the one-at-a-time run identical: ${sameAsOne}`);
   console.log(`repeat of the ${P}-parallel run identical: ${same(again.answers)}`);
   console.log(`run stopped after half, resumed: identical: ${same(resumed.answers)}`);
 } finally {

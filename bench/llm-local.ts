@@ -130,7 +130,11 @@ try {
     const testDir = await writeRows(join(work, `test-${model}`), 'test.jsonl', cleaned.kept);
     const distractors = await stage(
       'distractors',
-      { seed: 42, llm, eval: { distractors: 3, distractor_fallback: 'none' as const } },
+      {
+        seed: 42,
+        llm,
+        eval: { distractors: 3, distractor_rounds: 3, distractor_fallback: 'none' as const },
+      },
       { split: testDir },
       runDistractors,
     );

@@ -3,7 +3,11 @@ import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts'
 export interface DistractorsParams {
   seed: number;
   llm: Record<string, unknown>;
-  eval: { distractors: number; distractor_fallback: 'none' | 'other_answers' };
+  eval: {
+    distractors: number;
+    distractor_rounds: number;
+    distractor_fallback: 'none' | 'other_answers';
+  };
   /** The selected categories: the correct answers are about them, so no option is. */
   data?: { categories: (string | number)[] };
 }

@@ -48,6 +48,14 @@ export const distractorsKind = defineStageKind({
             default: 3,
             description: 'Wrong options per question (the paper: 3, so 4 options in all).',
           },
+          distractor_rounds: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 5,
+            default: 3,
+            description:
+              'LLM calls per question at most: the first asks for every option, each later one only for those the screen rejected (near the answer or each other).',
+          },
           distractor_fallback: {
             enum: ['none', 'other_answers'],
             default: 'none',

@@ -42,8 +42,6 @@ export interface DistractorRow {
   distractors: string[];
 }
 
-/** Calls per question: a first request and retries that name what was rejected. */
-const MAX_ROUNDS = 3;
 /** 28 Other Skin Diseases and 29 Unspecified name no condition an option could be about. */
 const NOT_A_CONDITION = [28, 29];
 
@@ -83,6 +81,7 @@ export async function runDistractors(
           settings.max_output_tokens,
           wave,
           lookalikesFor(item),
+          ctx.params.eval.distractor_rounds,
         );
         rejectedTotal += written.rejected;
         const keptBefore = written.ok ? written.distractors.length : written.kept.length;
@@ -193,7 +192,7 @@ type Written =
 
 /**
  * Asks for `count` options, keeps those that are neither the answer nor each other in other
- * words, and asks again for the missing ones (naming the rejects) up to MAX_ROUNDS calls.
+ * words, and asks again for the missing ones (naming the rejects) up to `rounds` calls (`eval.distractor_rounds`).
  * Every round is its own memoized call, so a rerun replays the same rounds for free.
  */
 async function writeDistractors(
@@ -204,11 +203,12 @@ async function writeDistractors(
   maxOutputTokens: number,
   wave: WaveCall | undefined,
   lookalikes: readonly string[],
+  rounds: number,
 ): Promise<Written> {
   const kept: string[] = [];
   const rejected: string[] = [];
   let named = 0;
-  for (let round = 1; round <= MAX_ROUNDS && kept.length < count; round++) {
+  for (let round = 1; round <= rounds && kept.length < count; round++) {
     const missing = count - kept.length;
     // Each round names conditions not named before, so a retry asks for something new.
     const names = lookalikes.slice(named, named + missing);
@@ -243,7 +243,7 @@ async function writeDistractors(
       ok: false,
       failure: {
         reason: 'too-few-distractors',
-        message: `only ${kept.length} of ${count} options differed enough from the answer and each other after ${MAX_ROUNDS} calls`,
+        message: `only ${kept.length} of ${count} options differed enough from the answer and each other after ${rounds} call${rounds === 1 ? '' : 's'}`,
       },
       rejected: rejected.length,
       kept,

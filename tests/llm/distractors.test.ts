@@ -121,7 +121,7 @@ describe('distractors stage', () => {
     });
     const params = {
       seed: 3,
-      eval: { distractors: 3, distractor_fallback: 'none' as const },
+      eval: { distractors: 3, distractor_rounds: 3, distractor_fallback: 'none' as const },
       llm: {
         provider: 'gemini',
         model: 'gemini-test',
@@ -255,11 +255,11 @@ describe('distractors stage', () => {
       const wanted = Number(/Write (\d+) wrong answers/.exec(request.prompt)?.[1]);
       return { kind: 'answer', text: JSON.stringify({ distractors: Array(wanted).fill(answer) }) };
     });
-    const run = async (fallback: 'none' | 'other_answers') => {
+    const run = async (fallback: 'none' | 'other_answers', rounds = 3, memo = 'memo') => {
       const { ctx } = await stageContext({
         params: {
           seed: 5,
-          eval: { distractors: 3, distractor_fallback: fallback },
+          eval: { distractors: 3, distractor_rounds: rounds, distractor_fallback: fallback },
           llm: {
             provider: 'gemini',
             model: 'gemini-test',
@@ -268,7 +268,7 @@ describe('distractors stage', () => {
           },
         },
         inputs: { split: splitDir },
-        memoRoot: join(work, 'memo'),
+        memoRoot: join(work, memo),
         workDir: work,
       });
       const result = await runDistractors(ctx, { env: { GOOGLE_API_KEY: 'g-key' } });
@@ -277,7 +277,9 @@ describe('distractors stage', () => {
     };
     const without = await run('none');
     expect(without.stats).toMatchObject({ with_distractors: 0, filled_from_other_answers: 0 });
+    // Three rounds for each of the four questions: every option the model writes is rejected.
     const callsWithout = server.seen.length;
+    expect(callsWithout).toBe(3 * test.length);
 
     const withFallback = await run('other_answers');
     // The rounds are replayed from the memo: the fallback costs no call.
@@ -294,6 +296,15 @@ describe('distractors stage', () => {
       const others = test.filter((t) => t.key !== row.key).map((t) => t.answer);
       expect(row.distractors.sort()).toEqual(others.sort());
     }
+
+    // eval.distractor_rounds: 1 asks once per question and says so when it gives up.
+    const oneRound = await run('none', 1, 'memo-one-round');
+    expect(server.seen.length - callsWithout).toBe(test.length);
+    expect(oneRound.stats).toMatchObject({ with_distractors: 0 });
+    const dropped = (oneRound.stats as { dropped_items: { message: string }[] }).dropped_items;
+    expect(dropped.map((d) => d.message)).toContain(
+      'only 0 of 3 options differed enough from the answer and each other after 1 call',
+    );
   });
 });
 
