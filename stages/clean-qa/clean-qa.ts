@@ -22,6 +22,7 @@ export type CleanDropReason =
   | 'empty'
   | 'answer-repeats-question'
   | 'refusal'
+  | 'degenerate'
   | 'exact-duplicate'
   | 'near-duplicate';
 
@@ -38,6 +39,8 @@ export interface DroppedPair {
 export interface CleanQaStats {
   input: number;
   kept: number;
+  /** Kept answers whose leading debris `tidyAnswer` removed. */
+  tidied: number;
   dropped: Partial<Record<CleanDropReason, number>>;
   images: number;
   similarity: string;
@@ -60,8 +63,46 @@ const REFUSAL =
 const REPEAT_THRESHOLD = 0.9;
 
 /**
- * Drops, in this order: malformed rows (not an object with string key, question and answer),
- * empty question or answer, inconsistent pairs (the answer repeats the question, or refuses),
+ * What a small model under a JSON grammar puts before its answer: closing brackets and
+ * punctuation (`][`, `]:`, `, `) and short bracketed tags (`{AZN}`, `[SYNTHETIC]`), seen in a
+ * quarter of SmolLM2-135M's answers to the demo's questions. Removed from the start, repeatedly.
+ */
+const LEADING_DEBRIS = /^\s*(?:\{[^{}]{0,40}\}|\[[^[\]]{0,40}\]|[\]}):;,.*#>|"'`-]+)\s*/;
+
+/** A word trigram this many times is a decoding loop ("2018. 2018. 2018."), not prose. */
+const LOOP_TRIGRAM_COUNT = 3;
+
+/** An answer with its leading debris removed and its runs of white space made single spaces. */
+export function tidyAnswer(answer: string): string {
+  let text = answer;
+  for (let before = ''; before !== text; ) {
+    before = text;
+    text = text.replace(LEADING_DEBRIS, '');
+  }
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Whether a (tidied) answer is not prose: it still holds a brace (a template placeholder such as
+ * `{{image_description}}`, or JSON debris; clinical English has none), or it loops.
+ */
+export function isDegenerate(answer: string): boolean {
+  if (/[{}]/.test(answer)) return true;
+  const words = answer.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const counts = new Map<string, number>();
+  for (let i = 0; i + 2 < words.length; i++) {
+    const trigram = `${words[i]} ${words[i + 1]} ${words[i + 2]}`;
+    const count = (counts.get(trigram) ?? 0) + 1;
+    if (count >= LOOP_TRIGRAM_COUNT) return true;
+    counts.set(trigram, count);
+  }
+  return false;
+}
+
+/**
+ * Tidies each answer first (`tidyAnswer`). Drops, in this order: malformed rows (not an object
+ * with string key, question and answer), empty question or answer, inconsistent pairs (the
+ * answer repeats the question, or refuses), degenerate answers (`isDegenerate`),
  * exact duplicates (same normalised question and answer) and near duplicates (token-set
  * Jaccard of question + answer at or above the threshold against an earlier kept pair, across
  * all images, since a bank question answered near-identically for two images teaches the model
@@ -74,13 +115,16 @@ export function cleanQaPairs(
   const dropped: DroppedPair[] = [];
   const candidates: Array<{ line: number; pair: QaPair }> = [];
   const exact = new Map<string, number>();
+  const tidiedLines = new Set<number>();
   for (const { line, value } of rows) {
-    const pair = readPair(value);
-    if (!pair) {
+    const read = readPair(value);
+    if (!read) {
       const key = (value as { key?: unknown } | null)?.key;
       dropped.push({ line, ...(typeof key === 'string' ? { key } : {}), reason: 'malformed' });
       continue;
     }
+    const pair = { ...read, answer: tidyAnswer(read.answer) };
+    if (pair.answer !== read.answer) tidiedLines.add(line);
     const question = normaliseText(pair.question);
     const answer = normaliseText(pair.answer);
     const reason: CleanDropReason | undefined =
@@ -91,7 +135,9 @@ export function cleanQaPairs(
           : question.includes(answer) ||
               jaccard(tokenSet(pair.answer), tokenSet(pair.question)) >= REPEAT_THRESHOLD
             ? 'answer-repeats-question'
-            : undefined;
+            : isDegenerate(pair.answer)
+              ? 'degenerate'
+              : undefined;
     if (reason) {
       dropped.push({ line, key: pair.key, reason });
       continue;
@@ -120,7 +166,8 @@ export function cleanQaPairs(
       similarity: Math.round(duplicate.similarity * 1000) / 1000,
     });
   }
-  const kept = candidates.filter((_, i) => !nearIndices.has(i)).map((c) => c.pair);
+  const keptCandidates = candidates.filter((_, i) => !nearIndices.has(i));
+  const kept = keptCandidates.map((c) => c.pair);
   dropped.sort((a, b) => a.line - b.line);
   const counts: CleanQaStats['dropped'] = {};
   for (const d of dropped) counts[d.reason] = (counts[d.reason] ?? 0) + 1;
@@ -130,6 +177,7 @@ export function cleanQaPairs(
     stats: {
       input: rows.length,
       kept: kept.length,
+      tidied: keptCandidates.filter((c) => tidiedLines.has(c.line)).length,
       dropped: counts,
       images: new Set(kept.map((p) => p.key)).size,
       similarity: SIMILARITY_DESCRIPTION,

@@ -2,10 +2,11 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 import { cleanQaContract } from './contract.ts';
 import { runCleanQa } from './run-clean-qa.ts';
 
-/** Drops malformed, empty and inconsistent pairs and exact and near duplicates. */
+/** Tidies answers; drops malformed, empty, inconsistent and degenerate pairs and exact and near duplicates. */
 export const cleanQaKind = defineStageKind({
   name: 'clean-qa',
-  version: 1,
+  // 2: answers are tidied of leading debris, and degenerate ones (braces, loops) are dropped.
+  version: 2,
   description: 'drop malformed pairs and exact and near duplicates',
   contract: cleanQaContract,
   deterministic: true,

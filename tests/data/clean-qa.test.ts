@@ -2,7 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanQaFolder, cleanQaPairs } from '../../stages/clean-qa/clean-qa.ts';
+import {
+  cleanQaFolder,
+  cleanQaPairs,
+  isDegenerate,
+  tidyAnswer,
+} from '../../stages/clean-qa/clean-qa.ts';
 import { findNearDuplicates, jaccard, tokenSet } from '../../stages/clean-qa/text-similarity.ts';
 import { seededRandom } from '../../stages/shared/seeded-random.ts';
 
@@ -71,6 +76,51 @@ describe('cleaning QA pairs', () => {
         'answer-repeats-question': 1,
       },
     });
+  });
+
+  it("tidies a small model's leading debris and drops placeholders and decoding loops", () => {
+    // Openings SmolLM2-135M wrote under the JSON grammar in the demo's data chain.
+    expect(tidyAnswer('][SYNTHETE] Bullous impetigo on the trunk.')).toBe(
+      'Bullous impetigo on the trunk.',
+    );
+    expect(tidyAnswer('{AZN}  Ulcers with\n undermined   edges.')).toBe(
+      'Ulcers with undermined edges.',
+    );
+    expect(tidyAnswer(']:  The photograph depicts a dome-shaped swelling.')).toBe(
+      'The photograph depicts a dome-shaped swelling.',
+    );
+    expect(tidyAnswer(ANSWER)).toBe(ANSWER);
+    // Brackets inside the answer are the answer's own.
+    expect(tidyAnswer('Erysipelas [a streptococcal infection] of the face.')).toBe(
+      'Erysipelas [a streptococcal infection] of the face.',
+    );
+    expect(isDegenerate('{{image_description}}')).toBe(true);
+    expect(isDegenerate('Bullous impetigo: a case report. 2018. 2018. 2018. 2018.')).toBe(false);
+    expect(
+      isDegenerate(
+        'A rare and rare condition that is a rare and rare condition that is a rare and rare condition',
+      ),
+    ).toBe(true);
+    expect(isDegenerate(ANSWER)).toBe(false);
+
+    const input = rows([
+      { key: 'a', question: 'What condition does this suggest?', answer: `][SYNTHETE] ${ANSWER}` },
+      { key: 'b', question: 'What is the likely diagnosis?', answer: '{{image_description}}' },
+      {
+        key: 'c',
+        question: 'Which conditions resemble this lesion?',
+        answer: 'It is a skin lesion that is a skin lesion that is a skin lesion that is red.',
+      },
+    ]);
+    const { kept, dropped, stats } = cleanQaPairs(input, 0.9);
+    expect(kept).toEqual([
+      { key: 'a', question: 'What condition does this suggest?', answer: ANSWER },
+    ]);
+    expect(dropped.map((d) => [d.line, d.reason])).toEqual([
+      [2, 'degenerate'],
+      [3, 'degenerate'],
+    ]);
+    expect(stats).toMatchObject({ kept: 1, tidied: 1, dropped: { degenerate: 2 } });
   });
 
   it('keeps a reworded pair below the threshold and drops it above', () => {
