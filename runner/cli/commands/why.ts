@@ -1,11 +1,9 @@
 import { shortKey } from '../../stage-key.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 
-export const whyCommand: Command = {
-  name: 'why',
-  summary: 'explain whether a stage would run, and which part of its key changed since it last ran',
+export const whyCommand: CommandCode = {
   usage: 'dermatune why <spec.yaml> <stage> [--set key=value]...',
   options: specOptions,
   positionals: [
