@@ -65,9 +65,10 @@ export interface StageKind<
   run?(ctx: StageContext<P, I, O>): Promise<Result<StageSummary, StageFailure>>;
   /**
    * How the stage runs as a job on a cluster (`--executor ray`); absent, it always runs here.
-   * A remote run must write the same output as `run` for the same key.
+   * A remote run must write the same output as `run` for the same key. A loader, like the
+   * other hooks' code, so that declaring a kind loads none of its job machinery.
    */
-  readonly remote?: RemoteStage<P, I, O>;
+  remote?(): Promise<RemoteStage<P, I, O>>;
 }
 
 export interface StageResources {

@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { describeRequestError } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import { DEFAULT_DOWNLOADS } from '../shared/source-schema.ts';
 import type { BiomedicaSample } from './biomedica-sample.ts';
 import {
   DEFAULT_HUB_ENDPOINT,
@@ -48,9 +49,6 @@ export interface ShardSelection {
   /** Folder inside the repository whose `.tar` files are taken, recursively. */
   under?: string;
 }
-
-/** Four transfers at once fill a fast link without one slow shard holding up the reader. */
-export const DEFAULT_DOWNLOADS = 4;
 
 export interface SourceOptions {
   /** Where downloaded shards are cached (under the store, so they survive between runs). */
