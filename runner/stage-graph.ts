@@ -44,6 +44,8 @@ export interface GraphOptions {
    * a function of a stage's params, so they never split or merge nodes. For `validate`.
    */
   fingerprints?: boolean;
+  /** Passed to the kinds' fingerprints (runner/stage-kind.ts); default true. */
+  fresh?: boolean;
 }
 
 export async function buildStageGraph(
@@ -87,7 +89,7 @@ export async function buildStageGraph(
         const cacheKey = `${kind.name}\0${canonicalJson(params)}`;
         let pending = fingerprintCache.get(cacheKey);
         if (!pending) {
-          pending = Promise.resolve(kind.fingerprints(params));
+          pending = Promise.resolve(kind.fingerprints(params, { fresh: options.fresh !== false }));
           fingerprintCache.set(cacheKey, pending);
         }
         fingerprints = await pending;

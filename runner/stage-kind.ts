@@ -43,7 +43,10 @@ export interface StageKind<
    * prompt template text, worker code and its pinned requirements. Each value is a digest
    * or an exact identifier; it enters the key and the stored record.
    */
-  fingerprints?(params: P): Promise<Record<string, string>> | Record<string, string>;
+  fingerprints?(
+    params: P,
+    ctx: FingerprintContext,
+  ): Promise<Record<string, string>> | Record<string, string>;
   /**
    * Proofs that need more than the schema, made before anything runs or is paid for: a
    * credential is set and accepted, a model is still served, a file exists. Each external part
@@ -69,6 +72,16 @@ export interface StageKind<
    * other hooks' code, so that declaring a kind loads none of its job machinery.
    */
   remote?(): Promise<RemoteStage<P, I, O>>;
+}
+
+export interface FingerprintContext {
+  /**
+   * true (`run`, `preflight`, and whatever else stores or removes by key): floating references,
+   * such as a hub branch, are resolved now. false (the views: `plan`, `status`, `why`): what
+   * such a reference resolved to within the last minutes may serve, and the kind's plan notes
+   * say so. Never a different key for the same answer: only whether the hub is asked again.
+   */
+  readonly fresh: boolean;
 }
 
 export interface StageResources {

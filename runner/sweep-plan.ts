@@ -46,6 +46,11 @@ export interface PlanRequest {
   only?: readonly string[];
   /** Refuse sweeps of more variants than this (default DEFAULT_MAX_VARIANTS). */
   maxVariants?: number;
+  /**
+   * false for the views (plan, status, why): kinds may key floating references (a hub branch)
+   * by a recent resolution instead of asking again (FingerprintContext). Default true.
+   */
+  fresh?: boolean;
 }
 
 /** Spec schema for a pipeline, composed once per process. */
@@ -84,7 +89,7 @@ export function planSweep(
   pipeline: Pipeline,
   request: PlanRequest,
 ): Promise<Result<SweepPlan, Diagnostic[]>> {
-  return planWith(pipeline, request, {});
+  return planWith(pipeline, request, { fresh: request.fresh !== false });
 }
 
 /** What `validate` says of a valid sweep: how many variants and stages, and how many are shared. */

@@ -70,10 +70,18 @@ export function listOption(args: CommandArgs, name: string): string[] {
     .filter(Boolean);
 }
 
-/** Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid. */
-export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<SweepPlan | undefined> {
+/**
+ * Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid.
+ * `fresh: false` is for the commands that only show the sweep (plan, status, why): see
+ * FingerprintContext. Whatever stores or removes by key keeps the default.
+ */
+export async function loadPlan(
+  args: CommandArgs,
+  ctx: CliContext,
+  options: { fresh?: boolean } = {},
+): Promise<SweepPlan | undefined> {
   const request = planRequest(args, ctx);
-  return request && reported(await planSweep(ctx.pipeline, request), ctx);
+  return request && reported(await planSweep(ctx.pipeline, { ...request, ...options }), ctx);
 }
 
 /** Loads and validates the spec as `loadPlan` does, without keying its stages (`validate`). */

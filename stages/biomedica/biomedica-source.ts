@@ -4,6 +4,13 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { describeRequestError } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import {
+  type RecentAnswersOptions,
+  recalledTree,
+  recentCommit,
+  rememberCommit,
+  rememberTree,
+} from '../shared/recent-hub-answers.ts';
 import { DEFAULT_DOWNLOADS } from '../shared/source-schema.ts';
 import type { BiomedicaSample } from './biomedica-sample.ts';
 import {
@@ -59,6 +66,15 @@ export interface SourceOptions {
   signal?: AbortSignal;
   retry?: Partial<HubRetryPolicy>;
   log?: (line: string) => void;
+  /**
+   * For the views (plan, status, why): a commit the branch named within the last minutes, and
+   * a commit's tree listed before, serve instead of asking the hub
+   * (stages/shared/recent-hub-answers.ts). Absent, the hub is asked, as `run` must. Either way
+   * what the hub says is kept for the views.
+   */
+  recent?: boolean;
+  /** Where the hub's answers are kept; for tests. */
+  answers?: RecentAnswersOptions;
 }
 
 export type SourceFailure =
@@ -131,6 +147,8 @@ async function* readShards(
 export interface ResolvedHubShards {
   commit: string;
   shards: HubTreeFile[];
+  /** Set when the commit is what the hub said that long ago (`recent`), not asked now. */
+  recalledAgeMs?: number;
 }
 
 /**
@@ -142,10 +160,17 @@ export async function resolveHubShards(
   source: HubSource,
   options: SourceOptions,
 ): Promise<Result<ResolvedHubShards, SourceFailure>> {
-  const commit = await resolveHubRevision(source, options);
-  if (!commit.ok) return commit;
-  const listing = (path: string) =>
-    listHubTree({
+  const pinned = await revisionCommit(source, options);
+  if (!pinned.ok) return pinned;
+  const commit = ok(pinned.value.commit);
+  const recalled = pinned.value.ageMs === undefined ? {} : { recalledAgeMs: pinned.value.ageMs };
+  const listing = async (path: string): Promise<Result<HubTreeFile[], HubTreeFailure>> => {
+    const place = { ...hubPlace(source, options), revision: commit.value, path };
+    const known = options.recent
+      ? await recalledTree<HubTreeFile>(place, options.answers)
+      : undefined;
+    if (known) return ok(known);
+    const files = await listHubTree({
       endpoint: hubEndpoint(source, options),
       repo: source.repo,
       revision: commit.value,
@@ -153,6 +178,9 @@ export async function resolveHubShards(
       token: hubToken(source, options),
       signal: options.signal,
     });
+    if (files.ok) await rememberTree(place, files.value, options.answers);
+    return files;
+  };
   if (!Array.isArray(source.shards)) {
     const under = source.shards.under ?? '';
     const files = await listing(under);
@@ -166,7 +194,7 @@ export async function resolveHubShards(
         message: `no .tar shards under ${under || 'the root'} of ${source.repo}@${commit.value}`,
       });
     }
-    return ok({ commit: commit.value, shards: tars });
+    return ok({ commit: commit.value, shards: tars, ...recalled });
   }
   const folders = [...new Set(source.shards.map(folderOf))];
   const sizes = new Map<string, number>();
@@ -188,7 +216,7 @@ export async function resolveHubShards(
     }
     shards.push({ path, size });
   }
-  return ok({ commit: commit.value, shards });
+  return ok({ commit: commit.value, shards, ...recalled });
 }
 
 function folderOf(path: string): string {
@@ -240,7 +268,38 @@ export async function resolveHubRevision(
   source: HubSource,
   options: SourceOptions,
 ): Promise<Result<string, SourceFailure>> {
-  if (COMMIT_ID.test(source.revision)) return ok(source.revision);
+  const pinned = await revisionCommit(source, options);
+  return pinned.ok ? ok(pinned.value.commit) : pinned;
+}
+
+function hubPlace(source: HubSource, options: SourceOptions) {
+  return {
+    endpoint: hubEndpoint(source, options),
+    type: 'datasets',
+    repo: source.repo,
+    revision: source.revision,
+  } as const;
+}
+
+/** The commit, and how old the answer is when it is a recent one rather than asked now. */
+async function revisionCommit(
+  source: HubSource,
+  options: SourceOptions,
+): Promise<Result<{ commit: string; ageMs?: number }, SourceFailure>> {
+  if (COMMIT_ID.test(source.revision)) return ok({ commit: source.revision });
+  const place = hubPlace(source, options);
+  const recent = options.recent ? await recentCommit(place, options.answers) : undefined;
+  // What this process asked the hub a moment ago is no older answer: plan notes say nothing then.
+  if (recent) return ok(recent.askedHere ? { commit: recent.commit } : recent);
+  const asked = await askHubRevision(source, options);
+  if (asked.ok) await rememberCommit(place, asked.value, options.answers);
+  return asked.ok ? ok({ commit: asked.value }) : asked;
+}
+
+async function askHubRevision(
+  source: HubSource,
+  options: SourceOptions,
+): Promise<Result<string, SourceFailure>> {
   const endpoint = hubEndpoint(source, options);
   const url = `${endpoint}/api/datasets/${source.repo}/revision/${encodeURIComponent(source.revision)}`;
   const token = hubToken(source, options);

@@ -15,7 +15,7 @@ export const curateKind = defineStageKind({
   contract: curateContract,
   deterministic: true,
   resources: { cpu: 1 },
-  fingerprints: async (params) => (await code()).curateFingerprints(params),
+  fingerprints: async (params, ctx) => (await code()).curateFingerprints(params, ctx),
   preflight: async (params, ctx) => (await code()).curatePreflight(params, ctx),
   estimate: async (params, ctx) => (await code()).curateEstimate(params, ctx),
   planNotes: async (params) => (await code()).curatePlanNotes(params),

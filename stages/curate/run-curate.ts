@@ -5,7 +5,12 @@ import type {
 } from '../../runner/preflight-check.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
-import type { StageFailure, StageFailureReason, StageSummary } from '../../runner/stage-kind.ts';
+import type {
+  FingerprintContext,
+  StageFailure,
+  StageFailureReason,
+  StageSummary,
+} from '../../runner/stage-kind.ts';
 import {
   biomedicaSourceFingerprint,
   readBiomedicaSource,
@@ -73,10 +78,14 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
  * content of local shards. When the hub cannot be asked, the key says so and preflight reports
  * why; the run itself would fail the same way.
  */
-export async function curateFingerprints(params: CurateParams): Promise<Record<string, string>> {
+export async function curateFingerprints(
+  params: CurateParams,
+  ctx: FingerprintContext,
+): Promise<Record<string, string>> {
   const pinned = await biomedicaSourceFingerprint(params.data.source, {
     cacheDir: '',
     baseDir: projectRoot(),
+    recent: !ctx.fresh,
   });
   if (pinned.ok) return pinned.value;
   // Stable whatever the error text, so an offline `plan` shows one key; preflight says why.
@@ -139,7 +148,8 @@ export async function curateEstimate(
 }
 
 export function curatePlanNotes(params: CurateParams): Promise<string[]> {
-  return describeSourceForPlan(params.data.source);
+  // Plan notes are plan's alone: a recent answer of the hub serves, as for plan's keys.
+  return describeSourceForPlan(params.data.source, { recent: true });
 }
 
 function stageReason(failure: SourceFailure): StageFailureReason {

@@ -36,6 +36,8 @@ export interface SourceCheckOptions {
   env?: Record<string, string | undefined>;
   /** For fixtures whose samples are far smaller than BIOMEDICA's. */
   bytesPerSample?: number;
+  /** The views' mode (SourceOptions.recent): a recent answer of the hub serves. */
+  recent?: boolean;
 }
 
 export async function shardAvailabilityChecks(
@@ -118,14 +120,24 @@ export async function describeSourceForPlan(
       `data: ${source.repo}@${source.revision}: the dataset's index (the hub's revision and tree API) is not reachable, so the shard list is not resolved: ${resolved.error.message}`,
     ];
   }
-  const { commit, shards } = resolved.value;
+  const { commit, shards, recalledAgeMs } = resolved.value;
   const names = shards.map((shard) => shard.path);
   const shown =
     names.length <= 6 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}`;
+  // A recent answer of the hub stood in for asking it: say whose answer and how old.
+  const recalled =
+    recalledAgeMs === undefined
+      ? ''
+      : ` (${source.revision} as the hub named it ${formatAge(recalledAgeMs)} ago; run asks again)`;
   return [
-    `data: ${source.repo}@${commit.slice(0, 12)}: ${shown}`,
+    `data: ${source.repo}@${commit.slice(0, 12)}${recalled}: ${shown}`,
     `data: ${describeEstimate(estimateSource(source.repo, shards, options.bytesPerSample))}`,
   ];
+}
+
+function formatAge(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
 export function describeEstimate(estimate: SourceEstimate): string {
@@ -136,7 +148,12 @@ export function describeEstimate(estimate: SourceEstimate): string {
 const resolutions = new Map<string, Promise<Result<ResolvedHubShards, SourceFailure>>>();
 
 function resolveOnce(source: HubSource, options: SourceOptions) {
-  const id = JSON.stringify([source, hubToken(source, options), hubEndpoint(source, options)]);
+  const id = JSON.stringify([
+    source,
+    hubToken(source, options),
+    hubEndpoint(source, options),
+    options.recent === true,
+  ]);
   let pending = resolutions.get(id);
   if (!pending) {
     pending = resolveHubShards(source, options);
@@ -154,5 +171,10 @@ export function resolveSourceShards(
 }
 
 function optionsFor(options: SourceCheckOptions): SourceOptions {
-  return { cacheDir: '', baseDir: projectRoot(), env: options.env };
+  return {
+    cacheDir: '',
+    baseDir: projectRoot(),
+    env: options.env,
+    ...(options.recent ? { recent: true } : {}),
+  };
 }

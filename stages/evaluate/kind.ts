@@ -27,8 +27,10 @@ export const evaluateKind = defineStageKind({
     ctx.once(`encoders|${JSON.stringify(params.eval)}`, async () =>
       (await import('./encoders/encoder-preflight.ts')).encoderPreflight(params, { env: ctx.env }),
     ),
-  fingerprints: async (params) =>
-    (await import('./encoders/encoder-fingerprints.ts')).encoderFingerprints(params),
+  fingerprints: async (params, ctx) =>
+    (await import('./encoders/encoder-fingerprints.ts')).encoderFingerprints(params, {
+      recent: !ctx.fresh,
+    }),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -15,7 +15,7 @@ export const planCommand: CommandCode = {
   },
   positionals: [{ name: 'spec', required: true }],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;

@@ -9,7 +9,7 @@ export const statusCommand: CommandCode = {
   options: { ...specOptions, json: { type: 'boolean', description: 'print as JSON' } },
   positionals: [{ name: 'spec', required: true }],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;

@@ -11,7 +11,7 @@ export const whyCommand: CommandCode = {
     { name: 'stage', required: true },
   ],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const wanted = args.positionals[1] ?? '';
     const nodes = plan.graph.nodes.filter((n) => n.id === wanted || n.stageId === wanted);
