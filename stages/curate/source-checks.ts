@@ -14,6 +14,7 @@ import {
 import {
   estimateSource,
   formatBytes,
+  formatCount,
   type SourceEstimate,
   trainSizeShortfall,
 } from '../biomedica/source-estimate.ts';
@@ -98,10 +99,10 @@ export async function shardAvailabilityChecks(
       subject: `train size ${params.trainSize}`,
       outcome: short ? 'failed' : 'passed',
       detail: short
-        ? `needs at least ${short.needed.toLocaleString('en')} curated figures, the selected shards hold about ${estimate.candidates.toLocaleString('en')} (short by ${short.short.toLocaleString('en')}); select more shards or a smaller train size`
+        ? `needs at least ${formatCount(short.needed)} curated figures, the selected shards hold about ${formatCount(estimate.candidates)} (short by ${formatCount(short.short)}); select more shards or a smaller train size`
         : params.trainSize === 'all'
           ? 'all: takes whatever the data holds'
-          : `about ${estimate.candidates.toLocaleString('en')} candidate figures (category selection will take fewer)`,
+          : `about ${formatCount(estimate.candidates)} candidate figures (category selection will take fewer)`,
       setting: 'data.train_size',
     });
   }
@@ -141,7 +142,7 @@ function formatAge(ms: number): string {
 }
 
 export function describeEstimate(estimate: SourceEstimate): string {
-  return `${estimate.shards} shard(s), ${formatBytes(estimate.bytes)} to read, about ${estimate.samples.toLocaleString('en')} samples and ${estimate.candidates.toLocaleString('en')} Clinical Imaging / Skin Lesion candidates (${estimate.basis})`;
+  return `${estimate.shards} shard(s), ${formatBytes(estimate.bytes)} to read, about ${formatCount(estimate.samples)} samples and ${formatCount(estimate.candidates)} Clinical Imaging / Skin Lesion candidates (${estimate.basis})`;
 }
 
 // Preflight runs once per node, and several nodes read one source: ask the hub once per source.
