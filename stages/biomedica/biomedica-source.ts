@@ -5,11 +5,14 @@ import { join, relative, resolve } from 'node:path';
 import { describeRequestError } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import {
+  formatAge,
   type RecentAnswersOptions,
   recalledTree,
-  recentCommit,
+  recentAnswer,
   rememberCommit,
   rememberTree,
+  rememberUnreachable,
+  UNREACHABLE_TTL_MS,
 } from '../shared/recent-hub-answers.ts';
 import { DEFAULT_DOWNLOADS } from '../shared/source-schema.ts';
 import type { BiomedicaSample } from './biomedica-sample.ts';
@@ -20,7 +23,7 @@ import {
   type HubRetryPolicy,
 } from './hub-download.ts';
 import { type HubTreeFailure, type HubTreeFile, listHubTree } from './hub-tree.ts';
-import { readShardSamples, type ShardReadFailure } from './shard-reader.ts';
+import type { ShardReadFailure } from './shard-reader.ts';
 
 /** Where the shards come from: the `data.source` section of a spec. */
 export type BiomedicaSource = LocalSource | HubSource;
@@ -136,6 +139,8 @@ async function* readShards(
       yield file;
       return;
     }
+    // Loaded here, by a run: keying and planning a source (the fingerprint) reads no tar.
+    const { readShardSamples } = await import('./shard-reader.ts');
     for await (const item of readShardSamples(createReadStream(file.value), shard.name)) {
       yield item;
       if (!item.ok) return;
@@ -288,18 +293,30 @@ async function revisionCommit(
 ): Promise<Result<{ commit: string; ageMs?: number }, SourceFailure>> {
   if (COMMIT_ID.test(source.revision)) return ok({ commit: source.revision });
   const place = hubPlace(source, options);
-  const recent = options.recent ? await recentCommit(place, options.answers) : undefined;
+  const recent = options.recent ? await recentAnswer(place, options.answers) : undefined;
+  if (recent && 'unreachable' in recent) {
+    const when = recent.askedHere
+      ? ''
+      : ` (${formatAge(recent.ageMs)} ago; plan asks again after ${formatAge(UNREACHABLE_TTL_MS)}, run always does)`;
+    return fail({ reason: 'revision-unresolved', message: `${recent.unreachable}${when}` });
+  }
   // What this process asked the hub a moment ago is no older answer: plan notes say nothing then.
   if (recent) return ok(recent.askedHere ? { commit: recent.commit } : recent);
   const asked = await askHubRevision(source, options);
   if (asked.ok) await rememberCommit(place, asked.value, options.answers);
-  return asked.ok ? ok({ commit: asked.value }) : asked;
+  else if (asked.error.unreachable) {
+    await rememberUnreachable(place, asked.error.failure.message, options.answers);
+  }
+  return asked.ok ? ok({ commit: asked.value }) : fail(asked.error.failure);
 }
 
+/** The hub's answer; `unreachable` when none came at all (no network, a timeout). */
 async function askHubRevision(
   source: HubSource,
   options: SourceOptions,
-): Promise<Result<string, SourceFailure>> {
+): Promise<Result<string, { failure: SourceFailure; unreachable: boolean }>> {
+  const failed = (message: string, unreachable = false) =>
+    fail({ failure: { reason: 'revision-unresolved' as const, message }, unreachable });
   const endpoint = hubEndpoint(source, options);
   const url = `${endpoint}/api/datasets/${source.repo}/revision/${encodeURIComponent(source.revision)}`;
   const token = hubToken(source, options);
@@ -312,21 +329,18 @@ async function askHubRevision(
       ]),
     });
     if (!response.ok) {
-      return fail({
-        reason: 'revision-unresolved',
-        message: `${url}: HTTP ${response.status}${response.status === 401 ? ' (set HF_TOKEN)' : ''}`,
-      });
+      return failed(
+        `${url}: HTTP ${response.status}${response.status === 401 ? ' (set HF_TOKEN)' : ''}`,
+      );
     }
     const body = (await response.json()) as { sha?: unknown };
     if (typeof body.sha !== 'string' || !COMMIT_ID.test(body.sha)) {
-      return fail({ reason: 'revision-unresolved', message: `${url}: no commit id in the answer` });
+      return failed(`${url}: no commit id in the answer`);
     }
     return ok(body.sha);
   } catch (error: unknown) {
-    return fail({
-      reason: 'revision-unresolved',
-      message: `${url}: ${describeRequestError(error)}`,
-    });
+    // No answer at all (no network, a timeout), unless the user cancelled.
+    return failed(`${url}: ${describeRequestError(error)}`, options.signal?.aborted !== true);
   }
 }
 

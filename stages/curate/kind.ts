@@ -5,6 +5,7 @@ import { curateContract } from './contract.ts';
 // The kind's code (shard reading, image checks, the hub) loads when a hook is first called:
 // validate reads only this declaration.
 const code = () => import('./run-curate.ts');
+const sourceKey = () => import('./source-key.ts');
 
 /** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
 export const curateKind = defineStageKind({
@@ -15,10 +16,10 @@ export const curateKind = defineStageKind({
   contract: curateContract,
   deterministic: true,
   resources: { cpu: 1 },
-  fingerprints: async (params, ctx) => (await code()).curateFingerprints(params, ctx),
+  fingerprints: async (params, ctx) => (await sourceKey()).curateFingerprints(params, ctx),
   preflight: async (params, ctx) => (await code()).curatePreflight(params, ctx),
   estimate: async (params, ctx) => (await code()).curateEstimate(params, ctx),
-  planNotes: async (params) => (await code()).curatePlanNotes(params),
+  planNotes: async (params) => (await sourceKey()).curatePlanNotes(params),
   run: async (ctx) => (await code()).runCurate(ctx),
   paramsSchema: {
     type: 'object',

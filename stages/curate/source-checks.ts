@@ -18,6 +18,7 @@ import {
   type SourceEstimate,
   trainSizeShortfall,
 } from '../biomedica/source-estimate.ts';
+import { formatAge } from '../shared/recent-hub-answers.ts';
 
 /**
  * The data source's proofs before a run: the token is there, the shards resolve at the pinned
@@ -134,11 +135,6 @@ export async function describeSourceForPlan(
     `data: ${source.repo}@${commit.slice(0, 12)}${recalled}: ${shown}`,
     `data: ${describeEstimate(estimateSource(source.repo, shards, options.bytesPerSample))}`,
   ];
-}
-
-function formatAge(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
 export function describeEstimate(estimate: SourceEstimate): string {

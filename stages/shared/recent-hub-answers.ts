@@ -10,10 +10,14 @@ import { projectRoot } from '../../runner/project-root.ts';
  * write what it said here, so a view after a run agrees with it.
  *
  * A branch moves, so its commit is taken from here only while it is younger than
- * `RECENT_REVISION_TTL_MS`; the views say how old it is. A tree at a commit never changes
- * (commits are immutable on the hub), so a listing is kept for good.
+ * `RECENT_REVISION_TTL_MS`; the views say how old it is. A hub that could not be reached at all
+ * (no network, no answer) is not asked again by the views for `UNREACHABLE_TTL_MS`: an offline
+ * machine's plan would otherwise wait on the network stack and a failed lookup every time. A
+ * refusal (401, 404) is never kept: setting a token changes it. A tree at a commit never
+ * changes (commits are immutable on the hub), so a listing is kept for good.
  */
 export const RECENT_REVISION_TTL_MS = 10 * 60 * 1000;
+export const UNREACHABLE_TTL_MS = 60 * 1000;
 
 /** A revision of a repository on one hub (endpoint), as its revision API names it. */
 export interface HubRevisionPlace {
@@ -30,31 +34,52 @@ export interface RecentAnswersOptions {
   now?: () => number;
 }
 
-export interface RecalledCommit {
-  commit: string;
-  /** How long ago the hub said so. */
-  ageMs: number;
-  /** This process asked the hub for it (a run's keys, then its plan notes): no older answer. */
-  askedHere: boolean;
-}
+export type RecalledAnswer =
+  | {
+      commit: string;
+      /** How long ago the hub said so. */
+      ageMs: number;
+      /** This process asked the hub for it (a run's keys, then its plan notes): no older answer. */
+      askedHere: boolean;
+    }
+  | {
+      /** Why the hub could not be reached, as it was said then. */
+      unreachable: string;
+      ageMs: number;
+      askedHere: boolean;
+    };
 
 const COMMIT_ID = /^[0-9a-f]{40}$/;
 
 /** The answers this process got from the hub itself, by file: when it wrote each. */
 const askedHere = new Map<string, string>();
 
-/** The commit the hub named for this revision within the TTL, or undefined (then ask it). */
-export async function recentCommit(
+/**
+ * The hub's last answer for this revision while it is young enough (a commit within
+ * RECENT_REVISION_TTL_MS, unreachable within UNREACHABLE_TTL_MS), or undefined: then ask it.
+ */
+export async function recentAnswer(
   place: HubRevisionPlace,
   options: RecentAnswersOptions = {},
-): Promise<RecalledCommit | undefined> {
+): Promise<RecalledAnswer | undefined> {
   const file = fileFor('revision', place, options);
   const entry = await readEntry(file, place);
-  if (!entry || typeof entry.commit !== 'string' || !COMMIT_ID.test(entry.commit)) return undefined;
+  if (!entry) return undefined;
   const ageMs = (options.now ?? Date.now)() - Date.parse(String(entry.resolved_at));
+  const here = askedHere.get(file) === entry.resolved_at;
   // A clock set back (negative age) or an unreadable time is no proof of freshness.
-  if (!(ageMs >= 0 && ageMs < RECENT_REVISION_TTL_MS)) return undefined;
-  return { commit: entry.commit, ageMs, askedHere: askedHere.get(file) === entry.resolved_at };
+  const young = (ttl: number) => ageMs >= 0 && ageMs < ttl;
+  if (typeof entry.commit === 'string' && COMMIT_ID.test(entry.commit)) {
+    return young(RECENT_REVISION_TTL_MS)
+      ? { commit: entry.commit, ageMs, askedHere: here }
+      : undefined;
+  }
+  if (typeof entry.unreachable === 'string') {
+    return young(UNREACHABLE_TTL_MS)
+      ? { unreachable: entry.unreachable, ageMs, askedHere: here }
+      : undefined;
+  }
+  return undefined;
 }
 
 /** Keeps what the hub just said the revision names. Best effort: a failed write costs a request. */
@@ -67,6 +92,24 @@ export async function rememberCommit(
   const file = fileFor('revision', place, options);
   askedHere.set(file, resolvedAt);
   await writeEntry(file, { place, commit, resolved_at: resolvedAt });
+}
+
+/** Keeps that the hub could not be reached at all (never a refusal: see above). */
+export async function rememberUnreachable(
+  place: HubRevisionPlace,
+  why: string,
+  options: RecentAnswersOptions = {},
+): Promise<void> {
+  const resolvedAt = new Date((options.now ?? Date.now)()).toISOString();
+  const file = fileFor('revision', place, options);
+  askedHere.set(file, resolvedAt);
+  await writeEntry(file, { place, unreachable: why, resolved_at: resolvedAt });
+}
+
+/** How old an answer is, for the views' notes: `40 s`, `3 min`. */
+export function formatAge(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
 /** A folder of a commit's tree as the hub listed it, or undefined when it was never listed here. */

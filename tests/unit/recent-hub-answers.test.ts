@@ -5,9 +5,11 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   RECENT_REVISION_TTL_MS,
   recalledTree,
-  recentCommit,
+  recentAnswer,
   rememberCommit,
   rememberTree,
+  rememberUnreachable,
+  UNREACHABLE_TTL_MS,
 } from '../../stages/shared/recent-hub-answers.ts';
 
 const COMMIT = 'c0ffee0123456789abcdef0123456789abcdef01';
@@ -32,10 +34,10 @@ afterEach(async () => {
 
 describe("the hub's recent answers", () => {
   test('serve the commit a branch named while it is younger than the TTL, with its age', async () => {
-    expect(await recentCommit(place, options())).toBeUndefined();
+    expect(await recentAnswer(place, options())).toBeUndefined();
     await rememberCommit(place, COMMIT, options());
     now += 60_000;
-    expect(await recentCommit(place, options())).toEqual({
+    expect(await recentAnswer(place, options())).toEqual({
       commit: COMMIT,
       ageMs: 60_000,
       askedHere: true,
@@ -45,29 +47,42 @@ describe("the hub's recent answers", () => {
   test('expire: a branch moves, so an answer as old as the TTL is asked again', async () => {
     await rememberCommit(place, COMMIT, options());
     now += RECENT_REVISION_TTL_MS - 1;
-    expect((await recentCommit(place, options()))?.commit).toBe(COMMIT);
+    expect(await recentAnswer(place, options())).toMatchObject({ commit: COMMIT });
     now += 1;
-    expect(await recentCommit(place, options())).toBeUndefined();
+    expect(await recentAnswer(place, options())).toBeUndefined();
   });
 
   test('a clock set back proves nothing', async () => {
     await rememberCommit(place, COMMIT, options());
     now -= 1_000;
-    expect(await recentCommit(place, options())).toBeUndefined();
+    expect(await recentAnswer(place, options())).toBeUndefined();
   });
 
   test('the newest answer wins, and each revision, repository and hub has its own', async () => {
     await rememberCommit(place, COMMIT, options());
     await rememberCommit(place, OTHER, options());
-    expect((await recentCommit(place, options()))?.commit).toBe(OTHER);
+    expect(await recentAnswer(place, options())).toMatchObject({ commit: OTHER });
     for (const other of [
       { ...place, revision: 'dev' },
       { ...place, repo: 'BIOMEDICA/biomedica_webdataset_24M' },
       { ...place, endpoint: 'http://mirror.test' },
       { ...place, type: 'models' as const },
     ]) {
-      expect(await recentCommit(other, options())).toBeUndefined();
+      expect(await recentAnswer(other, options())).toBeUndefined();
     }
+  });
+
+  test('keep an unreachable hub for a minute only, and a later commit replaces it', async () => {
+    await rememberUnreachable(place, 'getaddrinfo ENOTFOUND hub.test', options());
+    now += UNREACHABLE_TTL_MS - 1;
+    expect(await recentAnswer(place, options())).toMatchObject({
+      unreachable: 'getaddrinfo ENOTFOUND hub.test',
+    });
+    now += 1;
+    expect(await recentAnswer(place, options())).toBeUndefined();
+    await rememberUnreachable(place, 'getaddrinfo ENOTFOUND hub.test', options());
+    await rememberCommit(place, COMMIT, options());
+    expect(await recentAnswer(place, options())).toMatchObject({ commit: COMMIT });
   });
 
   test("keep a commit's tree for good, and never a branch's", async () => {
@@ -88,6 +103,6 @@ describe("the hub's recent answers", () => {
     await writeFile(blocker, '');
     const unwritable = { dir: join(blocker, 'answers'), now: () => now };
     await expect(rememberCommit(place, COMMIT, unwritable)).resolves.toBeUndefined();
-    expect(await recentCommit(place, unwritable)).toBeUndefined();
+    expect(await recentAnswer(place, unwritable)).toBeUndefined();
   });
 });

@@ -11,8 +11,9 @@ import type { HubRetryPolicy } from '../../biomedica/hub-download.ts';
 import { type HubAccess, hubAccess } from '../../shared/hub-access.ts';
 import {
   type RecentAnswersOptions,
-  recentCommit,
+  recentAnswer,
   rememberCommit,
+  rememberUnreachable,
 } from '../../shared/recent-hub-answers.ts';
 import { type EncoderEntry, resolveEncoder } from './encoder-catalog.ts';
 import { type EncoderManifest, readEncoderManifest } from './encoder-manifest.ts';
@@ -261,10 +262,15 @@ async function locate(
     repo: source.repo,
     revision: source.revision,
   } as const;
-  const recent = options.recent ? await recentCommit(place, options.answers) : undefined;
-  if (recent) return ok({ entry: pinned(recent.commit) });
-  const remote = await resolveHubModel(source.repo, source.revision, access);
+  const recent = options.recent ? await recentAnswer(place, options.answers) : undefined;
+  if (recent && 'commit' in recent) return ok({ entry: pinned(recent.commit) });
+  const remote = recent
+    ? fail({ reason: 'hub-unreachable' as const, message: recent.unreachable })
+    : await resolveHubModel(source.repo, source.revision, access);
   if (!remote.ok) {
+    if (!recent && remote.error.reason === 'hub-unreachable') {
+      await rememberUnreachable(place, remote.error.message, options.answers);
+    }
     if (remote.error.reason === 'hub-unreachable' && known) return ok({ entry: pinned(known) });
     return fail(hubRefusal(entry.modelId, remote.error, options));
   }
