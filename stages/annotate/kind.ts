@@ -7,6 +7,7 @@ import { annotateContract } from './contract.ts';
 
 // Hooks load their code on first call (see stages/curate/kind.ts).
 const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
 const prompt = () => import('./annotate-prompt.ts');
 
 /** One of the 29 categories per figure, from its metadata, by an LLM. */
@@ -19,7 +20,7 @@ export const annotateKind = defineStageKind({
   deterministic: false,
   resources: llmStageResources,
   fingerprints: async (params) => ({
-    ...(await llm()).llmFingerprints(params.llm),
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
     prompt: (await prompt()).ANNOTATE_PROMPT_DIGEST,
   }),
   preflight: async (params, ctx) => (await llm()).llmPreflight(params.llm, ctx),

@@ -7,6 +7,7 @@ import type { TestQa } from './run-distractors.ts';
 
 // Hooks load their code on first call (see stages/curate/kind.ts).
 const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
 const prompt = () => import('./distractor-prompt.ts');
 
 /** Plausible wrong options for each test question, for the semantic-matching accuracy. */
@@ -20,7 +21,7 @@ export const distractorsKind = defineStageKind({
   deterministic: false,
   resources: llmStageResources,
   fingerprints: async (params) => ({
-    ...(await llm()).llmFingerprints(params.llm),
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
     prompt: (await prompt()).DISTRACTOR_PROMPT_DIGEST,
   }),
   preflight: async (params, ctx) => (await llm()).llmPreflight(params.llm, ctx),

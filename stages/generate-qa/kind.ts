@@ -8,6 +8,7 @@ import { generateQaContract } from './contract.ts';
 
 // Hooks load their code on first call (see stages/curate/kind.ts).
 const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
 const prompt = () => import('./qa-prompt.ts');
 const bank = () => import('./question-bank.ts');
 const code = () => import('./run-generate-qa.ts');
@@ -22,7 +23,7 @@ export const generateQaKind = defineStageKind({
   deterministic: false,
   resources: llmStageResources,
   fingerprints: async (params) => ({
-    ...(await llm()).llmFingerprints(params.llm),
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
     prompt: (await prompt()).QA_PROMPT_DIGEST,
     question_bank: (await bank()).QUESTION_BANK_DIGEST,
   }),
