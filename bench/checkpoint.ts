@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import { DEMO_STAND_IN_NAME, ensureStandInModel } from '../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv, runWorker, WORKER_DIR } from '../stages/model-worker/worker-client.ts';
 import type { TrainSettings } from '../stages/model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../stages/train/contract.ts';
 import { trainKind } from '../stages/train/kind.ts';
 import { makeWorkerFixture } from '../tests/model-worker/worker-fixture.ts';
 
@@ -66,6 +67,7 @@ async function train(every: number | null, round: number): Promise<Measured> {
   const result = await runWorker(
     {
       type: 'train',
+      outputs: TRAIN_OUTPUT,
       output_dir: out,
       checkpoint_dir: every === null ? null : resume,
       model: { base: model.ok ? model.value.path : '' },

@@ -15,7 +15,7 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
-const bin = join('runner', 'cli', 'bin.ts');
+const bin = join('runner', 'cli', 'bin.js');
 const env = { ...process.env, CI: 'true' };
 
 function median(xs: number[]): number {

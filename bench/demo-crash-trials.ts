@@ -24,7 +24,7 @@ const work = join(root, 'bench', 'out', 'demo-crash');
 const reference = join(work, 'reference');
 const interrupted = join(work, 'interrupted');
 const node = join(root, 'node_modules', '.bin', 'node');
-const bin = join(root, 'runner', 'cli', 'bin.ts');
+const bin = join(root, 'runner', 'cli', 'bin.js');
 
 function start(args: string[]): { child: ChildProcess; done: Promise<number | null> } {
   const child = spawn(node, [bin, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'ignore'] });

@@ -35,7 +35,7 @@ const env = { ...process.env, CI: 'true', DERMATUNE_OFFLINE: '1' };
 function cli(args: string[]): Promise<{ code: number | null; seconds: number; output: string }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['runner/cli/bin.ts', ...args], {
+    const child = spawn(process.execPath, ['runner/cli/bin.js', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -198,7 +198,7 @@ function cli(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['runner/cli/bin.ts', ...args], {
+    const child = spawn(process.execPath, ['runner/cli/bin.js', ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

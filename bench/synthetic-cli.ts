@@ -1,5 +1,5 @@
 // The dermatune CLI over the benchmark's synthetic pipeline, as a process of its own, so its
-// start-up counts the way DVC's does. Like bin.ts it turns Node's compile cache on before the
+// start-up counts the way DVC's does. Like runner/cli/bin.js it turns Node's compile cache on before the
 // CLI's modules load.
 import { enableCompileCache } from 'node:module';
 

@@ -12,6 +12,7 @@ import { defaultTrainSettings } from '../stages/model-worker/spec-defaults.ts';
 import { ensureStandInModel, STAND_IN_NAME } from '../stages/model-worker/stand-in-model.ts';
 import { ensureWorkerEnv, runWorker } from '../stages/model-worker/worker-client.ts';
 import type { TrainMetric } from '../stages/model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../stages/train/contract.ts';
 import { makeWorkerFixture } from '../tests/model-worker/worker-fixture.ts';
 
 // One torch thread in both processes: on a shared machine, OpenMP spin-waits of an
@@ -62,6 +63,7 @@ async function viaWorker(round: number): Promise<Measured> {
   const result = await runWorker(
     {
       type: 'train',
+      outputs: TRAIN_OUTPUT,
       output_dir: out,
       model: { base: model.ok ? model.value.path : '' },
       data: { train: trainFile, image_root: fixture.imageRoot },

@@ -37,6 +37,17 @@ export type GraphFailure =
   | { reason: 'unknown-input'; stage: string; input: string; target: string }
   | { reason: 'missing-input'; stage: string; kind: string; input: string };
 
+export interface GraphOptions {
+  /**
+   * false: no kind's fingerprints are asked for (no hub, no hashing), so the keys are not the
+   * stages' keys and must not leave the caller. The graph's shape is the same: fingerprints are
+   * a function of a stage's params, so they never split or merge nodes. For `validate`.
+   */
+  fingerprints?: boolean;
+  /** Passed to the kinds' fingerprints (runner/stage-kind.ts); default true. */
+  fresh?: boolean;
+}
+
 export async function buildStageGraph(
   pipeline: Pipeline,
   variants: readonly {
@@ -44,6 +55,7 @@ export async function buildStageGraph(
     spec: Record<string, unknown>;
     axes?: Record<string, unknown>;
   }[],
+  options: GraphOptions = {},
 ): Promise<Result<StageGraph, GraphFailure>> {
   const kinds = new Map(pipeline.kinds.map((k) => [k.name, k]));
   const nodes = new Map<StageKey, StageNode>();
@@ -72,12 +84,12 @@ export async function buildStageGraph(
       }
       const params = pickBySchema(variant.spec, kind.paramsSchema);
       let fingerprints: Record<string, string> = {};
-      if (kind.fingerprints) {
+      if (kind.fingerprints && options.fingerprints !== false) {
         // Fingerprints may hash files; compute them once per distinct params.
         const cacheKey = `${kind.name}\0${canonicalJson(params)}`;
         let pending = fingerprintCache.get(cacheKey);
         if (!pending) {
-          pending = Promise.resolve(kind.fingerprints(params));
+          pending = Promise.resolve(kind.fingerprints(params, { fresh: options.fresh !== false }));
           fingerprintCache.set(cacheKey, pending);
         }
         fingerprints = await pending;

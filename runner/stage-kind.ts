@@ -43,7 +43,10 @@ export interface StageKind<
    * prompt template text, worker code and its pinned requirements. Each value is a digest
    * or an exact identifier; it enters the key and the stored record.
    */
-  fingerprints?(params: P): Promise<Record<string, string>> | Record<string, string>;
+  fingerprints?(
+    params: P,
+    ctx: FingerprintContext,
+  ): Promise<Record<string, string>> | Record<string, string>;
   /**
    * Proofs that need more than the schema, made before anything runs or is paid for: a
    * credential is set and accepted, a model is still served, a file exists. Each external part
@@ -65,9 +68,20 @@ export interface StageKind<
   run?(ctx: StageContext<P, I, O>): Promise<Result<StageSummary, StageFailure>>;
   /**
    * How the stage runs as a job on a cluster (`--executor ray`); absent, it always runs here.
-   * A remote run must write the same output as `run` for the same key.
+   * A remote run must write the same output as `run` for the same key. A loader, like the
+   * other hooks' code, so that declaring a kind loads none of its job machinery.
    */
-  readonly remote?: RemoteStage<P, I, O>;
+  remote?(): Promise<RemoteStage<P, I, O>>;
+}
+
+export interface FingerprintContext {
+  /**
+   * true (`run`, `preflight`, and whatever else stores or removes by key): floating references,
+   * such as a hub branch, are resolved now. false (the views: `plan`, `status`, `why`): what
+   * such a reference resolved to within the last minutes may serve, and the kind's plan notes
+   * say so. Never a different key for the same answer: only whether the hub is asked again.
+   */
+  readonly fresh: boolean;
 }
 
 export interface StageResources {

@@ -8,7 +8,7 @@ import { runnerGrammarSchema } from './spec-grammar.ts';
 import { loadSpecLayers, locate, mergeLayers } from './spec-layers.ts';
 import { composeSpecSchema, type JsonSchema } from './spec-schema.ts';
 import { SpecValidator } from './spec-validation.ts';
-import { buildStageGraph, type StageGraph } from './stage-graph.ts';
+import { buildStageGraph, type GraphOptions, type StageGraph } from './stage-graph.ts';
 import { expandSweep, selectVariants } from './sweep.ts';
 
 /** A validated sweep: its variants with their resolved specs, and the one shared stage graph. */
@@ -46,6 +46,11 @@ export interface PlanRequest {
   only?: readonly string[];
   /** Refuse sweeps of more variants than this (default DEFAULT_MAX_VARIANTS). */
   maxVariants?: number;
+  /**
+   * false for the views (plan, status, why): kinds may key floating references (a hub branch)
+   * by a recent resolution instead of asking again (FingerprintContext). Default true.
+   */
+  fresh?: boolean;
 }
 
 /** Spec schema for a pipeline, composed once per process. */
@@ -80,9 +85,44 @@ function specValidatorFor(pipeline: Pipeline): Promise<SpecValidator> {
  * Spec file to stage graph: load the layers, apply overrides, expand the sweep, validate every
  * variant (reporting each problem once, at its origin), then key and collapse the stages.
  */
-export async function planSweep(
+export function planSweep(
   pipeline: Pipeline,
   request: PlanRequest,
+): Promise<Result<SweepPlan, Diagnostic[]>> {
+  return planWith(pipeline, request, { fresh: request.fresh !== false });
+}
+
+/** What `validate` says of a valid sweep: how many variants and stages, and how many are shared. */
+export interface SweepCheck {
+  variants: number;
+  stages: number;
+  /** Stages used by more than one variant. */
+  shared: number;
+}
+
+/**
+ * The spec checked as `planSweep` checks it, and its graph's shape, without asking any kind for
+ * fingerprints: no network, no hashing of models or worker code. Its keys would not be the
+ * stages' keys, so it returns none.
+ */
+export async function checkSweep(
+  pipeline: Pipeline,
+  request: PlanRequest,
+): Promise<Result<SweepCheck, Diagnostic[]>> {
+  const planned = await planWith(pipeline, request, { fingerprints: false });
+  if (!planned.ok) return planned;
+  const { variants, graph } = planned.value;
+  return ok({
+    variants: variants.length,
+    stages: graph.nodes.length,
+    shared: graph.nodes.filter((n) => n.variants.length > 1).length,
+  });
+}
+
+async function planWith(
+  pipeline: Pipeline,
+  request: PlanRequest,
+  graphOptions: GraphOptions,
 ): Promise<Result<SweepPlan, Diagnostic[]>> {
   const schema = specSchemaFor(pipeline);
   const validator = await specValidatorFor(pipeline);
@@ -150,7 +190,7 @@ export async function planSweep(
   }
   if (problems.length > 0) return fail(problems);
 
-  let graph = await buildStageGraph(pipeline, variants);
+  let graph = await buildStageGraph(pipeline, variants, graphOptions);
   const collapsed = new Set<string>();
   if (graph.ok) {
     const distinct = withoutSharedReplicates(variants, graph.value);
@@ -158,13 +198,13 @@ export async function planSweep(
       for (const v of variants)
         if (v.replicateOf && !distinct.includes(v)) collapsed.add(v.replicateOf);
       variants = distinct;
-      graph = await buildStageGraph(pipeline, variants);
+      graph = await buildStageGraph(pipeline, variants, graphOptions);
     }
   }
   // --force names are resolved against the whole sweep, not only the --only selection.
   const sweepGraph =
     graph.ok && everyVariant.length > variants.length
-      ? await buildStageGraph(pipeline, everyVariant)
+      ? await buildStageGraph(pipeline, everyVariant, graphOptions)
       : graph;
   if (graph.ok && !sweepGraph.ok) return fail([{ message: 'the sweep graph cannot be built' }]);
   if (!graph.ok) {

@@ -1,7 +1,23 @@
 import type { Command } from '../runner/cli/cli-context.ts';
-import { scoreCommand } from './evaluate/score-command.ts';
-import { doctorCommand } from './model-worker/doctor-command.ts';
-import { tableCommand } from './report/table-command.ts';
 
-/** The study's own commands, added to the runner's generic ones by the binary. */
-export const studyCommands: readonly Command[] = [tableCommand, scoreCommand, doctorCommand];
+/** The study's own commands, added to the runner's generic ones by the binary; loaded when run. */
+export const studyCommands: readonly Command[] = [
+  {
+    name: 'table',
+    summary:
+      "print the paper's Table 1 for a sweep and write it (Markdown, CSV), its plots and an HTML report",
+    load: async () => (await import('./report/table-command.ts')).tableCommand,
+  },
+  {
+    name: 'score',
+    summary:
+      'score any predictions file: BLEU, sacreBLEU, ROUGE, BERTScore, accuracy when options are given',
+    load: async () => (await import('./evaluate/score-command.ts')).scoreCommand,
+  },
+  {
+    name: 'doctor',
+    summary:
+      'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',
+    load: async () => (await import('./model-worker/doctor-command.ts')).doctorCommand,
+  },
+];

@@ -31,9 +31,18 @@ export interface CliIo {
   isTTY: boolean;
 }
 
+/**
+ * A command as the binary lists it: its name and one line for `--help`, and its code, loaded
+ * only when it is the one called, so that start-up pays for that command alone.
+ */
 export interface Command {
   name: string;
   summary: string;
+  load(): Promise<CommandCode>;
+}
+
+/** A command's usage, options and what it does (its module's export). */
+export interface CommandCode {
   usage: string;
   options: Record<string, OptionSpec>;
   /** Positional arguments: names for the help text. */

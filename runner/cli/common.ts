@@ -1,9 +1,17 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArtifactStore } from '../artifact-store.ts';
+import type { Diagnostic } from '../diagnostic.ts';
 import { formatDiagnostics } from '../diagnostic.ts';
+import type { Result } from '../result.ts';
 import { DEFAULT_MAX_VARIANTS } from '../sweep.ts';
-import { planSweep, type SweepPlan } from '../sweep-plan.ts';
+import {
+  checkSweep,
+  type PlanRequest,
+  planSweep,
+  type SweepCheck,
+  type SweepPlan,
+} from '../sweep-plan.ts';
 import type { CliContext, CommandArgs, OptionSpec } from './cli-context.ts';
 
 export const storeOption: OptionSpec = {
@@ -62,8 +70,30 @@ export function listOption(args: CommandArgs, name: string): string[] {
     .filter(Boolean);
 }
 
-/** Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid. */
-export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<SweepPlan | undefined> {
+/**
+ * Loads, validates and plans the spec; prints the diagnostics and returns undefined if invalid.
+ * `fresh: false` is for the commands that only show the sweep (plan, status, why): see
+ * FingerprintContext. Whatever stores or removes by key keeps the default.
+ */
+export async function loadPlan(
+  args: CommandArgs,
+  ctx: CliContext,
+  options: { fresh?: boolean } = {},
+): Promise<SweepPlan | undefined> {
+  const request = planRequest(args, ctx);
+  return request && reported(await planSweep(ctx.pipeline, { ...request, ...options }), ctx);
+}
+
+/** Loads and validates the spec as `loadPlan` does, without keying its stages (`validate`). */
+export async function loadCheck(
+  args: CommandArgs,
+  ctx: CliContext,
+): Promise<SweepCheck | undefined> {
+  const request = planRequest(args, ctx);
+  return request && reported(await checkSweep(ctx.pipeline, request), ctx);
+}
+
+function planRequest(args: CommandArgs, ctx: CliContext): PlanRequest | undefined {
   const specPath = resolve(ctx.io.cwd, args.positionals[0] ?? '');
   const rawMax = args.values['max-variants'];
   const maxVariants = rawMax === undefined ? DEFAULT_MAX_VARIANTS : Number(rawMax);
@@ -71,12 +101,15 @@ export async function loadPlan(args: CommandArgs, ctx: CliContext): Promise<Swee
     ctx.io.stderr(`--max-variants must be a positive integer (got ${JSON.stringify(rawMax)})\n`);
     return undefined;
   }
-  const planned = await planSweep(ctx.pipeline, {
+  return {
     specPath,
     sets: listOption(args, 'set').length > 0 ? rawList(args, 'set') : [],
     only: listOption(args, 'only'),
     maxVariants,
-  });
+  };
+}
+
+function reported<T>(planned: Result<T, Diagnostic[]>, ctx: CliContext): T | undefined {
   if (!planned.ok) {
     const count = planned.error.length;
     ctx.io.stderr(

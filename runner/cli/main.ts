@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { closest } from 'fastest-levenshtein';
-import type { CliContext, Command } from './cli-context.ts';
+import type { CliContext, Command, CommandCode } from './cli-context.ts';
 import { EXIT_OK, EXIT_USAGE } from './cli-context.ts';
 import { terminalSafe } from './terminal-text.ts';
 
@@ -27,15 +27,15 @@ export async function runCli(
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    ctx.io.stdout(topic ? commandHelp(topic) : overview(commands, ctx.version));
+    ctx.io.stdout(topic ? commandHelp(topic, await topic.load()) : overview(commands, ctx.version));
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
     ctx.io.stdout(`dermatune ${ctx.version}\n`);
     return EXIT_OK;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     const suggestion = closest(
       name,
       commands.map((c) => c.name),
@@ -45,6 +45,7 @@ export async function runCli(
     );
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -59,7 +60,7 @@ export async function runCli(
     return EXIT_USAGE;
   }
   if (parsed.values.help) {
-    ctx.io.stdout(commandHelp(command));
+    ctx.io.stdout(commandHelp(entry, command));
     return EXIT_OK;
   }
   const required = command.positionals.filter((p) => p.required).length;
@@ -117,7 +118,7 @@ function overview(commands: readonly Command[], version: string): string {
   ].join('\n');
 }
 
-function commandHelp(command: Command): string {
+function commandHelp(entry: Command, command: CommandCode): string {
   const options = Object.entries(command.options).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ' <value>' : ''}`;
     return [flag, spec.description] as const;
@@ -126,7 +127,7 @@ function commandHelp(command: Command): string {
   return [
     `usage: ${command.usage}`,
     '',
-    command.summary,
+    entry.summary,
     '',
     ...(options.length > 0
       ? ['options:', ...options.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`), '']

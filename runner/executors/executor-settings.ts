@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { fail, ok, type Result } from '../result.ts';
 import type { JsonSchema } from '../spec-schema.ts';
 import type { RayExecutorSettings, StorageSetting } from './ray/ray-executor.ts';
-import { parseS3Url } from './ray/s3-storage.ts';
+import { parseS3Url } from './ray/s3-url.ts';
 
 /**
  * Where stages run: here (`local`) or, for the heavy ones, on a Ray cluster. This is a setting

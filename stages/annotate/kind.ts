@@ -1,13 +1,14 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { CURATE_OUTPUT } from '../curate/contract.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
-import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmStageResources } from '../llm/llm-settings.ts';
 import { llmSchema } from '../shared/spec-fragments.ts';
-import { ANNOTATE_PROMPT_DIGEST, annotationRequest } from './annotate-prompt.ts';
 import { annotateContract } from './contract.ts';
-import { runAnnotate } from './run-annotate.ts';
+
+// Hooks load their code on first call (see stages/curate/kind.ts).
+const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
+const prompt = () => import('./annotate-prompt.ts');
 
 /** One of the 29 categories per figure, from its metadata, by an LLM. */
 export const annotateKind = defineStageKind({
@@ -18,9 +19,14 @@ export const annotateKind = defineStageKind({
   tracking: { metricPrefix: 'llm/annotate' },
   deterministic: false,
   resources: llmStageResources,
-  fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: ANNOTATE_PROMPT_DIGEST }),
-  preflight: (params, ctx) => llmPreflight(params.llm, ctx),
+  fingerprints: async (params) => ({
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
+    prompt: (await prompt()).ANNOTATE_PROMPT_DIGEST,
+  }),
+  preflight: async (params, ctx) => (await llm()).llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {
+    const { llmEstimate, storedRows } = await import('../llm/llm-estimate.ts');
+    const { annotationRequest } = await prompt();
     const records = await storedRows<CuratedRecord>(ctx, 'records', CURATE_OUTPUT.records);
     return llmEstimate(
       params.llm,
@@ -28,6 +34,6 @@ export const annotateKind = defineStageKind({
       'calls unknown until curate is stored (one per curated figure)',
     );
   },
-  run: (ctx) => runAnnotate(ctx),
+  run: async (ctx) => (await import('./run-annotate.ts')).runAnnotate(ctx),
   paramsSchema: { type: 'object', properties: { llm: llmSchema } },
 });

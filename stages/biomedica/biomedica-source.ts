@@ -4,6 +4,17 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { describeRequestError } from '../../runner/preflight-check.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import {
+  formatAge,
+  type RecentAnswersOptions,
+  recalledTree,
+  recentAnswer,
+  rememberCommit,
+  rememberTree,
+  rememberUnreachable,
+  UNREACHABLE_TTL_MS,
+} from '../shared/recent-hub-answers.ts';
+import { DEFAULT_DOWNLOADS } from '../shared/source-schema.ts';
 import type { BiomedicaSample } from './biomedica-sample.ts';
 import {
   DEFAULT_HUB_ENDPOINT,
@@ -12,7 +23,7 @@ import {
   type HubRetryPolicy,
 } from './hub-download.ts';
 import { type HubTreeFailure, type HubTreeFile, listHubTree } from './hub-tree.ts';
-import { readShardSamples, type ShardReadFailure } from './shard-reader.ts';
+import type { ShardReadFailure } from './shard-reader.ts';
 
 /** Where the shards come from: the `data.source` section of a spec. */
 export type BiomedicaSource = LocalSource | HubSource;
@@ -49,9 +60,6 @@ export interface ShardSelection {
   under?: string;
 }
 
-/** Four transfers at once fill a fast link without one slow shard holding up the reader. */
-export const DEFAULT_DOWNLOADS = 4;
-
 export interface SourceOptions {
   /** Where downloaded shards are cached (under the store, so they survive between runs). */
   cacheDir: string;
@@ -61,6 +69,15 @@ export interface SourceOptions {
   signal?: AbortSignal;
   retry?: Partial<HubRetryPolicy>;
   log?: (line: string) => void;
+  /**
+   * For the views (plan, status, why): a commit the branch named within the last minutes, and
+   * a commit's tree listed before, serve instead of asking the hub
+   * (stages/shared/recent-hub-answers.ts). Absent, the hub is asked, as `run` must. Either way
+   * what the hub says is kept for the views.
+   */
+  recent?: boolean;
+  /** Where the hub's answers are kept; for tests. */
+  answers?: RecentAnswersOptions;
 }
 
 export type SourceFailure =
@@ -122,6 +139,8 @@ async function* readShards(
       yield file;
       return;
     }
+    // Loaded here, by a run: keying and planning a source (the fingerprint) reads no tar.
+    const { readShardSamples } = await import('./shard-reader.ts');
     for await (const item of readShardSamples(createReadStream(file.value), shard.name)) {
       yield item;
       if (!item.ok) return;
@@ -133,6 +152,8 @@ async function* readShards(
 export interface ResolvedHubShards {
   commit: string;
   shards: HubTreeFile[];
+  /** Set when the commit is what the hub said that long ago (`recent`), not asked now. */
+  recalledAgeMs?: number;
 }
 
 /**
@@ -144,10 +165,17 @@ export async function resolveHubShards(
   source: HubSource,
   options: SourceOptions,
 ): Promise<Result<ResolvedHubShards, SourceFailure>> {
-  const commit = await resolveHubRevision(source, options);
-  if (!commit.ok) return commit;
-  const listing = (path: string) =>
-    listHubTree({
+  const pinned = await revisionCommit(source, options);
+  if (!pinned.ok) return pinned;
+  const commit = ok(pinned.value.commit);
+  const recalled = pinned.value.ageMs === undefined ? {} : { recalledAgeMs: pinned.value.ageMs };
+  const listing = async (path: string): Promise<Result<HubTreeFile[], HubTreeFailure>> => {
+    const place = { ...hubPlace(source, options), revision: commit.value, path };
+    const known = options.recent
+      ? await recalledTree<HubTreeFile>(place, options.answers)
+      : undefined;
+    if (known) return ok(known);
+    const files = await listHubTree({
       endpoint: hubEndpoint(source, options),
       repo: source.repo,
       revision: commit.value,
@@ -155,6 +183,9 @@ export async function resolveHubShards(
       token: hubToken(source, options),
       signal: options.signal,
     });
+    if (files.ok) await rememberTree(place, files.value, options.answers);
+    return files;
+  };
   if (!Array.isArray(source.shards)) {
     const under = source.shards.under ?? '';
     const files = await listing(under);
@@ -168,7 +199,7 @@ export async function resolveHubShards(
         message: `no .tar shards under ${under || 'the root'} of ${source.repo}@${commit.value}`,
       });
     }
-    return ok({ commit: commit.value, shards: tars });
+    return ok({ commit: commit.value, shards: tars, ...recalled });
   }
   const folders = [...new Set(source.shards.map(folderOf))];
   const sizes = new Map<string, number>();
@@ -190,7 +221,7 @@ export async function resolveHubShards(
     }
     shards.push({ path, size });
   }
-  return ok({ commit: commit.value, shards });
+  return ok({ commit: commit.value, shards, ...recalled });
 }
 
 function folderOf(path: string): string {
@@ -242,7 +273,50 @@ export async function resolveHubRevision(
   source: HubSource,
   options: SourceOptions,
 ): Promise<Result<string, SourceFailure>> {
-  if (COMMIT_ID.test(source.revision)) return ok(source.revision);
+  const pinned = await revisionCommit(source, options);
+  return pinned.ok ? ok(pinned.value.commit) : pinned;
+}
+
+function hubPlace(source: HubSource, options: SourceOptions) {
+  return {
+    endpoint: hubEndpoint(source, options),
+    type: 'datasets',
+    repo: source.repo,
+    revision: source.revision,
+  } as const;
+}
+
+/** The commit, and how old the answer is when it is a recent one rather than asked now. */
+async function revisionCommit(
+  source: HubSource,
+  options: SourceOptions,
+): Promise<Result<{ commit: string; ageMs?: number }, SourceFailure>> {
+  if (COMMIT_ID.test(source.revision)) return ok({ commit: source.revision });
+  const place = hubPlace(source, options);
+  const recent = options.recent ? await recentAnswer(place, options.answers) : undefined;
+  if (recent && 'unreachable' in recent) {
+    const when = recent.askedHere
+      ? ''
+      : ` (${formatAge(recent.ageMs)} ago; plan asks again after ${formatAge(UNREACHABLE_TTL_MS)}, run always does)`;
+    return fail({ reason: 'revision-unresolved', message: `${recent.unreachable}${when}` });
+  }
+  // What this process asked the hub a moment ago is no older answer: plan notes say nothing then.
+  if (recent) return ok(recent.askedHere ? { commit: recent.commit } : recent);
+  const asked = await askHubRevision(source, options);
+  if (asked.ok) await rememberCommit(place, asked.value, options.answers);
+  else if (asked.error.unreachable) {
+    await rememberUnreachable(place, asked.error.failure.message, options.answers);
+  }
+  return asked.ok ? ok({ commit: asked.value }) : fail(asked.error.failure);
+}
+
+/** The hub's answer; `unreachable` when none came at all (no network, a timeout). */
+async function askHubRevision(
+  source: HubSource,
+  options: SourceOptions,
+): Promise<Result<string, { failure: SourceFailure; unreachable: boolean }>> {
+  const failed = (message: string, unreachable = false) =>
+    fail({ failure: { reason: 'revision-unresolved' as const, message }, unreachable });
   const endpoint = hubEndpoint(source, options);
   const url = `${endpoint}/api/datasets/${source.repo}/revision/${encodeURIComponent(source.revision)}`;
   const token = hubToken(source, options);
@@ -255,21 +329,18 @@ export async function resolveHubRevision(
       ]),
     });
     if (!response.ok) {
-      return fail({
-        reason: 'revision-unresolved',
-        message: `${url}: HTTP ${response.status}${response.status === 401 ? ' (set HF_TOKEN)' : ''}`,
-      });
+      return failed(
+        `${url}: HTTP ${response.status}${response.status === 401 ? ' (set HF_TOKEN)' : ''}`,
+      );
     }
     const body = (await response.json()) as { sha?: unknown };
     if (typeof body.sha !== 'string' || !COMMIT_ID.test(body.sha)) {
-      return fail({ reason: 'revision-unresolved', message: `${url}: no commit id in the answer` });
+      return failed(`${url}: no commit id in the answer`);
     }
     return ok(body.sha);
   } catch (error: unknown) {
-    return fail({
-      reason: 'revision-unresolved',
-      message: `${url}: ${describeRequestError(error)}`,
-    });
+    // No answer at all (no network, a timeout), unless the user cancelled.
+    return failed(`${url}: ${describeRequestError(error)}`, options.signal?.aborted !== true);
   }
 }
 

@@ -54,6 +54,14 @@ export function trainSizeShortfall(
   return candidates >= needed ? undefined : { needed, short: needed - candidates };
 }
 
+/**
+ * A count with thousands separators (12,345), as `toLocaleString('en')` writes an integer, without
+ * its first call's cost: loading ICU's number formatting takes about 10 ms, a tenth of `plan`.
+ */
+export function formatCount(count: number): string {
+  return String(Math.round(count)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let value = bytes;

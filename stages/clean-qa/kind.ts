@@ -1,6 +1,5 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { cleanQaContract } from './contract.ts';
-import { runCleanQa } from './run-clean-qa.ts';
 
 /** Tidies answers; drops malformed, empty, inconsistent and degenerate pairs and exact and near duplicates. */
 export const cleanQaKind = defineStageKind({
@@ -11,7 +10,8 @@ export const cleanQaKind = defineStageKind({
   contract: cleanQaContract,
   deterministic: true,
   resources: { cpu: 1 },
-  run: runCleanQa,
+  // The kind's code loads when it runs (see stages/curate/kind.ts).
+  run: async (ctx) => (await import('./run-clean-qa.ts')).runCleanQa(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -1,13 +1,11 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { dataSourceSchema } from '../shared/source-schema.ts';
 import { curateContract } from './contract.ts';
-import {
-  curateEstimate,
-  curateFingerprints,
-  curatePlanNotes,
-  curatePreflight,
-  runCurate,
-} from './run-curate.ts';
+
+// The kind's code (shard reading, image checks, the hub) loads when a hook is first called:
+// validate reads only this declaration.
+const code = () => import('./run-curate.ts');
+const sourceKey = () => import('./source-key.ts');
 
 /** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
 export const curateKind = defineStageKind({
@@ -18,11 +16,11 @@ export const curateKind = defineStageKind({
   contract: curateContract,
   deterministic: true,
   resources: { cpu: 1 },
-  fingerprints: curateFingerprints,
-  preflight: curatePreflight,
-  estimate: curateEstimate,
-  planNotes: curatePlanNotes,
-  run: runCurate,
+  fingerprints: async (params, ctx) => (await sourceKey()).curateFingerprints(params, ctx),
+  preflight: async (params, ctx) => (await code()).curatePreflight(params, ctx),
+  estimate: async (params, ctx) => (await code()).curateEstimate(params, ctx),
+  planNotes: async (params) => (await sourceKey()).curatePlanNotes(params),
+  run: async (ctx) => (await code()).runCurate(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -69,24 +69,6 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
 }
 
 /**
- * What pins the data: the hub commit (a branch is resolved to one) and shard list, or the
- * content of local shards. When the hub cannot be asked, the key says so and preflight reports
- * why; the run itself would fail the same way.
- */
-export async function curateFingerprints(params: CurateParams): Promise<Record<string, string>> {
-  const pinned = await biomedicaSourceFingerprint(params.data.source, {
-    cacheDir: '',
-    baseDir: projectRoot(),
-  });
-  if (pinned.ok) return pinned.value;
-  // Stable whatever the error text, so an offline `plan` shows one key; preflight says why.
-  const source = params.data.source;
-  return {
-    'source.unpinned': source.type === 'hub' ? `${source.repo}@${source.revision}` : 'local',
-  };
-}
-
-/**
  * For hub data: the shard list resolves at the pinned commit (a selection through the hub's
  * tree API), the revision and every shard are readable with the token (the dataset is gated;
  * see stages/biomedica/hub-preflight.ts), and the shards' size says how many figures they can
@@ -136,10 +118,6 @@ export async function curateEstimate(
         note: 'shards already in the cache are not downloaded again',
       }
     : { amounts: {}, note: `download size unknown until the hub answers for ${source.repo}` };
-}
-
-export function curatePlanNotes(params: CurateParams): Promise<string[]> {
-  return describeSourceForPlan(params.data.source);
 }
 
 function stageReason(failure: SourceFailure): StageFailureReason {

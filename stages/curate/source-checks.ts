@@ -14,9 +14,11 @@ import {
 import {
   estimateSource,
   formatBytes,
+  formatCount,
   type SourceEstimate,
   trainSizeShortfall,
 } from '../biomedica/source-estimate.ts';
+import { formatAge } from '../shared/recent-hub-answers.ts';
 
 /**
  * The data source's proofs before a run: the token is there, the shards resolve at the pinned
@@ -36,6 +38,8 @@ export interface SourceCheckOptions {
   env?: Record<string, string | undefined>;
   /** For fixtures whose samples are far smaller than BIOMEDICA's. */
   bytesPerSample?: number;
+  /** The views' mode (SourceOptions.recent): a recent answer of the hub serves. */
+  recent?: boolean;
 }
 
 export async function shardAvailabilityChecks(
@@ -96,10 +100,10 @@ export async function shardAvailabilityChecks(
       subject: `train size ${params.trainSize}`,
       outcome: short ? 'failed' : 'passed',
       detail: short
-        ? `needs at least ${short.needed.toLocaleString('en')} curated figures, the selected shards hold about ${estimate.candidates.toLocaleString('en')} (short by ${short.short.toLocaleString('en')}); select more shards or a smaller train size`
+        ? `needs at least ${formatCount(short.needed)} curated figures, the selected shards hold about ${formatCount(estimate.candidates)} (short by ${formatCount(short.short)}); select more shards or a smaller train size`
         : params.trainSize === 'all'
           ? 'all: takes whatever the data holds'
-          : `about ${estimate.candidates.toLocaleString('en')} candidate figures (category selection will take fewer)`,
+          : `about ${formatCount(estimate.candidates)} candidate figures (category selection will take fewer)`,
       setting: 'data.train_size',
     });
   }
@@ -118,25 +122,35 @@ export async function describeSourceForPlan(
       `data: ${source.repo}@${source.revision}: the dataset's index (the hub's revision and tree API) is not reachable, so the shard list is not resolved: ${resolved.error.message}`,
     ];
   }
-  const { commit, shards } = resolved.value;
+  const { commit, shards, recalledAgeMs } = resolved.value;
   const names = shards.map((shard) => shard.path);
   const shown =
     names.length <= 6 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}`;
+  // A recent answer of the hub stood in for asking it: say whose answer and how old.
+  const recalled =
+    recalledAgeMs === undefined
+      ? ''
+      : ` (${source.revision} as the hub named it ${formatAge(recalledAgeMs)} ago; run asks again)`;
   return [
-    `data: ${source.repo}@${commit.slice(0, 12)}: ${shown}`,
+    `data: ${source.repo}@${commit.slice(0, 12)}${recalled}: ${shown}`,
     `data: ${describeEstimate(estimateSource(source.repo, shards, options.bytesPerSample))}`,
   ];
 }
 
 export function describeEstimate(estimate: SourceEstimate): string {
-  return `${estimate.shards} shard(s), ${formatBytes(estimate.bytes)} to read, about ${estimate.samples.toLocaleString('en')} samples and ${estimate.candidates.toLocaleString('en')} Clinical Imaging / Skin Lesion candidates (${estimate.basis})`;
+  return `${estimate.shards} shard(s), ${formatBytes(estimate.bytes)} to read, about ${formatCount(estimate.samples)} samples and ${formatCount(estimate.candidates)} Clinical Imaging / Skin Lesion candidates (${estimate.basis})`;
 }
 
 // Preflight runs once per node, and several nodes read one source: ask the hub once per source.
 const resolutions = new Map<string, Promise<Result<ResolvedHubShards, SourceFailure>>>();
 
 function resolveOnce(source: HubSource, options: SourceOptions) {
-  const id = JSON.stringify([source, hubToken(source, options), hubEndpoint(source, options)]);
+  const id = JSON.stringify([
+    source,
+    hubToken(source, options),
+    hubEndpoint(source, options),
+    options.recent === true,
+  ]);
   let pending = resolutions.get(id);
   if (!pending) {
     pending = resolveHubShards(source, options);
@@ -154,5 +168,10 @@ export function resolveSourceShards(
 }
 
 function optionsFor(options: SourceCheckOptions): SourceOptions {
-  return { cacheDir: '', baseDir: projectRoot(), env: options.env };
+  return {
+    cacheDir: '',
+    baseDir: projectRoot(),
+    env: options.env,
+    ...(options.recent ? { recent: true } : {}),
+  };
 }

@@ -1,12 +1,14 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
-import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmStageResources, resolveLlmSettings } from '../llm/llm-settings.ts';
 import { categoriesSchema, llmSchema, seedSchema } from '../shared/spec-fragments.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';
 import { distractorsContract } from './contract.ts';
-import { DISTRACTOR_PROMPT_DIGEST, distractorRequest } from './distractor-prompt.ts';
-import { runDistractors, type TestQa } from './run-distractors.ts';
+import type { TestQa } from './run-distractors.ts';
+
+// Hooks load their code on first call (see stages/curate/kind.ts).
+const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
+const prompt = () => import('./distractor-prompt.ts');
 
 /** Plausible wrong options for each test question, for the semantic-matching accuracy. */
 export const distractorsKind = defineStageKind({
@@ -18,9 +20,14 @@ export const distractorsKind = defineStageKind({
   tracking: { metricPrefix: 'llm/distractors' },
   deterministic: false,
   resources: llmStageResources,
-  fingerprints: (params) => ({ ...llmFingerprints(params.llm), prompt: DISTRACTOR_PROMPT_DIGEST }),
-  preflight: (params, ctx) => llmPreflight(params.llm, ctx),
+  fingerprints: async (params) => ({
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
+    prompt: (await prompt()).DISTRACTOR_PROMPT_DIGEST,
+  }),
+  preflight: async (params, ctx) => (await llm()).llmPreflight(params.llm, ctx),
   estimate: async (params, ctx) => {
+    const { llmEstimate, storedRows } = await import('../llm/llm-estimate.ts');
+    const { distractorRequest } = await prompt();
     const rows = await storedRows<TestQa>(ctx, 'split', SPLIT_OUTPUT.test);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
     const count = params.eval.distractors;
@@ -31,7 +38,7 @@ export const distractorsKind = defineStageKind({
       'calls unknown until split is stored (one or more per test question)',
     );
   },
-  run: (ctx) => runDistractors(ctx),
+  run: async (ctx) => (await import('./run-distractors.ts')).runDistractors(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -2,9 +2,6 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema } from '../shared/spec-fragments.ts';
 import { evaluateContract } from './contract.ts';
 import { DEFAULT_ENCODER_REVISION } from './encoders/encoder-catalog.ts';
-import { encoderFingerprints } from './encoders/encoder-fingerprints.ts';
-import { encoderPreflight } from './encoders/encoder-preflight.ts';
-import { runEvaluate } from './run-evaluate.ts';
 
 /** A hub encoder's revision; the commit it resolves to is recorded in the export's encoder.json. */
 const encoderRevisionSchema = {
@@ -23,13 +20,17 @@ export const evaluateKind = defineStageKind({
   tracking: { metricPrefix: 'eval' },
   deterministic: true,
   resources: { cpu: 1 },
-  run: (ctx) => runEvaluate(ctx),
+  // Hooks load their code on first call (see stages/curate/kind.ts).
+  run: async (ctx) => (await import('./run-evaluate.ts')).runEvaluate(ctx),
   // The ten evaluate stages of a sweep read the same encoders: one proof serves them all.
   preflight: (params, ctx) =>
-    ctx.once(`encoders|${JSON.stringify(params.eval)}`, () =>
-      encoderPreflight(params, { env: ctx.env }),
+    ctx.once(`encoders|${JSON.stringify(params.eval)}`, async () =>
+      (await import('./encoders/encoder-preflight.ts')).encoderPreflight(params, { env: ctx.env }),
     ),
-  fingerprints: (params) => encoderFingerprints(params),
+  fingerprints: async (params, ctx) =>
+    (await import('./encoders/encoder-fingerprints.ts')).encoderFingerprints(params, {
+      recent: !ctx.fresh,
+    }),
   paramsSchema: {
     type: 'object',
     properties: {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  type Command,
+  type CommandCode,
   EXIT_OK,
   EXIT_STAGE_FAILED,
   EXIT_USAGE,
@@ -14,10 +14,7 @@ import { scoreMetrics } from './score-predictions.ts';
  * `dermatune score <predictions.jsonl>`: every metric of the evaluate stage on any file of
  * lines with `prediction`, `reference` and optionally `options` + `answer_index` and `kind`.
  */
-export const scoreCommand: Command = {
-  name: 'score',
-  summary:
-    'score any predictions file: BLEU, sacreBLEU, ROUGE, BERTScore, accuracy when options are given',
+export const scoreCommand: CommandCode = {
   usage: 'dermatune score <predictions.jsonl> [--json] [--stemmer] [--smooth] [--seed N]',
   options: {
     json: { type: 'boolean', description: 'print the full report as JSON' },

@@ -1,15 +1,17 @@
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import type { CuratedRecord } from '../curate/curated-record.ts';
-import { llmEstimate, storedRows } from '../llm/llm-estimate.ts';
-import { llmFingerprints, llmPreflight } from '../llm/llm-preflight.ts';
 import { llmStageResources, resolveLlmSettings } from '../llm/llm-settings.ts';
 import { SELECT_OUTPUT } from '../select/contract.ts';
 import { llmSchema, seedSchema } from '../shared/spec-fragments.ts';
 import { generateQaContract } from './contract.ts';
-import { QA_PROMPT_DIGEST, qaRequest } from './qa-prompt.ts';
-import { QUESTION_BANK, QUESTION_BANK_DIGEST } from './question-bank.ts';
-import { qaItems, runGenerateQa } from './run-generate-qa.ts';
+
+// Hooks load their code on first call (see stages/curate/kind.ts).
+const llm = () => import('../llm/llm-preflight.ts');
+const llmKey = () => import('../llm/llm-fingerprints.ts');
+const prompt = () => import('./qa-prompt.ts');
+const bank = () => import('./question-bank.ts');
+const code = () => import('./run-generate-qa.ts');
 
 /** Synthetic QA: questions drawn from the bank, each answered in its own LLM call. */
 export const generateQaKind = defineStageKind({
@@ -20,14 +22,15 @@ export const generateQaKind = defineStageKind({
   tracking: { metricPrefix: 'llm/generate-qa' },
   deterministic: false,
   resources: llmStageResources,
-  fingerprints: (params) => ({
-    ...llmFingerprints(params.llm),
-    prompt: QA_PROMPT_DIGEST,
-    question_bank: QUESTION_BANK_DIGEST,
+  fingerprints: async (params) => ({
+    ...(await (await llmKey()).llmFingerprints(params.llm)),
+    prompt: (await prompt()).QA_PROMPT_DIGEST,
+    question_bank: (await bank()).QUESTION_BANK_DIGEST,
   }),
   preflight: async (params, ctx) => {
+    const { QUESTION_BANK } = await bank();
     const perImage = params.data.questions_per_image;
-    const bank: PreflightCheck =
+    const check: PreflightCheck =
       perImage > QUESTION_BANK.length
         ? {
             part: 'spec',
@@ -42,9 +45,12 @@ export const generateQaKind = defineStageKind({
             outcome: 'passed',
             detail: `${perImage} of ${QUESTION_BANK.length} questions per image`,
           };
-    return [...(await llmPreflight(params.llm, ctx)), bank];
+    return [...(await (await llm()).llmPreflight(params.llm, ctx)), check];
   },
   estimate: async (params, ctx) => {
+    const { llmEstimate, storedRows } = await import('../llm/llm-estimate.ts');
+    const { qaRequest } = await prompt();
+    const { qaItems } = await code();
     const records = await storedRows<CuratedRecord>(ctx, 'images', SELECT_OUTPUT.records);
     const budget = resolveLlmSettings(params.llm).max_output_tokens;
     const perImage = params.data.questions_per_image;
@@ -57,7 +63,7 @@ export const generateQaKind = defineStageKind({
       `calls unknown until select is stored (${perImage} per selected image)`,
     );
   },
-  run: (ctx) => runGenerateQa(ctx),
+  run: async (ctx) => (await code()).runGenerateQa(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

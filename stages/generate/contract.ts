@@ -1,4 +1,5 @@
 import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
+import type { GenerateOutputs } from '../model-worker/worker-job.ts';
 
 export interface GenerateParams {
   model: { base: string; revision: string };
@@ -15,7 +16,11 @@ export interface GenerateParams {
   };
 }
 
-export const GENERATE_OUTPUT = { predictions: 'predictions.jsonl', job: 'job.json' } as const;
+/** What the worker writes for a generation job; the job carries these names (GenerateOutputs). */
+export const GENERATE_OUTPUT = {
+  predictions: 'predictions.jsonl',
+  job: 'job.json',
+} as const satisfies GenerateOutputs;
 
 /**
  * `test_set`: split's output; `images`: curate's; `adapter`: train's, absent for the untuned

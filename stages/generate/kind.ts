@@ -1,6 +1,4 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
-import { baseModelPreflight } from '../model-worker/worker-preflight.ts';
 import {
   deviceSchema,
   imageSizeSchema,
@@ -9,7 +7,9 @@ import {
   precisionSchema,
 } from '../shared/spec-fragments.ts';
 import { generateContract } from './contract.ts';
-import { generateRemote, runGenerate } from './run-generate.ts';
+
+// Hooks load their code on first call (see stages/curate/kind.ts).
+const code = () => import('./run-generate.ts');
 
 /** Answers every test question with the base model, plus the adapter when there is one. */
 export const generateKind = defineStageKind({
@@ -21,10 +21,12 @@ export const generateKind = defineStageKind({
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
-  fingerprints: (params) => modelWorkerFingerprints(params.model),
-  preflight: (params, ctx) => baseModelPreflight(params.model, ctx),
-  run: runGenerate,
-  remote: generateRemote,
+  fingerprints: async (params) =>
+    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(params.model),
+  preflight: async (params, ctx) =>
+    (await import('../model-worker/worker-preflight.ts')).baseModelPreflight(params.model, ctx),
+  run: async (ctx) => (await code()).runGenerate(ctx),
+  remote: async () => (await code()).generateRemote,
   paramsSchema: {
     type: 'object',
     properties: {

@@ -83,6 +83,7 @@ function generateJob(
     },
     data: { test: join(testSet.dir, SPLIT_OUTPUT.test), image_root: images.dir },
     generate: params.generate,
+    outputs: GENERATE_OUTPUT,
   });
 }
 

@@ -7,7 +7,7 @@ import {
 import { redactSecret } from '../../runner/redact-secrets.ts';
 import { isInvalidKey } from './gemini-api-errors.ts';
 import { apiKeyFrom, type LlmSettings, resolveLlmSettings } from './llm-settings.ts';
-import { isKnownLocalModel, localModelFingerprint } from './local-model.ts';
+import { isKnownLocalModel } from './local-model.ts';
 
 /** A model lookup answers in well under a second; this long means the endpoint is not there. */
 const CHECK_TIMEOUT_MS = 20_000;
@@ -232,15 +232,4 @@ function localChecks(settings: LlmSettings): PreflightCheck[] {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
-/** The model's identity for the stage key (for local models, the GGUF's digest). */
-export function llmFingerprints(raw: Record<string, unknown> | undefined): Record<string, string> {
-  const settings = resolveLlmSettings(raw);
-  return {
-    llm_model:
-      settings.provider === 'local'
-        ? localModelFingerprint(settings.model)
-        : `${settings.provider}:${settings.model}`,
-  };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type Command,
+  type CommandCode,
   EXIT_OK,
   EXIT_STAGE_FAILED,
   EXIT_USAGE,
@@ -19,10 +19,7 @@ const GIB = 1024 ** 3;
  * bf16), and the models available offline, so a researcher knows before a sweep whether the
  * paper's models or only the stand-ins are at hand.
  */
-export const doctorCommand: Command = {
-  name: 'doctor',
-  summary:
-    'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',
+export const doctorCommand: CommandCode = {
   usage: 'dermatune doctor [spec.yaml] [--set key=value]... [--json]',
   options: {
     ...specOptions,

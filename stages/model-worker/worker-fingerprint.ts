@@ -8,7 +8,16 @@ import { WORKER_DIR, WORKER_REQUIREMENTS } from './worker-client.ts';
  * and its pinned requirements. It enters the keys of the train and generate stages, so editing
  * the worker reruns them and nothing else.
  */
-export async function workerFingerprint(): Promise<string> {
+export function workerFingerprint(): Promise<string> {
+  // Read once per process: a process keys its stages when it plans, and a sweep asks for this
+  // once per train and generate node (twenty times for the paper's), each time the same files.
+  digest ??= readWorkerDigest();
+  return digest;
+}
+
+let digest: Promise<string> | undefined;
+
+async function readWorkerDigest(): Promise<string> {
   const packageDir = join(WORKER_DIR, 'dermatune_worker');
   const files = (await readdir(packageDir)).filter((name) => name.endsWith('.py')).sort();
   const parts = await Promise.all(

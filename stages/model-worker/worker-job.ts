@@ -85,16 +85,28 @@ interface ModelJobCommon extends JobCommon {
 
 export type Supervision = 'qa' | 'caption' | 'qa_caption';
 
+/**
+ * What a job writes, by role, relative to `output_dir`. The stages' contracts (TRAIN_OUTPUT,
+ * GENERATE_OUTPUT) are the one place the names are spelled: the job carries them, the worker
+ * writes exactly these and refuses a job that lacks one. `adapterWeights` and `adapterConfig`
+ * are what PEFT writes into the adapter folder; the worker checks they are there.
+ */
+export type TrainOutputs = Readonly<
+  Record<'adapter' | 'adapterWeights' | 'adapterConfig' | 'job' | 'trainerLog' | 'summary', string>
+>;
+export type GenerateOutputs = Readonly<Record<'predictions' | 'job', string>>;
+
 export interface TrainJob extends ModelJobCommon {
   type: 'train';
   /** JSONL records {image, question, answer, caption, kind?}; relative images resolve against image_root or the file's folder. */
   data: { train: string; image_root?: string | null };
   supervision: Supervision;
   train: TrainSettings;
+  outputs: TrainOutputs;
 }
 
 /** Resolves like a train job, writes `examples.jsonl` (ids, tokens, labels) and stops. */
-export interface ExamplesJob extends Omit<TrainJob, 'type'> {
+export interface ExamplesJob extends Omit<TrainJob, 'type' | 'outputs'> {
   type: 'examples';
 }
 
@@ -102,6 +114,7 @@ export interface GenerateJob extends ModelJobCommon {
   type: 'generate';
   data: { test: string; image_root?: string | null };
   generate: GenerateSettings;
+  outputs: GenerateOutputs;
 }
 
 export interface DoctorJob extends JobCommon {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { closest } from 'fastest-levenshtein';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
 import { groupReplicates } from './replicate-groups.ts';
 import { renderStatisticsText } from './statistics-render.ts';
@@ -15,10 +15,7 @@ import { REPORT_FILE, writeSweepReport } from './write-report.ts';
  * terminal, and written with the plots and the HTML report into `<store>/reports/<spec name>/`.
  * Variants not evaluated yet show "—" with a note; the command never runs a stage.
  */
-export const tableCommand: Command = {
-  name: 'table',
-  summary:
-    "print the paper's Table 1 for a sweep and write it (Markdown, CSV), its plots and an HTML report",
+export const tableCommand: CommandCode = {
   usage:
     'dermatune table <spec.yaml> [--set key=value]... [--only variant]... [--against variant] [--compare-paper] [--out dir] [--json]',
   options: {

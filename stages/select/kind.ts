@@ -1,7 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { categoriesSchema } from '../shared/spec-fragments.ts';
 import { selectContract } from './contract.ts';
-import { runSelect } from './run-select.ts';
 
 /** Keeps the figures of the configured categories (the paper: bacterial infections). */
 export const selectKind = defineStageKind({
@@ -11,7 +10,8 @@ export const selectKind = defineStageKind({
   contract: selectContract,
   deterministic: true,
   resources: { cpu: 1 },
-  run: runSelect,
+  // The kind's code loads when it runs (see stages/curate/kind.ts).
+  run: async (ctx) => (await import('./run-select.ts')).runSelect(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

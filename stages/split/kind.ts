@@ -1,7 +1,6 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { seedSchema, testFractionSchema } from '../shared/spec-fragments.ts';
 import { SPLIT_OUTPUT, splitContract } from './contract.ts';
-import { runSplit } from './run-split.ts';
 
 /** Train/test split by source article, so no article is on both sides. */
 export const splitKind = defineStageKind({
@@ -18,7 +17,8 @@ export const splitKind = defineStageKind({
   },
   deterministic: true,
   resources: { cpu: 1 },
-  run: runSplit,
+  // The kind's code loads when it runs (see stages/curate/kind.ts).
+  run: async (ctx) => (await import('./run-split.ts')).runSplit(ctx),
   paramsSchema: {
     type: 'object',
     properties: {

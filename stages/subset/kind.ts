@@ -1,9 +1,7 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { shardAvailabilityChecks } from '../curate/source-checks.ts';
 import { dataSourceSchema } from '../shared/source-schema.ts';
 import { seedSchema, testFractionSchema } from '../shared/spec-fragments.ts';
 import { SUBSET_OUTPUT, subsetContract } from './contract.ts';
-import { runSubset } from './run-subset.ts';
 
 /** Nested training subsets: the 500 images are inside the 1000, inside all. */
 export const subsetKind = defineStageKind({
@@ -15,19 +13,20 @@ export const subsetKind = defineStageKind({
   tracking: { datasets: [{ file: SUBSET_OUTPUT.train, context: 'train' }] },
   deterministic: true,
   resources: { cpu: 1 },
-  run: runSubset,
+  // The kind's code loads when a hook is first called (see stages/curate/kind.ts).
+  run: async (ctx) => (await import('./run-subset.ts')).runSubset(ctx),
   // Whether the source can hold this train size at all, known from shard sizes before a
   // download (the source and test share come along for this; they are upstream of the key anyway).
   // Only the train-size check is this stage's: curate reports the source's own checks.
-  preflight: async ({ data }, ctx) =>
-    data.source === undefined
-      ? []
-      : (
-          await shardAvailabilityChecks(
-            { source: data.source, trainSize: data.train_size, testFraction: data.test_fraction },
-            { env: { ...ctx.env } },
-          )
-        ).filter((check) => check.subject.startsWith('train size')),
+  preflight: async ({ data }, ctx) => {
+    if (data.source === undefined) return [];
+    const { shardAvailabilityChecks } = await import('../curate/source-checks.ts');
+    const checks = await shardAvailabilityChecks(
+      { source: data.source, trainSize: data.train_size, testFraction: data.test_fraction },
+      { env: { ...ctx.env } },
+    );
+    return checks.filter((check) => check.subject.startsWith('train size'));
+  },
   paramsSchema: {
     type: 'object',
     properties: {

@@ -1,5 +1,8 @@
 import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
-import type { TrainSettings as WorkerTrainSettings } from '../model-worker/worker-job.ts';
+import type {
+  TrainOutputs,
+  TrainSettings as WorkerTrainSettings,
+} from '../model-worker/worker-job.ts';
 
 export interface TrainParams {
   seed: number;
@@ -20,7 +23,7 @@ export interface TrainSettings extends Omit<WorkerTrainSettings, 'max_steps' | '
   checkpoint_every: number;
 }
 
-/** What the worker writes for a training job. */
+/** What the worker writes for a training job; the job carries these names (TrainOutputs). */
 export const TRAIN_OUTPUT = {
   adapter: 'adapter',
   adapterWeights: 'adapter/adapter_model.safetensors',
@@ -28,7 +31,7 @@ export const TRAIN_OUTPUT = {
   job: 'job.json',
   trainerLog: 'trainer-log.jsonl',
   summary: 'train-summary.json',
-} as const;
+} as const satisfies TrainOutputs;
 
 /** `train_set`: subset's output; `images`: curate's (the records' image paths are relative to it). */
 export const trainContract = defineStageContract<TrainParams>()({

@@ -1,6 +1,4 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { modelWorkerFingerprints } from '../model-worker/model-ref.ts';
-import { baseModelPreflight, cudaPreflight } from '../model-worker/worker-preflight.ts';
 import {
   deviceSchema,
   imageSizeSchema,
@@ -11,7 +9,10 @@ import {
   supervisionSchema,
 } from '../shared/spec-fragments.ts';
 import { trainContract } from './contract.ts';
-import { runTrain, trainMemoryPreflight, trainRemote } from './run-train.ts';
+
+// Hooks load their code on first call (see stages/curate/kind.ts).
+const code = () => import('./run-train.ts');
+const worker = () => import('../model-worker/worker-preflight.ts');
 
 /** LoRA fine-tuning of the vision-language model in the Python worker. */
 export const trainKind = defineStageKind({
@@ -23,14 +24,15 @@ export const trainKind = defineStageKind({
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
   // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
-  fingerprints: (params) => modelWorkerFingerprints(params.model),
+  fingerprints: async (params) =>
+    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(params.model),
   preflight: async (params, ctx) => [
-    ...(await baseModelPreflight(params.model, ctx)),
-    ...(await cudaPreflight(params.train?.device, ctx)),
-    ...(await trainMemoryPreflight(params)),
+    ...(await (await worker()).baseModelPreflight(params.model, ctx)),
+    ...(await (await worker()).cudaPreflight(params.train?.device, ctx)),
+    ...(await (await code()).trainMemoryPreflight(params)),
   ],
-  run: runTrain,
-  remote: trainRemote,
+  run: async (ctx) => (await code()).runTrain(ctx),
+  remote: async () => (await code()).trainRemote,
   paramsSchema: {
     type: 'object',
     properties: {

@@ -58,6 +58,7 @@ function trainJob(
     data: { train: join(trainSet.dir, SUBSET_OUTPUT.train), image_root: images.dir },
     supervision: params.data.supervision,
     train: settings,
+    outputs: TRAIN_OUTPUT,
   });
 }
 

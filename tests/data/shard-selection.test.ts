@@ -64,6 +64,7 @@ function options(endpoint: string): SourceOptions {
     baseDir: projectRoot(),
     env: env(endpoint),
     retry: FAST_RETRY,
+    answers: { dir: join(workDir, 'answers') },
   };
 }
 
@@ -110,6 +111,52 @@ describe('the hub tree API', () => {
     expect(!anonymous.ok && anonymous.error.reason).toBe('unauthorized');
     const missing = await listHubTree({ ...request, path: 'other', token: TOKEN });
     expect(!missing.ok && missing.error.reason).toBe('not-found');
+  });
+});
+
+describe("the views' recent answers of the hub, run's fresh ones", () => {
+  const apiRequests = (s: HubTestServer) =>
+    s.requests.filter((r) => r.url.includes('/revision/') || r.url.includes('/tree/')).length;
+
+  it('plan keys by a recent answer without asking; run asks again; an old answer is asked again', async () => {
+    const s = await hub();
+    let now = Date.parse('2026-12-01T12:00:00Z');
+    const at = (recent: boolean): SourceOptions => ({
+      ...options(s.endpoint),
+      recent,
+      answers: { dir: join(workDir, 'answers'), now: () => now },
+    });
+    const selection = source({ select: 'all' });
+    const asked = await biomedicaSourceFingerprint(selection, at(false));
+    expect(asked.ok && asked.value['source.revision']).toBe(COMMIT);
+    const afterRun = apiRequests(s);
+    expect(afterRun).toBe(2); // the revision, then the tree at its commit
+
+    now += 5 * 60_000;
+    // The view: the same key as the run's, and not one request.
+    expect(await biomedicaSourceFingerprint(selection, at(true))).toEqual(asked);
+    expect(apiRequests(s)).toBe(afterRun);
+
+    // run resolves for real, whatever is remembered.
+    expect(await biomedicaSourceFingerprint(selection, at(false))).toEqual(asked);
+    expect(apiRequests(s)).toBe(afterRun + 2);
+
+    // Past the TTL the view asks the revision API again; the commit's tree is known for good.
+    now += 11 * 60_000;
+    expect(await biomedicaSourceFingerprint(selection, at(true))).toEqual(asked);
+    expect(apiRequests(s)).toBe(afterRun + 3);
+  });
+
+  it('offline with nothing remembered, the view keys the source as unpinned, as run would', async () => {
+    const closed = await hub();
+    const endpoint = closed.endpoint;
+    await closed.close();
+    server = undefined;
+    const unreachable = await biomedicaSourceFingerprint(source({ select: 'all' }), {
+      ...options(endpoint),
+      recent: true,
+    });
+    expect(unreachable.ok).toBe(false);
   });
 });
 

@@ -81,7 +81,9 @@ describe('the data stage kinds run through the stage contract', () => {
       'curate/kept': 49,
       'curate/dropped/primary-label-mismatch': 10,
     });
-    expect(await curateKind.fingerprints?.(params)).toHaveProperty(['source.shards-sha256']);
+    expect(await curateKind.fingerprints?.(params, { fresh: true })).toHaveProperty([
+      'source.shards-sha256',
+    ]);
 
     // Stand-in for annotate: everything bacterial except one psoriasis article.
     const records = await readRows<CuratedRecord>(join(curate.ctx.outDir, 'records.jsonl'));
@@ -215,7 +217,7 @@ describe('the data stage kinds run through the stage contract', () => {
       const proven = await curateKind.preflight?.(params, preflightContext({ env: process.env }));
       // The revision, every shard readable with the token, and the estimate of what they hold.
       expect(proven?.map((c) => c.outcome)).toEqual(['passed', 'passed', 'passed']);
-      expect(await curateKind.fingerprints?.(params)).toEqual({
+      expect(await curateKind.fingerprints?.(params, { fresh: true })).toEqual({
         'source.repo': 'BIOMEDICA/biomedica_webdataset_24M',
         'source.revision': commit,
         'source.shards': 'noncommercial/000000.tar',

@@ -149,7 +149,9 @@ describe("the evaluate stage's key", () => {
     expect(await encoderFingerprints(params('all-MiniLM-L6-v2'), { env: {}, modelsDir })).toEqual(
       {},
     );
-    expect(await evaluateKind.fingerprints?.(params('all-MiniLM-L6-v2'))).toEqual({});
+    expect(await evaluateKind.fingerprints?.(params('all-MiniLM-L6-v2'), { fresh: true })).toEqual(
+      {},
+    );
   });
 
   test('a hub encoder on a branch carries the commit the hub resolves it to', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { preflightContext } from '../../runner/preflight.ts';
 import { llmCallKey } from '../../stages/llm/llm-client.ts';
-import { llmFingerprints, llmPreflight } from '../../stages/llm/llm-preflight.ts';
+import { llmFingerprints } from '../../stages/llm/llm-fingerprints.ts';
+import { llmPreflight } from '../../stages/llm/llm-preflight.ts';
 import { resolveLlmSettings } from '../../stages/llm/llm-settings.ts';
 import { type ProtocolServer, startGeminiServer } from './gemini-protocol-server.ts';
 import { startOpenAiServer } from './openai-protocol-server.ts';
@@ -121,12 +122,12 @@ describe('LLM preflight against the protocol servers', () => {
 });
 
 describe('LLM fingerprints', () => {
-  it('keys the local model by the GGUF digest, remote ones by provider and model', () => {
-    expect(llmFingerprints({})).toEqual({
+  it('keys the local model by the GGUF digest, remote ones by provider and model', async () => {
+    expect(await llmFingerprints({})).toEqual({
       llm_model:
         'smollm2-135m-instruct-q4_1@sha256:b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
     });
-    expect(llmFingerprints({ provider: 'gemini', model: 'gemini-2.0-flash' })).toEqual({
+    expect(await llmFingerprints({ provider: 'gemini', model: 'gemini-2.0-flash' })).toEqual({
       llm_model: 'gemini:gemini-2.0-flash',
     });
   });

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENERATE_OUTPUT } from '../../stages/generate/contract.ts';
 import { trainMemoryChecks } from '../../stages/model-worker/memory-checks.ts';
 import {
   defaultGenerateSettings,
@@ -14,6 +15,7 @@ import type {
   TrainMetric,
   TrainSettings,
 } from '../../stages/model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../../stages/train/contract.ts';
 import {
   fullSizeCensus,
   type RealConfigVariant,
@@ -228,6 +230,7 @@ describe('training and generating on the real configuration', () => {
     const done = await runWorker(
       {
         type: 'train',
+        outputs: TRAIN_OUTPUT,
         output_dir: out,
         models_dir: models,
         model: { base: realConfigName(variant) },
@@ -270,6 +273,7 @@ describe('training and generating on the real configuration', () => {
     const done = await runWorker(
       {
         type: 'generate',
+        outputs: GENERATE_OUTPUT,
         output_dir: out,
         models_dir: models,
         model: { base: realConfigName(variant), adapter },

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultTrainSettings } from '../../stages/model-worker/spec-defaults.ts';
 import { runWorker } from '../../stages/model-worker/worker-client.ts';
 import type { TrainMetric } from '../../stages/model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../../stages/train/contract.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 
 let fixture: WorkerFixture;
@@ -23,6 +24,7 @@ async function train(name: string, seed: number): Promise<{ losses: number[]; ad
   const result = await runWorker(
     {
       type: 'train',
+      outputs: TRAIN_OUTPUT,
       output_dir: out,
       models_dir: models,
       model: { base: 'tiny-smolvlm-standin' },

@@ -9,6 +9,7 @@ import {
   toStageFailure,
 } from '../../stages/model-worker/worker-client.ts';
 import type { TrainJob, WorkerEvent } from '../../stages/model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../../stages/train/contract.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 
 let fixture: WorkerFixture;
@@ -24,6 +25,7 @@ beforeAll(async () => {
 function trainJob(name: string, overrides: Partial<TrainJob> = {}): TrainJob {
   return {
     type: 'train',
+    outputs: TRAIN_OUTPUT,
     output_dir: join(fixture.dir, name),
     models_dir: models,
     model: { base: 'tiny-smolvlm-standin' },
@@ -104,6 +106,16 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
         'lacks scope',
       ],
       [{ ...trainJob('kind'), type: 'fine-tune' }, 'type'],
+      // Nor its own file names: the job names what it writes, from the stage's contract.
+      [{ ...trainJob('no-outputs'), outputs: undefined }, 'outputs must be an object'],
+      [
+        { ...trainJob('lacks-output'), outputs: withoutKey({ ...TRAIN_OUTPUT }, 'trainerLog') },
+        'outputs lacks trainerLog',
+      ],
+      [
+        trainJob('escaping-output', { outputs: { ...TRAIN_OUTPUT, summary: '../summary.json' } }),
+        'outputs.summary',
+      ],
       [trainJob('supervision', { supervision: 'captions' as never }), 'supervision'],
     ];
     for (const [job, mention] of cases) {

@@ -7,9 +7,9 @@ import type {
   StageInputOutput,
   StageReport,
 } from '../../runner/stage-kind.ts';
-import type { GenerateParams } from '../../stages/generate/contract.ts';
+import { GENERATE_OUTPUT, type GenerateParams } from '../../stages/generate/contract.ts';
 import { runGenerate } from '../../stages/generate/run-generate.ts';
-import type { TrainParams } from '../../stages/train/contract.ts';
+import { TRAIN_OUTPUT, type TrainParams } from '../../stages/train/contract.ts';
 import { runTrain } from '../../stages/train/run-train.ts';
 import { makeWorkerFixture, type WorkerFixture, workerReady } from './worker-fixture.ts';
 
@@ -99,7 +99,7 @@ const generateParams: GenerateParams = {
 };
 
 async function predictions(dir: string): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(join(dir, 'predictions.jsonl'), 'utf8');
+  const text = await readFile(join(dir, GENERATE_OUTPUT.predictions), 'utf8');
   return text
     .trim()
     .split('\n')
@@ -139,16 +139,16 @@ describe('train and generate stages on the tiny stand-in', () => {
     });
 
     const config = JSON.parse(
-      await readFile(join(ctx.outDir, 'adapter', 'adapter_config.json'), 'utf8'),
+      await readFile(join(ctx.outDir, TRAIN_OUTPUT.adapterConfig), 'utf8'),
     ) as Record<string, unknown>;
     expect(config).toMatchObject({ r: 8, lora_alpha: 32, lora_dropout: 0.1 });
     expect([...(config.target_modules as string[])].sort()).toEqual(['q_proj', 'v_proj']);
-    const weights = await stat(join(ctx.outDir, 'adapter', 'adapter_model.safetensors'));
+    const weights = await stat(join(ctx.outDir, TRAIN_OUTPUT.adapterWeights));
     expect(weights.size).toBeGreaterThan(0);
     expect(
-      (await readFile(join(ctx.outDir, 'trainer-log.jsonl'), 'utf8')).trim().split('\n'),
+      (await readFile(join(ctx.outDir, TRAIN_OUTPUT.trainerLog), 'utf8')).trim().split('\n'),
     ).toHaveLength(18);
-    const job = JSON.parse(await readFile(join(ctx.outDir, 'job.json'), 'utf8')) as {
+    const job = JSON.parse(await readFile(join(ctx.outDir, TRAIN_OUTPUT.job), 'utf8')) as {
       train: unknown;
     };
     expect(job.train).toMatchObject({ loss_on: 'assistant', lora: { rank: 8, alpha: 32 } });

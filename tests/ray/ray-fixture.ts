@@ -9,7 +9,7 @@ import { ArtifactStore } from '../../runner/artifact-store.ts';
  * test can act at a moment of the run: stop a Ray job once it trains, kill the runner.
  */
 export const NODE = join(process.cwd(), 'node_modules', '.bin', 'node');
-export const CLI = join(process.cwd(), 'runner', 'cli', 'bin.ts');
+export const CLI = join(process.cwd(), 'runner', 'cli', 'bin.js');
 export const SPEC = join(process.cwd(), 'tests', 'ray', 'ray-demo.yaml');
 
 export interface CliProcess {

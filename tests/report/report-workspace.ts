@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliContext } from '../../runner/cli/cli-context.ts';
-import { tableCommand } from '../../stages/report/table-command.ts';
+import { studyCommands } from '../../stages/commands.ts';
 import { type CapturedRun, runCapturedCli } from '../cli-capture.ts';
 import { REPORT_SPEC, reportTestPipeline } from './report-pipeline.ts';
 
@@ -28,7 +28,7 @@ export async function makeReportWorkspace() {
         pipeline: reportTestPipeline,
         cwd: dir,
         env: { DERMATUNE_STORE: store, ...options.env },
-        extraCommands: [tableCommand],
+        extraCommands: studyCommands.filter((c) => c.name === 'table'),
         ...(options.tracking ? { tracking: options.tracking } : {}),
       });
     },

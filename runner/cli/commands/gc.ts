@@ -1,13 +1,10 @@
 import { CheckpointStore } from '../../checkpoint-store.ts';
 import { acquireStoreLock } from '../../store-lock.ts';
 import { readAllSweepHistories } from '../../sweep-history.ts';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, storeOption } from '../common.ts';
 
-export const gcCommand: Command = {
-  name: 'gc',
-  summary:
-    'remove stored stages that no spec references (the latest run of every sweep, plus the specs named)',
+export const gcCommand: CommandCode = {
   usage: 'dermatune gc [spec.yaml]... [--dry-run] [--wait]',
   options: {
     store: storeOption,

@@ -2,14 +2,11 @@ import type { ArtifactStore } from '../../artifact-store.ts';
 import { shortKey } from '../../stage-key.ts';
 import { type NodeState, nodeStates, readSweepHistory } from '../../sweep-history.ts';
 import type { SweepPlan } from '../../sweep-plan.ts';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 import { forcedKeys, forceOption } from '../force.ts';
 
-export const planCommand: Command = {
-  name: 'plan',
-  summary:
-    'show every stage of a sweep: which variants use it, and whether it is cached, to run or stale',
+export const planCommand: CommandCode = {
   usage: 'dermatune plan <spec.yaml> [--set key=value]... [--only variant]... [--json]',
   options: {
     ...specOptions,
@@ -18,7 +15,7 @@ export const planCommand: Command = {
   },
   positionals: [{ name: 'spec', required: true }],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;

@@ -4,13 +4,10 @@ import { formatCheck, type PreflightReport, runPreflight } from '../../preflight
 import type { PreflightCheck, PreflightContext } from '../../preflight-check.ts';
 import type { SweepPlan } from '../../sweep-plan.ts';
 import { trackingPreflight } from '../../tracking/mlflow-preflight.ts';
-import { type CliContext, type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CliContext, type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 
-export const preflightCommand: Command = {
-  name: 'preflight',
-  summary:
-    'prove every external part the spec uses (LLM, hub, MLflow, GPU) and print what the run will cost, before anything is paid',
+export const preflightCommand: CommandCode = {
   usage: 'dermatune preflight <spec.yaml> [--set key=value]... [--only variant]... [--no-tracking]',
   options: {
     ...specOptions,

@@ -9,8 +9,8 @@ import { writeSweepHistory } from '../../sweep-history.ts';
 import type { SweepPlan } from '../../sweep-plan.ts';
 import {
   type CliContext,
-  type Command,
   type CommandArgs,
+  type CommandCode,
   EXIT_INTERRUPTED,
   EXIT_OK,
   EXIT_STAGE_FAILED,
@@ -21,9 +21,7 @@ import { loadPlan, openStore, specOptions } from '../common.ts';
 import { forcedKeys, forceOption } from '../force.ts';
 import { failureLine, preflightNodes } from './preflight.ts';
 
-export const runCommand: Command = {
-  name: 'run',
-  summary: 'run a sweep: every stage that is not already stored, in parallel within resources',
+export const runCommand: CommandCode = {
   usage:
     'dermatune run <spec.yaml> [--set key=value]... [--only variant]... [--jobs N] [--keep-going] [--force name]... [--json]',
   options: {

@@ -1,17 +1,15 @@
 import { CheckpointStore } from '../../checkpoint-store.ts';
 import { inspectStoreLock } from '../../store-lock.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 
-export const statusCommand: Command = {
-  name: 'status',
-  summary: 'how far each variant of a sweep has got, and whether a run holds the store',
+export const statusCommand: CommandCode = {
   usage: 'dermatune status <spec.yaml> [--set key=value]... [--json]',
   options: { ...specOptions, json: { type: 'boolean', description: 'print as JSON' } },
   positionals: [{ name: 'spec', required: true }],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const store = openStore(args, ctx);
     if (!store) return EXIT_USAGE;

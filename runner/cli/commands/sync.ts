@@ -1,9 +1,7 @@
-import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
 
-export const syncCommand: Command = {
-  name: 'sync',
-  summary: 'send tracking calls kept in the journal while MLflow was unreachable (idempotent)',
+export const syncCommand: CommandCode = {
   usage: 'dermatune sync [--store dir]',
   options: { store: storeOption },
   positionals: [],

@@ -1,10 +1,8 @@
 import { modelTrainingViewUrl } from '../../tracking/experiment-kind.ts';
-import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
 
-export const uiCommand: Command = {
-  name: 'ui',
-  summary: "browse the store's runs in the MLflow UI (the same server runs log to), until Ctrl-C",
+export const uiCommand: CommandCode = {
   usage: 'dermatune ui [--port 5000] [--host 127.0.0.1] [--store dir]',
   options: {
     store: storeOption,

@@ -1,5 +1,5 @@
 import { acquireStoreLock } from '../../store-lock.ts';
-import { type Command, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_STAGE_FAILED, EXIT_USAGE } from '../cli-context.ts';
 import { openStore, storeOption } from '../common.ts';
 import { terminalSafe } from '../terminal-text.ts';
 
@@ -8,9 +8,7 @@ import { terminalSafe } from '../terminal-text.ts';
  * hashes its manifest recorded. Damaged entries are moved to corrupt/ (never deleted), so the
  * next run recomputes them. Slow on a big store by design; runs only check what they read.
  */
-export const verifyCommand: Command = {
-  name: 'verify',
-  summary: 'check every stored output against its recorded hashes; move damaged ones aside',
+export const verifyCommand: CommandCode = {
   usage: 'dermatune verify [--store dir] [--dry-run] [--wait]',
   options: {
     store: storeOption,

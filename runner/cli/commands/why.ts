@@ -1,11 +1,9 @@
 import { shortKey } from '../../stage-key.ts';
 import { nodeStates, readSweepHistory } from '../../sweep-history.ts';
-import { type Command, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
+import { type CommandCode, EXIT_OK, EXIT_USAGE } from '../cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../common.ts';
 
-export const whyCommand: Command = {
-  name: 'why',
-  summary: 'explain whether a stage would run, and which part of its key changed since it last ran',
+export const whyCommand: CommandCode = {
   usage: 'dermatune why <spec.yaml> <stage> [--set key=value]...',
   options: specOptions,
   positionals: [
@@ -13,7 +11,7 @@ export const whyCommand: Command = {
     { name: 'stage', required: true },
   ],
   async run(args, ctx) {
-    const plan = await loadPlan(args, ctx);
+    const plan = await loadPlan(args, ctx, { fresh: false });
     if (!plan) return EXIT_USAGE;
     const wanted = args.positionals[1] ?? '';
     const nodes = plan.graph.nodes.filter((n) => n.id === wanted || n.stageId === wanted);

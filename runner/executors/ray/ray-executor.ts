@@ -160,7 +160,7 @@ export class RayExecutor implements StageExecutor {
     node: StageNode,
     ctx: StageContext<unknown>,
   ): Promise<Result<StageSummary, StageFailure>> {
-    const remote = node.kind.remote as RemoteStage<unknown>;
+    const remote = (await node.kind.remote?.()) as RemoteStage<unknown>;
     const earlier = await this.#unconsumedJobs(node.key);
     if (!earlier.ok) return earlier;
     // The newest earlier job for this key whose output was never committed: follow it if it

@@ -19,6 +19,7 @@ import {
   type S3Place,
   uploadTree,
 } from './s3-transfer.ts';
+import { parseS3Url } from './s3-url.ts';
 import { folderDigest } from './shared-storage.ts';
 
 /**
@@ -55,12 +56,6 @@ const S3_MAX_ATTEMPTS = 5;
 
 const STAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 's3-job');
 export const S3_JOB_REQUIREMENTS = join(STAGE_DIR, 'requirements.txt');
-
-export function parseS3Url(url: string): { bucket: string; prefix: string } | undefined {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) return undefined;
-  return { bucket: match[1] as string, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
-}
 
 export class S3Storage implements JobStorage {
   readonly where: string;

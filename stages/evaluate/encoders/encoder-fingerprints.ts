@@ -10,7 +10,7 @@ import { type EnsureEncoderOptions, hubEncoderCommit } from './ensure-encoder-mo
  */
 export async function encoderFingerprints(
   params: EvaluateParams,
-  options: Pick<EnsureEncoderOptions, 'env' | 'modelsDir'> = {},
+  options: Pick<EnsureEncoderOptions, 'env' | 'modelsDir' | 'recent' | 'answers'> = {},
 ): Promise<Record<string, string>> {
   const prints: Record<string, string> = {};
   const wanted = [

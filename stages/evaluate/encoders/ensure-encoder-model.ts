@@ -9,6 +9,12 @@ import { ensurePythonEnv } from '../../../runner/python-env.ts';
 import { fail, ok, type Result } from '../../../runner/result.ts';
 import type { HubRetryPolicy } from '../../biomedica/hub-download.ts';
 import { type HubAccess, hubAccess } from '../../shared/hub-access.ts';
+import {
+  type RecentAnswersOptions,
+  recentAnswer,
+  rememberCommit,
+  rememberUnreachable,
+} from '../../shared/recent-hub-answers.ts';
 import { type EncoderEntry, resolveEncoder } from './encoder-catalog.ts';
 import { type EncoderManifest, readEncoderManifest } from './encoder-manifest.ts';
 import {
@@ -61,6 +67,14 @@ export interface EnsureEncoderOptions {
   layers?: number;
   /** Retry policy of the hub downloads (tests shorten the waits). */
   retry?: Partial<HubRetryPolicy>;
+  /**
+   * For the views (plan, status, why): a commit the branch named within the last minutes serves
+   * instead of asking the hub (stages/shared/recent-hub-answers.ts). Either way what the hub
+   * says is kept for them.
+   */
+  recent?: boolean;
+  /** Where the hub's answers are kept; for tests. */
+  answers?: RecentAnswersOptions;
 }
 
 const HERE = join(projectRoot(), 'stages', 'evaluate', 'encoders');
@@ -242,11 +256,25 @@ async function locate(
       message: notAvailable(entry.modelId, access, options),
     });
   }
-  const remote = await resolveHubModel(source.repo, source.revision, access);
+  const place = {
+    endpoint: access.endpoint,
+    type: 'models',
+    repo: source.repo,
+    revision: source.revision,
+  } as const;
+  const recent = options.recent ? await recentAnswer(place, options.answers) : undefined;
+  if (recent && 'commit' in recent) return ok({ entry: pinned(recent.commit) });
+  const remote = recent
+    ? fail({ reason: 'hub-unreachable' as const, message: recent.unreachable })
+    : await resolveHubModel(source.repo, source.revision, access);
   if (!remote.ok) {
+    if (!recent && remote.error.reason === 'hub-unreachable') {
+      await rememberUnreachable(place, remote.error.message, options.answers);
+    }
     if (remote.error.reason === 'hub-unreachable' && known) return ok({ entry: pinned(known) });
     return fail(hubRefusal(entry.modelId, remote.error, options));
   }
+  await rememberCommit(place, remote.value.commit, options.answers);
   return ok({ entry: pinned(remote.value.commit), remote: remote.value });
 }
 

@@ -23,9 +23,10 @@ from .protocol import EventStream, WorkerError
 
 def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     settings = job["generate"]
+    outputs = job["outputs"]
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
+    (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
     model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     adapter = job["model"]["adapter"]
@@ -94,7 +95,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
             torch.set_rng_state(torch.frombuffer(bytearray(rng), dtype=torch.uint8))
         if done_lines:
             events.emit("resumed", job_type="generate", done=len(done_lines), total=len(items))
-    predictions_path = out / "predictions.jsonl"
+    predictions_path = out / outputs["predictions"]
     total_new_tokens = sum(line["timing"]["new_tokens"] for line in done_lines)
     started = time.perf_counter()
     with predictions_path.open("w", encoding="utf-8") as predictions:
@@ -138,7 +139,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "device": placement.device,
         "precision": placement.precision,
     }
-    return {"outputs": {"predictions": "predictions.jsonl", "job": "job.json"}, "summary": summary}
+    return {"outputs": outputs, "summary": summary}
 
 
 def generate_digest(job: dict[str, Any]) -> str:

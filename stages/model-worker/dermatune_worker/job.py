@@ -61,6 +61,13 @@ GENERATE_KEYS = (
 
 CAPTION_INSTRUCTION = "Describe this clinical image."
 
+# What a job writes, by role: the runner sends the file names (the train and generate stages'
+# contracts, TRAIN_OUTPUT and GENERATE_OUTPUT in stages/*/contract.ts, are the one place they are
+# spelled), the worker writes exactly those and refuses a job that lacks one, as it refuses a
+# missing setting. adapterWeights and adapterConfig are what PEFT writes into the adapter folder.
+TRAIN_OUTPUTS = ("adapter", "adapterWeights", "adapterConfig", "job", "trainerLog", "summary")
+GENERATE_OUTPUTS = ("predictions", "job")
+
 
 def resolve_job(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
@@ -108,9 +115,33 @@ def resolve_job(raw: Any) -> dict[str, Any]:
             raise WorkerError("bad-job", f"supervision must be one of {', '.join(SUPERVISION)}, got {supervision!r}")
         job["supervision"] = supervision
         job["train"] = _train_settings(raw.get("train"))
+        if job_type == "train":
+            job["outputs"] = _outputs(raw.get("outputs"), TRAIN_OUTPUTS)
     else:
         job["generate"] = _generate_settings(raw.get("generate"))
+        job["outputs"] = _outputs(raw.get("outputs"), GENERATE_OUTPUTS)
     return job
+
+
+def _outputs(raw: Any, roles: tuple[str, ...]) -> dict[str, str]:
+    """The output names, each a relative path inside output_dir (no `..`, not absolute)."""
+    if not isinstance(raw, dict):
+        raise WorkerError("bad-job", f"outputs must be an object naming the files to write ({', '.join(roles)})")
+    unknown = set(raw) - set(roles)
+    if unknown:
+        raise WorkerError("bad-job", f"unknown outputs: {', '.join(sorted(unknown))}")
+    missing = [role for role in roles if role not in raw]
+    if missing:
+        raise WorkerError(
+            "bad-job",
+            f"outputs lacks {', '.join(missing)}: the runner names every file the job writes, from the stage's contract",
+        )
+    for role in roles:
+        name = raw[role]
+        _check(isinstance(name, str) and name != "", f"outputs.{role} must be a non-empty string")
+        path = Path(name)
+        _check(not path.is_absolute() and ".." not in path.parts, f"outputs.{role} must be a path inside output_dir, got {name!r}")
+    return {role: raw[role] for role in roles}
 
 
 def _train_settings(raw: Any) -> dict[str, Any]:

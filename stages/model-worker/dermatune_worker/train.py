@@ -42,9 +42,10 @@ from .protocol import EventStream, WorkerError
 
 def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     settings = job["train"]
+    outputs = job["outputs"]
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    (out / "job.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
+    (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
     # Cheap checks first: a missing model or a bad image fails before torch is even imported.
     model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
@@ -121,7 +122,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         resumed_from = step
         events.emit("resumed", job_type="train", step=step, total_steps=total_steps)
 
-    log = (out / "trainer-log.jsonl").open("w", encoding="utf-8")
+    log = (out / outputs["trainerLog"]).open("w", encoding="utf-8")
     # The resumed steps' lines as the first attempt wrote them, so the log reads as one run.
     for metric in metrics:
         log.write(json.dumps(metric) + "\n")
@@ -210,7 +211,11 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     train_seconds = time.perf_counter() - started
     # CPU seconds of all threads: a throughput figure that other processes on the machine disturb less.
     train_cpu_seconds = time.process_time() - cpu_started
-    model.save_pretrained(out / "adapter", safe_serialization=True)
+    model.save_pretrained(out / outputs["adapter"], safe_serialization=True)
+    # PEFT names the adapter's files itself: the job's names for them must be what it wrote.
+    for role in ("adapterWeights", "adapterConfig"):
+        if not (out / outputs[role]).is_file():
+            raise WorkerError("internal", f"PEFT did not write outputs.{role} ({outputs[role]}) into {out / outputs['adapter']}")
     losses = [metric["loss"] for metric in metrics]
     summary = {
         "steps": step,
@@ -231,18 +236,8 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "device": placement.device,
         "precision": placement.precision,
     }
-    (out / "train-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return {
-        "outputs": {
-            "adapter": "adapter",
-            "adapter_weights": "adapter/adapter_model.safetensors",
-            "adapter_config": "adapter/adapter_config.json",
-            "job": "job.json",
-            "trainer_log": "trainer-log.jsonl",
-            "summary": "train-summary.json",
-        },
-        "summary": summary,
-    }
+    (out / outputs["summary"]).write_text(json.dumps(summary, indent=2) + "\n")
+    return {"outputs": outputs, "summary": summary}
 
 
 def refuse_if_gpu_too_small(job: dict[str, Any], model_path: str, placement) -> None:

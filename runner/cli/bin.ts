@@ -1,8 +1,0 @@
-#!/usr/bin/env node
-// Start-up is the latency of every command, and most of it is compiling modules. Node's compile
-// cache keeps V8's code (and the stripped TypeScript) between runs; it has to be on before the
-// CLI's modules load, hence the dynamic import of the real entry point.
-import { enableCompileCache } from 'node:module';
-
-enableCompileCache();
-await import('./process-main.ts');
