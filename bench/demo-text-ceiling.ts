@@ -33,7 +33,7 @@ interface QaRow {
 
 const plan = spawnSync(
   process.execPath,
-  ['runner/cli/bin.ts', 'plan', 'experiments/demo.yaml', '--store', storeDir, '--json'],
+  ['runner/cli/bin.js', 'plan', 'experiments/demo.yaml', '--store', storeDir, '--json'],
   { encoding: 'utf8' },
 );
 if (plan.status !== 0) throw new Error(`dermatune plan: exit ${plan.status}\n${plan.stderr}`);
@@ -43,7 +43,7 @@ const store = new ArtifactStore(storeDir);
 
 async function rows(nodeId: string, file: string): Promise<QaRow[]> {
   const node = nodes.find((n) => n.id === nodeId);
-  if (!node || node.state !== 'cached') throw new Error(`${nodeId} is not in ${storeDir} yet`);
+  if (node?.state !== 'cached') throw new Error(`${nodeId} is not in ${storeDir} yet`);
   const text = await readFile(join(store.outputDir(node.key), file), 'utf8');
   return text
     .split('\n')
