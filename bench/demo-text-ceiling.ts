@@ -16,8 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../runner/artifact-store.ts';
-import { GENERATE_OUTPUT } from '../stages/generate/contract.ts';
 import { scoreRouge } from '../stages/evaluate/rouge.ts';
+import { GENERATE_OUTPUT } from '../stages/generate/contract.ts';
 import { SPLIT_OUTPUT } from '../stages/split/contract.ts';
 import { SUBSET_OUTPUT } from '../stages/subset/contract.ts';
 
