@@ -8,6 +8,7 @@ export interface GenerateParams {
     image_size: number | null;
     batch_size: number;
     repetition_penalty: number;
+    no_repeat_ngram_size: number;
     do_sample: boolean;
     temperature: number;
     top_p: number;

@@ -51,6 +51,14 @@ export const generateKind = defineStageKind({
             default: 1,
             description: '1 = off; above 1 discourages the repetition small models are prone to.',
           },
+          no_repeat_ngram_size: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 16,
+            default: 0,
+            description:
+              "0 = off; n: no n tokens twice in one answer (the question is not counted, so an answer may echo it). Stops the loops small models fall into under greedy decoding (the paper's authors name repetitive outputs).",
+          },
           do_sample: { type: 'boolean', default: false, description: 'false: greedy decoding.' },
           temperature: { type: 'number', exclusiveMinimum: 0, default: 1 },
           top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },

@@ -46,6 +46,8 @@ export interface GenerateSettings {
   max_new_tokens: number;
   batch_size: number;
   repetition_penalty: number;
+  /** 0: off; n: no n-token sequence twice within one answer (the prompt not counted). */
+  no_repeat_ngram_size: number;
   do_sample: boolean;
   temperature: number;
   top_p: number;

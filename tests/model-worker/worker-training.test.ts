@@ -90,6 +90,7 @@ const generateParams: GenerateParams = {
     image_size: 384,
     batch_size: 3,
     repetition_penalty: 1,
+    no_repeat_ngram_size: 0,
     do_sample: false,
     temperature: 1,
     top_p: 1,

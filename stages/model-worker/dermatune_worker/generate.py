@@ -73,6 +73,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     }
     if settings["do_sample"]:
         options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+    no_repeat = settings["no_repeat_ngram_size"]
 
     events.emit(
         "started",
@@ -108,8 +109,10 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
             inputs = processor(text=prompts, images=images, padding=True, add_special_tokens=False, return_tensors="pt")
             inputs = {k: v.to(placement.device) for k, v in inputs.items()}
             batch_started = time.perf_counter()
+            answer_start = inputs["input_ids"].shape[1]
+            processors = answer_no_repeat(no_repeat, answer_start) if no_repeat > 0 else None
             with torch.inference_mode():
-                generated = model.generate(**inputs, **options)
+                generated = model.generate(**inputs, **options, logits_processor=processors)
             batch_ms = (time.perf_counter() - batch_started) * 1000
             new_tokens = generated[:, inputs["input_ids"].shape[1] :]
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
@@ -140,6 +143,24 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "precision": placement.precision,
     }
     return {"outputs": outputs, "summary": summary}
+
+
+def answer_no_repeat(size: int, answer_start: int):
+    """Bans a token that would repeat an n-gram of the answer so far. transformers' own
+    `no_repeat_ngram_size` counts the prompt too (a decoder-only model's ids hold it), so it would
+    forbid an answer to echo its question ("The morphology of this lesion indicates ..."), the
+    opening the references use; this one looks only at the tokens after the (left-padded, so
+    shared) prompt length."""
+    from transformers import LogitsProcessor, LogitsProcessorList, NoRepeatNGramLogitsProcessor
+
+    class AnswerNoRepeatNGram(LogitsProcessor):
+        def __init__(self):
+            self.inner = NoRepeatNGramLogitsProcessor(size)
+
+        def __call__(self, input_ids, scores):
+            return self.inner(input_ids[:, answer_start:], scores)
+
+    return LogitsProcessorList([AnswerNoRepeatNGram()])
 
 
 def generate_digest(job: dict[str, Any]) -> str:

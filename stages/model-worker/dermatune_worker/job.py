@@ -51,6 +51,7 @@ GENERATE_KEYS = (
     "max_new_tokens",
     "batch_size",
     "repetition_penalty",
+    "no_repeat_ngram_size",
     "do_sample",
     "temperature",
     "top_p",
@@ -196,6 +197,11 @@ def _generate_settings(raw: Any) -> dict[str, Any]:
         out[key] = raw[key]
         _check(_number(out[key]) and out[key] > 0, f"generate.{key} must be a positive number")
     _check(out["top_p"] <= 1, "generate.top_p must be at most 1")
+    out["no_repeat_ngram_size"] = raw["no_repeat_ngram_size"]
+    _check(
+        _integer(out["no_repeat_ngram_size"]) and out["no_repeat_ngram_size"] >= 0,
+        "generate.no_repeat_ngram_size must be a non-negative integer",
+    )
     out["do_sample"] = _bool(raw, "do_sample", "generate.do_sample")
     out["device"] = _choice(raw, "device", DEVICES)
     out["precision"] = _choice(raw, "precision", PRECISIONS)
