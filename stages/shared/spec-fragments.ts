@@ -73,7 +73,7 @@ export const llmSchema = {
       maximum: 256,
       default: 1,
       description:
-        'CPU threads for the local provider (1 is fastest on a small shared machine; raise it on a big one). With llm.parallel above 1, only one thread repeats its answers exactly (bench/llm-batching.ts: on two threads, a repeat of a 4-parallel run changed answers).',
+        'CPU threads for the local provider (1 is fastest on a small shared machine; raise it on a big one). With llm.parallel above 1, answers may not repeat exactly: on a 2-core machine a repeat of a 4-parallel run on two threads changed answers, and on one thread 2 of 140 differed between two fresh runs (bench/llm-batching.ts). One at a time repeats.',
     },
     parallel: {
       type: 'integer',
