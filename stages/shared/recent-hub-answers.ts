@@ -83,27 +83,33 @@ export async function recentAnswer(
 }
 
 /** Keeps what the hub just said the revision names. Best effort: a failed write costs a request. */
-export async function rememberCommit(
+export function rememberCommit(
   place: HubRevisionPlace,
   commit: string,
   options: RecentAnswersOptions = {},
 ): Promise<void> {
-  const resolvedAt = new Date((options.now ?? Date.now)()).toISOString();
-  const file = fileFor('revision', place, options);
-  askedHere.set(file, resolvedAt);
-  await writeEntry(file, { place, commit, resolved_at: resolvedAt });
+  return rememberRevision(place, { commit }, options);
 }
 
 /** Keeps that the hub could not be reached at all (never a refusal: see above). */
-export async function rememberUnreachable(
+export function rememberUnreachable(
   place: HubRevisionPlace,
   why: string,
   options: RecentAnswersOptions = {},
 ): Promise<void> {
+  return rememberRevision(place, { unreachable: why }, options);
+}
+
+/** One revision answer, stamped with when it came and marked as asked in this process. */
+async function rememberRevision(
+  place: HubRevisionPlace,
+  answer: { commit: string } | { unreachable: string },
+  options: RecentAnswersOptions,
+): Promise<void> {
   const resolvedAt = new Date((options.now ?? Date.now)()).toISOString();
   const file = fileFor('revision', place, options);
   askedHere.set(file, resolvedAt);
-  await writeEntry(file, { place, unreachable: why, resolved_at: resolvedAt });
+  await writeEntry(file, { place, ...answer, resolved_at: resolvedAt });
 }
 
 /** How old an answer is, for the views' notes: `40 s`, `3 min`. */
