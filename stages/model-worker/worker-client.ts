@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ensurePythonEnv } from '../../runner/python-env.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
 import type { StageFailure } from '../../runner/stage-kind.ts';
+import { forkServerFor } from './fork-server.ts';
 import type { WorkerDone, WorkerErrorKind, WorkerEvent, WorkerJob } from './worker-job.ts';
 
 /**
@@ -20,6 +21,9 @@ import type { WorkerDone, WorkerErrorKind, WorkerEvent, WorkerJob } from './work
 /** The folder of the Python package; also its PYTHONPATH. */
 export const WORKER_DIR = dirname(fileURLToPath(import.meta.url));
 export const WORKER_REQUIREMENTS = join(WORKER_DIR, 'requirements.txt');
+
+/** The job types that load a model, and so gain from the fork server's imports. */
+const FORKED_JOBS: ReadonlySet<WorkerJob['type']> = new Set(['train', 'generate', 'examples']);
 
 export interface WorkerFailure {
   reason:
@@ -71,20 +75,30 @@ export async function runWorker(
   }
   await mkdir(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  log.write(`--- model worker: ${job.type} job, ${new Date().toISOString()}\n`);
+  const env = {
+    ...process.env,
+    ...options.env,
+    PYTHONPATH: WORKER_DIR,
+    PYTHONUNBUFFERED: '1',
+    // The worker exits as soon as this process is gone (a runner killed with SIGKILL).
+    DERMATUNE_PARENT_PID: String(process.pid),
+  };
+  // Heavy jobs start as a fork of a server that has imported torch and its kin already; the
+  // doctor job, which must see a plain interpreter (and costs little), always starts on its own.
+  const server = FORKED_JOBS.has(job.type)
+    ? await forkServerFor(python, WORKER_DIR, env)
+    : 'the doctor job starts on its own';
+  const started =
+    typeof server === 'string'
+      ? `started on its own (no fork server: ${server})`
+      : `forked by the fork server (pid ${server.pid})`;
+  log.write(`--- model worker: ${job.type} job, ${new Date().toISOString()}, ${started}\n`);
 
-  const child = spawn(python, ['-m', 'dermatune_worker', '-'], {
-    cwd: WORKER_DIR,
-    env: {
-      ...process.env,
-      ...options.env,
-      PYTHONPATH: WORKER_DIR,
-      PYTHONUNBUFFERED: '1',
-      // The worker exits as soon as this process is gone (a runner killed with SIGKILL).
-      DERMATUNE_PARENT_PID: String(process.pid),
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const args =
+    typeof server === 'string'
+      ? ['-m', 'dermatune_worker', '-']
+      : ['-m', 'dermatune_forkserver.launch', server.socket, '-'];
+  const child = spawn(python, args, { cwd: WORKER_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify(job));
   child.stderr.pipe(log, { end: false });
 

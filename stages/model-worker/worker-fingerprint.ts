@@ -6,7 +6,8 @@ import { WORKER_DIR, WORKER_REQUIREMENTS } from './worker-client.ts';
 /**
  * Digest of everything in the worker that decides a train or generate output: its Python code
  * and its pinned requirements. It enters the keys of the train and generate stages, so editing
- * the worker reruns them and nothing else.
+ * the worker reruns them and nothing else. The fork server (dermatune_forkserver/) only starts
+ * jobs and is left out: a job forked by it gives the same bytes (tests/model-worker/fork-server).
  */
 export function workerFingerprint(): Promise<string> {
   // Read once per process: a process keys its stages when it plans, and a sweep asks for this
