@@ -62,6 +62,14 @@ export interface StageKind<
    */
   planNotes?(params: P): Promise<string[]> | string[];
   /**
+   * Set-up that depends on neither the stage's inputs nor the stages before it (an interpreter
+   * to install, a stand-in model to build). `run` starts it in the background, once per stage
+   * about to run here, when the sweep begins, so that it overlaps the stages before; `run` of
+   * the stage must still do (or wait for) the same set-up itself. Its failure is not reported
+   * here: the stage meets it and reports it.
+   */
+  prepare?(params: P): Promise<unknown>;
+  /**
    * Absent while a kind is declared but not implemented: `run` then refuses up front. A method,
    * so that a kind with named inputs still fits where kinds of every shape are listed.
    */

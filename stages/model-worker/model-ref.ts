@@ -14,7 +14,25 @@ export interface ReadyWorker {
   python: string;
 }
 
-export async function prepareWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
+/**
+ * Once per process and base model: the stage's own call joins the one `run` started in the
+ * background at the start of the sweep (the `prepare` hook), and a failure is tried again.
+ */
+export function prepareWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
+  let pending = preparing.get(base);
+  if (pending === undefined) {
+    pending = readyWorker(base).then((ready) => {
+      if (!ready.ok) preparing.delete(base);
+      return ready;
+    });
+    preparing.set(base, pending);
+  }
+  return pending;
+}
+
+const preparing = new Map<string, Promise<Result<ReadyWorker, StageFailure>>>();
+
+async function readyWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
   const python = await ensureWorkerEnv();
   if (!python.ok) return fail({ reason: 'worker-error', message: python.error.message });
   if (isStandIn(base)) {

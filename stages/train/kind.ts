@@ -31,6 +31,9 @@ export const trainKind = defineStageKind({
     ...(await (await worker()).cudaPreflight(params.train?.device, ctx)),
     ...(await (await code()).trainMemoryPreflight(params)),
   ],
+  // The venv's torch and the stand-in's build, while the LLM stages before this one run.
+  prepare: async (params) =>
+    (await import('../model-worker/model-ref.ts')).prepareWorker(params.model.base),
   run: async (ctx) => (await code()).runTrain(ctx),
   remote: async () => (await code()).trainRemote,
   paramsSchema: {

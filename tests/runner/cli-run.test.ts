@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeWorkspace, SWEEP_SPEC } from './cli-harness.ts';
+import { prepareCallsFile } from './test-pipeline.ts';
+
+/** The manifest of the stored stage with this node id. */
+async function manifestOf(store: string, nodeId: string): Promise<{ startedAt: string }> {
+  for (const key of await readdir(join(store, 'stages'))) {
+    const manifest = JSON.parse(
+      await readFile(join(store, 'stages', key, 'manifest.json'), 'utf8'),
+    );
+    if (manifest.nodeId === nodeId) return manifest;
+  }
+  throw new Error(`no stored ${nodeId}`);
+}
 
 describe('dermatune run', () => {
   it('runs a sweep once, sharing the common stage, and a rerun runs nothing', async () => {
@@ -21,6 +34,24 @@ describe('dermatune run', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('0 stage(s) ran, 5 cached');
     expect(await ws.calls()).toEqual([]);
+  });
+
+  it("starts each stage's set-up (prepare) at the start of the sweep, before the stages it waits for", async () => {
+    const ws = await makeWorkspace();
+    const spec = await ws.write('spec.yaml', SWEEP_SPEC);
+    const prepared = prepareCallsFile(join(ws.dir, 'calls.txt'));
+    expect((await ws.cli(['run', spec])).code).toBe(0);
+    const calls = (await readFile(prepared, 'utf8')).trim().split('\n');
+    expect(calls.map((line) => line.split(' ')[0]).sort()).toEqual(['2', '3']);
+    // Both came before their input's stage had even started.
+    const source = await manifestOf(ws.store, 'source');
+    for (const line of calls) {
+      expect(Number(line.split(' ')[1])).toBeLessThanOrEqual(Date.parse(source.startedAt));
+    }
+    // Stored stages are not about to run: nothing to prepare.
+    await rm(prepared);
+    expect((await ws.cli(['run', spec])).code).toBe(0);
+    expect(existsSync(prepared)).toBe(false);
   });
 
   it('reruns only what a changed axis value touches, and plan and why say so first', async () => {

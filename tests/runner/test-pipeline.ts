@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline, PipelineStage } from '../../runner/pipeline.ts';
@@ -12,6 +13,11 @@ import { defineStageKind } from '../../runner/stage-kind.ts';
 async function noteCall(name: string, key: string) {
   const file = process.env.TEST_CALLS_FILE;
   if (file) await appendFile(file, `${name} ${key}\n`);
+}
+
+/** Where `prepare` calls are noted (with the time they came), beside the calls file. */
+export function prepareCallsFile(callsFile: string): string {
+  return callsFile.replace(/\.txt$/, '-prepare.txt');
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -85,6 +91,11 @@ export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: nu
         },
       },
     },
+  },
+  // Noted at once (synchronously), with the time, so a test can order it against other stages.
+  prepare: async (params) => {
+    const file = process.env.TEST_CALLS_FILE;
+    if (file) appendFileSync(prepareCallsFile(file), `${params.model.factor} ${Date.now()}\n`);
   },
   async run(ctx) {
     await noteCall('scale', ctx.key);

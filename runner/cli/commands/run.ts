@@ -134,6 +134,7 @@ export const runCommand: CommandCode = {
       }
       const observer = combineObservers(observers);
       await observer.sweepStarted?.(sweep);
+      startPreparations(toRun.filter((node) => executor.value?.takes(node) !== true));
       const result = await runStageGraph(plan.graph, {
         store,
         jobs: numbers.jobs,
@@ -163,6 +164,17 @@ export const runCommand: CommandCode = {
     }
   },
 };
+
+/**
+ * Starts each stage's `prepare` (an interpreter, a model build) in the background, so that it
+ * overlaps the stages that run before. Never awaited: the stage's run waits for the same set-up
+ * itself, and reports it if it failed.
+ */
+function startPreparations(nodes: SweepPlan['graph']['nodes']): void {
+  for (const node of nodes) {
+    void node.kind.prepare?.(node.params).catch(() => undefined);
+  }
+}
 
 /** The Ray executor when the run asks for one, connected and checked against the cluster. */
 async function connectExecutor(
