@@ -16,6 +16,7 @@ const benches = [
   'llm-batching',
   'llm-local',
   'worker',
+  'worker-startup',
   'data-reader',
   'shard-downloads',
   'tracking',
