@@ -22,6 +22,8 @@ export const evaluateKind = defineStageKind({
   resources: { cpu: 1 },
   // Hooks load their code on first call (see stages/curate/kind.ts).
   run: async (ctx) => (await import('./run-evaluate.ts')).runEvaluate(ctx),
+  // The encoders' Python set-up and export, while the stages before this one run.
+  prepare: async (params) => (await import('./run-evaluate.ts')).prepareEvaluate(params),
   // The ten evaluate stages of a sweep read the same encoders: one proof serves them all.
   preflight: (params, ctx) =>
     ctx.once(`encoders|${JSON.stringify(params.eval)}`, async () =>

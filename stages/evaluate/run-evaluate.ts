@@ -1,13 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { canonicalJson } from '../../runner/canonical-json.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
 import { DISTRACTORS_OUTPUT } from '../distractors/contract.ts';
 import { GENERATE_OUTPUT } from '../generate/contract.ts';
 import { readJsonlLines, writeJsonl } from '../shared/jsonl-file.ts';
 import { EVALUATE_OUTPUT, type EvaluateContext, type EvaluateParams } from './contract.ts';
-import { type BertScorer, createBertScorer } from './encoders/bert-score.ts';
-import { createSentenceEncoder, type SentenceEncoder } from './encoders/sentence-encoder.ts';
+import { type BertScorer, bertScorerFiles, createBertScorer } from './encoders/bert-score.ts';
+import {
+  createSentenceEncoder,
+  type SentenceEncoder,
+  sentenceEncoderFiles,
+} from './encoders/sentence-encoder.ts';
 import { type PredictionLine, toPredictionLine } from './prediction-lines.ts';
 import { type ScoreReport, scoreMetrics, scorePredictions } from './score-predictions.ts';
 
@@ -24,6 +29,8 @@ export interface EvaluateEncoders {
     settings: EvaluateParams['eval']['bertscore'],
     log?: (line: string) => void,
   ): Promise<Result<BertScorer, { reason: string; message: string }>>;
+  /** Sets up both encoders' files without loading them (the kind's `prepare`). */
+  prepare?(settings: EvaluateParams['eval']): Promise<unknown>;
 }
 
 /**
@@ -35,25 +42,36 @@ export function evaluateEncoders(settings: {
   encoder: string;
   env?: Readonly<Record<string, string | undefined>>;
 }): EvaluateEncoders {
+  const sentenceOptions = (
+    encoder: EvaluateParams['eval']['encoder'],
+    log?: (line: string) => void,
+  ) => ({
+    model: encoder.model,
+    revision: encoder.revision,
+    log,
+    setting: settings.encoder,
+    env: settings.env,
+  });
+  const bertOptions = (
+    bertscore: EvaluateParams['eval']['bertscore'],
+    log?: (line: string) => void,
+  ) => ({
+    model: bertscore.model,
+    revision: bertscore.revision,
+    layer: bertscore.layer,
+    idf: bertscore.idf,
+    log,
+    setting: settings.bertscore,
+    env: settings.env,
+  });
   return {
-    sentenceEncoder: (encoder, log) =>
-      createSentenceEncoder({
-        model: encoder.model,
-        revision: encoder.revision,
-        log,
-        setting: settings.encoder,
-        env: settings.env,
-      }),
-    bertScorer: (bertscore, log) =>
-      createBertScorer({
-        model: bertscore.model,
-        revision: bertscore.revision,
-        layer: bertscore.layer,
-        idf: bertscore.idf,
-        log,
-        setting: settings.bertscore,
-        env: settings.env,
-      }),
+    sentenceEncoder: (encoder, log) => createSentenceEncoder(sentenceOptions(encoder, log)),
+    bertScorer: (bertscore, log) => createBertScorer(bertOptions(bertscore, log)),
+    // One after the other: both may be the same model, which one set-up then serves.
+    prepare: async (evaluate) => {
+      await bertScorerFiles(bertOptions(evaluate.bertscore));
+      await sentenceEncoderFiles(sentenceOptions(evaluate.encoder));
+    },
   };
 }
 
@@ -61,6 +79,23 @@ export const defaultEvaluateEncoders: EvaluateEncoders = evaluateEncoders({
   bertscore: 'eval.bertscore.model',
   encoder: 'eval.encoder.model',
 });
+
+/**
+ * The kind's `prepare`: the encoders' files, set up while the stages before run; once per
+ * process and encoder settings, since a sweep's ten evaluate stages usually share them.
+ */
+export function prepareEvaluate(params: EvaluateParams): Promise<unknown> {
+  const { bertscore, encoder } = params.eval;
+  const key = canonicalJson({ bertscore, encoder });
+  let pending = preparing.get(key);
+  if (pending === undefined) {
+    pending = defaultEvaluateEncoders.prepare?.(params.eval) ?? Promise.resolve();
+    preparing.set(key, pending);
+  }
+  return pending;
+}
+
+const preparing = new Map<string, Promise<unknown>>();
 
 /**
  * Scores a generate stage's predictions.jsonl: BLEU, ROUGE, BERTScore, the answer-quality

@@ -70,16 +70,22 @@ export interface BertScorerOptions extends EnsureEncoderOptions, BertScoreOption
 
 export type BertScorerFailure = EncoderSetupFailure | { reason: 'invalid-layer'; message: string };
 
+/** The encoder's files as the scorer reads them (set up on first use); `prepare` calls it early. */
+export function bertScorerFiles(options: BertScorerOptions = {}) {
+  const model = options.model ?? DEFAULT_SENTENCE_ENCODER;
+  return ensureEncoderModel(model, {
+    setting: 'eval.bertscore.model',
+    layers: bertScoreLayer(model, options.layer),
+    ...options,
+  });
+}
+
 export async function createBertScorer(
   options: BertScorerOptions = {},
 ): Promise<Result<BertScorer, BertScorerFailure>> {
   const model = options.model ?? DEFAULT_SENTENCE_ENCODER;
   const chosen = bertScoreLayer(model, options.layer);
-  const files = await ensureEncoderModel(model, {
-    setting: 'eval.bertscore.model',
-    layers: chosen,
-    ...options,
-  });
+  const files = await bertScorerFiles(options);
   if (!files.ok) return files;
   const { numLayers, modelId } = files.value.manifest;
   const layer = chosen ?? numLayers;

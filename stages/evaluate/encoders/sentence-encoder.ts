@@ -32,13 +32,18 @@ export interface SentenceEncoderOptions extends EnsureEncoderOptions {
   threads?: number;
 }
 
-export async function createSentenceEncoder(
-  options: SentenceEncoderOptions = {},
-): Promise<Result<SentenceEncoder, EncoderSetupFailure>> {
-  const files = await ensureEncoderModel(options.model ?? DEFAULT_SENTENCE_ENCODER, {
+/** The encoder's files (set up on first use); `prepare` calls it early. */
+export function sentenceEncoderFiles(options: SentenceEncoderOptions = {}) {
+  return ensureEncoderModel(options.model ?? DEFAULT_SENTENCE_ENCODER, {
     setting: 'eval.encoder.model',
     ...options,
   });
+}
+
+export async function createSentenceEncoder(
+  options: SentenceEncoderOptions = {},
+): Promise<Result<SentenceEncoder, EncoderSetupFailure>> {
+  const files = await sentenceEncoderFiles(options);
   if (!files.ok) return files;
   const encoder = await loadOnnxEncoder(files.value, { threads: options.threads });
   return { ok: true, value: sentenceEncoderOver(encoder, options.batchSize ?? 32) };
