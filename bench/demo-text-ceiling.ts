@@ -1,12 +1,18 @@
 /**
  * How far a model that cannot see the photographs can get on the demo's ROUGE-L. The demo's
  * stand-in has a random vision tower, so all tuning can teach it is how each bank question is
- * usually answered. This scores that directly: every test question is answered with the most
- * typical training answer to the same bank question (its medoid: the highest mean ROUGE-L F
- * against the other training answers to that question; the medoid of all training answers for
- * a question no training answer shares). Per train size, beside the untuned stand-in's score and
- * the issue's target (the untuned score + 5 points). It is a reading, not a bound: a model can
- * write a more typical answer than any single training answer.
+ * usually answered. This scores that directly, per train size, beside the untuned stand-in's
+ * score and the issue's target (the untuned score + 5 points):
+ *
+ * - typical: every test question answered with the most typical training answer to the same bank
+ *   question (its medoid: the highest mean ROUGE-L F against the other training answers to that
+ *   question; the medoid of all training answers for a question no training answer shares);
+ * - best in hindsight: the one training answer per bank question that scores best against the
+ *   test references themselves, which no model could pick without them. A model may still write a
+ *   better answer than any single training answer, so neither figure is a proof, only a reading;
+ * - test figures whose condition (the fixture article's first MeSH term) some training figure
+ *   shows: what seeing the photograph could add, were the fixture's images to show the condition
+ *   (they do not: scripts/make-fixture.ts colours each lesion at random).
  *
  *   node bench/demo-text-ceiling.ts [--store <a demo store with its data chain and the untuned
  *                                    stand-in's answers>]
@@ -16,6 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../runner/artifact-store.ts';
+import { fixtureArticles } from '../scripts/make-fixture-articles.ts';
 import { scoreRouge } from '../stages/evaluate/rouge.ts';
 import { GENERATE_OUTPUT } from '../stages/generate/contract.ts';
 import { SPLIT_OUTPUT } from '../stages/split/contract.ts';
@@ -25,6 +32,7 @@ const { values } = parseArgs({ options: { store: { type: 'string', default: 'art
 const storeDir = values.store as string;
 
 interface QaRow {
+  article_id: string;
   question_id: string;
   answer: string;
   reference?: string;
@@ -65,13 +73,33 @@ function medoid(answers: string[]): string {
   return best;
 }
 
+/** The training answer per bank question that scores best on the test references. */
+function bestInHindsight(train: QaRow[], test: QaRow[]): number {
+  const scores = test.map(() => 0);
+  for (const questionId of new Set(test.map((row) => row.question_id))) {
+    const references = test.flatMap((row, i) => (row.question_id === questionId ? [i] : []));
+    const own = train.filter((row) => row.question_id === questionId);
+    const candidates = (own.length > 0 ? own : train).map((row) => row.answer);
+    let best = 0;
+    for (const candidate of candidates) {
+      const score = mean(references.map((i) => rougeL((test[i] as QaRow).answer, candidate)));
+      best = Math.max(best, score);
+    }
+    for (const i of references) scores[i] = best;
+  }
+  return mean(scores);
+}
+
+const condition = new Map(fixtureArticles.map((article) => [article.pmcid, article.mesh[0]]));
 const test = await rows('split', SPLIT_OUTPUT.test);
 const untuned = await rows('generate[baseline-untuned]', GENERATE_OUTPUT.predictions);
 const untunedScore =
   100 * mean(untuned.map((row) => rougeL(row.reference ?? '', row.prediction ?? '')));
 console.log(`${test.length} test questions; untuned stand-in ROUGE-L ${untunedScore.toFixed(2)}`);
-console.log('| train size | training answers | typical answer per question: ROUGE-L | target |');
-console.log('|---|---:|---:|---:|');
+console.log(
+  '| train size | training answers | typical answer: ROUGE-L | best training answer in hindsight: ROUGE-L | test questions on a condition seen in training | target |',
+);
+console.log('|---|---:|---:|---:|---:|---:|');
 for (const size of ['6', '12', 'all']) {
   const train = await rows(`subset[${size}]`, SUBSET_OUTPUT.train);
   const byQuestion = new Map<string, string[]>();
@@ -81,7 +109,10 @@ for (const size of ['6', '12', 'all']) {
   const overall = medoid(train.map((row) => row.answer));
   const score =
     100 * mean(test.map((row) => rougeL(row.answer, typical.get(row.question_id) ?? overall)));
+  const hindsight = 100 * bestInHindsight(train, test);
+  const seen = new Set(train.map((row) => condition.get(row.article_id)));
+  const onSeen = test.filter((row) => seen.has(condition.get(row.article_id))).length;
   console.log(
-    `| ${size} | ${train.length} | ${score.toFixed(2)} | ${(untunedScore + 5).toFixed(2)} |`,
+    `| ${size} | ${train.length} | ${score.toFixed(2)} | ${hindsight.toFixed(2)} | ${onSeen} of ${test.length} | ${(untunedScore + 5).toFixed(2)} |`,
   );
 }
