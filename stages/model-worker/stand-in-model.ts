@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { canonicalJson, sha256Hex } from '../../runner/canonical-json.ts';
 import { projectRoot } from '../../runner/project-root.ts';
+import { lockResource } from '../../runner/resource-lock.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import { ensureLocalModel, localModelFingerprint } from '../llm/local-model.ts';
 import { WORKER_DIR } from './worker-client.ts';
@@ -89,8 +89,7 @@ export async function ensureStandInModel(
     return ok({ path, built: false, builderDigest });
   await mkdir(dir, { recursive: true });
   // Parallel test files and runs may all find it missing; one builds, the others wait and reuse.
-  const release = await lockfile.lock(dir, {
-    lockfilePath: `${path}.lock`,
+  const release = await lockResource(path, {
     retries: { retries: 300, minTimeout: 500, maxTimeout: 1000 },
     stale: 5 * 60_000,
   });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { sha256Hex } from '../../runner/canonical-json.ts';
 import { projectRoot } from '../../runner/project-root.ts';
+import { lockResource } from '../../runner/resource-lock.ts';
 import { ensureLocalModel } from '../../stages/llm/local-model.ts';
 import { modelsDir } from '../../stages/model-worker/stand-in-model.ts';
 import { workerReady } from './worker-fixture.ts';
@@ -31,8 +31,7 @@ export async function realConfigModels(): Promise<{ python: string; modelsDir: s
   for (const variant of ['base', 'instruct'] as const) {
     const out = join(dir, realConfigName(variant));
     if ((await builtDigest(out)) === digest) continue;
-    const release = await lockfile.lock(dir, {
-      lockfilePath: `${out}.lock`,
+    const release = await lockResource(out, {
       retries: { retries: 300, minTimeout: 500, maxTimeout: 1000 },
       stale: 5 * 60_000,
     });

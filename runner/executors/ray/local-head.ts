@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { ensurePythonEnv, runLogged } from '../../python-env.ts';
+import { lockResource } from '../../resource-lock.ts';
 import { fail, ok, type Result } from '../../result.ts';
 import { sleep } from '../../retry-policy.ts';
 import { freeLoopbackPort } from '../../tracking/mlflow-server.ts';
@@ -60,8 +60,7 @@ export async function startLocalRayHead(
   if (!env.ok) return fail(env.error.message);
   // `ray stop` ends every Ray process of this user, so a second head would kill the first's
   // jobs: heads on one machine take turns (parallel test files, a bench beside a test).
-  const releaseMachine = await lockfile.lock(tmpdir(), {
-    lockfilePath: join(tmpdir(), 'dermatune-local-ray-head.lock'),
+  const releaseMachine = await lockResource(join(tmpdir(), 'dermatune-local-ray-head'), {
     retries: { retries: HEAD_WAIT_S, minTimeout: 1000, maxTimeout: 1000 },
     stale: 60_000,
   });

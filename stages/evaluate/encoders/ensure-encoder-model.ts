@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { canonicalJson, sha256Hex } from '../../../runner/canonical-json.ts';
 import { projectRoot } from '../../../runner/project-root.ts';
 import { ensurePythonEnv } from '../../../runner/python-env.ts';
+import { lockResource } from '../../../runner/resource-lock.ts';
 import { fail, ok, type Result } from '../../../runner/result.ts';
 import type { HubRetryPolicy } from '../../biomedica/hub-download.ts';
 import { type HubAccess, hubAccess } from '../../shared/hub-access.ts';
@@ -117,8 +117,7 @@ export async function ensureEncoderModel(
   // One exporter per model across processes (parallel test files, a run and a test). A hub
   // model's holder may download 1.4 GB first, so others wait hours, not minutes; a holder that
   // died stops refreshing the lock and it goes stale after 15 minutes.
-  const release = await lockfile.lock(modelsDir, {
-    lockfilePath: `${dir}.lock`,
+  const release = await lockResource(dir, {
     retries: {
       retries: entry.source.kind === 'hub' ? 4 * 3600 : 900,
       minTimeout: 1000,
