@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { sha256Hex } from './canonical-json.ts';
 import { projectRoot } from './project-root.ts';
-import { lockResource } from './resource-lock.ts';
 import { fail, ok, type Result } from './result.ts';
 
 /**
@@ -49,8 +49,11 @@ export async function ensurePythonEnv(
   if (await stampCovers(dir, wanted)) return ok(env);
 
   // Serialise installers across processes (parallel test workers, a test and a run).
-  const release = await lockUnlessCovered(dir, wanted);
-  if (release === undefined) return ok(env);
+  const release = await lockfile.lock(join(dir, '..'), {
+    lockfilePath: `${dir}.lock`,
+    retries: { retries: 600, minTimeout: 1000, maxTimeout: 1000 },
+    stale: 15 * 60_000,
+  });
   try {
     if (await stampCovers(dir, wanted)) return ok(env);
     // No stamp means no finished venv: never created, or its creation was cut short (then
@@ -87,32 +90,6 @@ export async function ensurePythonEnv(
     return ok(env);
   } finally {
     await release();
-  }
-}
-
-/** How long an installer waits for another one: a cold torch install is minutes. */
-const LOCK_WAIT_SECONDS = 600;
-
-/**
- * The installers' lock, or nothing once what this caller wants is installed. Whoever holds the
- * lock may go on installing other requirement files for a minute or more (the MLflow server's,
- * the worker's torch), while a caller that needs only the venv, or files already in, can go on:
- * the run's local LLM must not wait for the MLflow server's packages before it gets its model.
- */
-async function lockUnlessCovered(
-  dir: string,
-  wanted: readonly { file: string; digest: string }[],
-): Promise<(() => Promise<void>) | undefined> {
-  for (let waited = 0; ; waited++) {
-    try {
-      return await lockResource(dir, { stale: 15 * 60_000 });
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ELOCKED' || waited >= LOCK_WAIT_SECONDS) {
-        throw error;
-      }
-    }
-    if (await stampCovers(dir, wanted)) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
