@@ -63,10 +63,10 @@ export interface StageKind<
   planNotes?(params: P): Promise<string[]> | string[];
   /**
    * Set-up that depends on neither the stage's inputs nor the stages before it (an interpreter
-   * to install, a stand-in model to build). `run` starts it in the background, once per stage
-   * about to run here, when the sweep begins, so that it overlaps the stages before; `run` of
-   * the stage must still do (or wait for) the same set-up itself. Its failure is not reported
-   * here: the stage meets it and reports it.
+   * to install, a stand-in model to build). `run` calls it for every stage about to run here
+   * before the first stage starts, all kinds side by side; the stage's `run` must still do (or
+   * wait for) the same set-up itself. Its failure is not reported there: the stage meets it and
+   * reports it.
    */
   prepare?(params: P): Promise<unknown>;
   /**

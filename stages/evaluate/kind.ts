@@ -22,7 +22,7 @@ export const evaluateKind = defineStageKind({
   resources: { cpu: 1 },
   // Hooks load their code on first call (see stages/curate/kind.ts).
   run: async (ctx) => (await import('./run-evaluate.ts')).runEvaluate(ctx),
-  // The encoders' Python set-up and export, while the stages before this one run.
+  // The encoders' Python set-up and export, before the sweep's first stage.
   prepare: async (params) => (await import('./run-evaluate.ts')).prepareEvaluate(params),
   // The ten evaluate stages of a sweep read the same encoders: one proof serves them all.
   preflight: (params, ctx) =>

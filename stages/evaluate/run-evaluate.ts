@@ -81,7 +81,7 @@ export const defaultEvaluateEncoders: EvaluateEncoders = evaluateEncoders({
 });
 
 /**
- * The kind's `prepare`: the encoders' files, set up while the stages before run; once per
+ * The kind's `prepare`: the encoders' files, set up before the sweep's first stage; once per
  * process and encoder settings, since a sweep's ten evaluate stages usually share them.
  */
 export function prepareEvaluate(params: EvaluateParams): Promise<unknown> {

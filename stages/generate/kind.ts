@@ -25,7 +25,7 @@ export const generateKind = defineStageKind({
     (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(params.model),
   preflight: async (params, ctx) =>
     (await import('../model-worker/worker-preflight.ts')).baseModelPreflight(params.model, ctx),
-  // The venv's torch and the stand-in's build, while the LLM stages before this one run.
+  // The venv's torch and the stand-in's build, once, before the sweep's first stage.
   prepare: async (params) =>
     (await import('../model-worker/model-ref.ts')).prepareWorker(params.model.base),
   run: async (ctx) => (await code()).runGenerate(ctx),

@@ -15,8 +15,8 @@ export interface ReadyWorker {
 }
 
 /**
- * Once per process and base model: the stage's own call joins the one `run` started in the
- * background at the start of the sweep (the `prepare` hook), and a failure is tried again.
+ * Once per process and base model: the stage's own call joins the one `run` made before the
+ * sweep's first stage (the `prepare` hook), and a failure is tried again.
  */
 export function prepareWorker(base: string): Promise<Result<ReadyWorker, StageFailure>> {
   let pending = preparing.get(base);

@@ -31,7 +31,7 @@ export const trainKind = defineStageKind({
     ...(await (await worker()).cudaPreflight(params.train?.device, ctx)),
     ...(await (await code()).trainMemoryPreflight(params)),
   ],
-  // The venv's torch and the stand-in's build, while the LLM stages before this one run.
+  // The venv's torch and the stand-in's build, once, before the sweep's first stage.
   prepare: async (params) =>
     (await import('../model-worker/model-ref.ts')).prepareWorker(params.model.base),
   run: async (ctx) => (await code()).runTrain(ctx),

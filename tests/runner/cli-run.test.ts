@@ -36,17 +36,21 @@ describe('dermatune run', () => {
     expect(await ws.calls()).toEqual([]);
   });
 
-  it("starts each stage's set-up (prepare) at the start of the sweep, before the stages it waits for", async () => {
+  it("runs each stage's set-up (prepare) before the sweep's first stage starts", async () => {
     const ws = await makeWorkspace();
     const spec = await ws.write('spec.yaml', SWEEP_SPEC);
     const prepared = prepareCallsFile(join(ws.dir, 'calls.txt'));
     expect((await ws.cli(['run', spec])).code).toBe(0);
     const calls = (await readFile(prepared, 'utf8')).trim().split('\n');
     expect(calls.map((line) => line.split(' ')[0]).sort()).toEqual(['2', '3']);
-    // Both came before their input's stage had even started.
+    // Both side by side, and both over before the first stage started.
+    const [first, second] = calls.map((line) => line.split(' ').slice(1).map(Number));
+    expect(Math.max(first?.[0] ?? 0, second?.[0] ?? 0)).toBeLessThan(
+      Math.min(first?.[1] ?? 0, second?.[1] ?? 0),
+    );
     const source = await manifestOf(ws.store, 'source');
     for (const line of calls) {
-      expect(Number(line.split(' ')[1])).toBeLessThanOrEqual(Date.parse(source.startedAt));
+      expect(Number(line.split(' ')[2])).toBeLessThanOrEqual(Date.parse(source.startedAt));
     }
     // Stored stages are not about to run: nothing to prepare.
     await rm(prepared);

@@ -92,10 +92,13 @@ export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: nu
       },
     },
   },
-  // Noted at once (synchronously), with the time, so a test can order it against other stages.
+  // Takes a moment, and notes when it began and ended, so a test can order it against stages.
   prepare: async (params) => {
     const file = process.env.TEST_CALLS_FILE;
-    if (file) appendFileSync(prepareCallsFile(file), `${params.model.factor} ${Date.now()}\n`);
+    const began = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (file)
+      appendFileSync(prepareCallsFile(file), `${params.model.factor} ${began} ${Date.now()}\n`);
   },
   async run(ctx) {
     await noteCall('scale', ctx.key);
