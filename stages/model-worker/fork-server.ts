@@ -37,7 +37,9 @@ export function forkServerFor(
   env: Record<string, string | undefined>,
 ): Promise<ForkServer | string> {
   if (env[FORK_SERVER_SWITCH] === '0') return Promise.resolve(`${FORK_SERVER_SWITCH}=0`);
-  if (process.platform === 'win32') return Promise.resolve('no Unix sockets to pass streams on');
+  // macOS's system frameworks are not safe to fork once loaded (why Python's multiprocessing
+  // spawns there), and Windows has no fork: the server is for Linux only.
+  if (process.platform !== 'linux') return Promise.resolve(`no fork server on ${process.platform}`);
   const key = canonicalJson({ python, cwd, env });
   let server = servers.get(key);
   if (server === undefined) {
