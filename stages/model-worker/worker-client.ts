@@ -88,6 +88,11 @@ export async function runWorker(
   const server = FORKED_JOBS.has(job.type)
     ? await forkServerFor(python, WORKER_DIR, env)
     : 'the doctor job starts on its own';
+  // The server's first start takes seconds, long enough for an abort to come first.
+  if (options.signal?.aborted) {
+    log.end();
+    return fail({ reason: 'cancelled', message: 'cancelled before start', logFile });
+  }
   const started =
     typeof server === 'string'
       ? `started on its own (no fork server: ${server})`

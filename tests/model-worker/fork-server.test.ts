@@ -127,6 +127,24 @@ describe.runIf(process.platform === 'linux')('the model worker fork server', () 
     if (!result.ok) expect(result.error.reason).toBe('crashed');
   });
 
+  it('does not start a job aborted while its fork server was still starting', {
+    timeout: 300_000,
+  }, async () => {
+    const controller = new AbortController();
+    // An environment no server has yet: this job's server starts now, for seconds.
+    const pending = runWorker(trainJob('aborted-early', 1000), {
+      python,
+      logFile: join(fixture.dir, 'aborted-early.log'),
+      signal: controller.signal,
+      env: { DERMATUNE_TEST_SERVER: 'aborted-early' },
+    });
+    controller.abort();
+    const result = await pending;
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.reason).toBe('cancelled');
+    await expect(readFile(join(fixture.dir, 'aborted-early', TRAIN_OUTPUT.job))).rejects.toThrow();
+  });
+
   it('ends the job and the server when the runner is killed with SIGKILL', {
     timeout: 300_000,
   }, async () => {

@@ -171,10 +171,11 @@ export const runCommand: CommandCode = {
 /**
  * Runs every stage's `prepare` (an interpreter, a model build) at once, before the first stage
  * starts: set-up of different kinds runs side by side, and none of it competes with the stages.
- * On the 2-core machine the demo is measured on, installs running beside the local LLM's two
- * threads cost the LLM more than the overlap saved (a fresh clone's demo: 10 min 0 s with the
- * set-up beside the LLM stages, against 9 min 41 s with it mostly before them). A failure is not
- * reported here: the stage meets it again and reports it.
+ * On the 2-core machine the demo is measured on, installs beside the local LLM's two threads
+ * slowed it about as much as they overlapped (a fresh clone's demo: 9 min 48 s and 10 min 0 s
+ * beside, 9 min 59 s before), and which ran first depended on the lock's order from run to run;
+ * before the stages the schedule is the same every time. A failure is not reported here: the
+ * stage meets it again and reports it.
  */
 async function prepareStages(nodes: SweepPlan['graph']['nodes'], io: CliContext['io']) {
   const started = Date.now();
