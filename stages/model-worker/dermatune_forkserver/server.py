@@ -118,7 +118,16 @@ def _start_job(connection: socket.socket, jobs: dict[int, socket.socket], inheri
         print(f"fork server: refused a request: {error}", file=sys.stderr, flush=True)
         connection.close()
         return
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as error:
+        # Out of processes or memory: the job's own log says so, and it ends as a failed start.
+        os.write(fds[2], f"fork server: could not fork the job: {error}\n".encode())
+        for fd in fds:
+            os.close(fd)
+        _send(connection, {"exit": 1})
+        connection.close()
+        return
     if pid == 0:
         others = [c.fileno() for c in jobs.values()]
         _run_child(connection, fds, argv, inherited + others + [sys.stdin.fileno()])
