@@ -109,13 +109,16 @@ def _preload() -> None:
 
 
 def _start_job(connection: socket.socket, jobs: dict[int, socket.socket], inherited: list[int]) -> None:
+    fds: list[int] = []
     try:
         message, fds = _receive_request(connection)
-        argv = json.loads(message)["argv"]
+        argv = json.loads(message).get("argv")
         if len(fds) != 3 or not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
             raise ValueError("a request is the launcher's three standard streams and a list argv")
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, AttributeError) as error:
         print(f"fork server: refused a request: {error}", file=sys.stderr, flush=True)
+        for fd in fds:
+            os.close(fd)
         connection.close()
         return
     try:
