@@ -40,7 +40,12 @@ describe('dermatune run', () => {
     const ws = await makeWorkspace();
     const spec = await ws.write('spec.yaml', SWEEP_SPEC);
     const prepared = prepareCallsFile(join(ws.dir, 'calls.txt'));
-    expect((await ws.cli(['run', spec])).code).toBe(0);
+    process.env.TEST_PREPARE_MS = '200';
+    try {
+      expect((await ws.cli(['run', spec])).code).toBe(0);
+    } finally {
+      delete process.env.TEST_PREPARE_MS;
+    }
     const calls = (await readFile(prepared, 'utf8')).trim().split('\n');
     expect(calls.map((line) => line.split(' ')[0]).sort()).toEqual(['2', '3']);
     // Both side by side, and both over before the first stage started.

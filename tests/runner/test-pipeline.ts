@@ -92,11 +92,12 @@ export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: nu
       },
     },
   },
-  // Takes a moment, and notes when it began and ended, so a test can order it against stages.
+  // Notes when it began and ended, so a test can order it against stages; it takes
+  // $TEST_PREPARE_MS (none by default: the race tests time the run's hold of the store lock).
   prepare: async (params) => {
     const file = process.env.TEST_CALLS_FILE;
     const began = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.TEST_PREPARE_MS ?? 0)));
     if (file)
       appendFileSync(prepareCallsFile(file), `${params.model.factor} ${began} ${Date.now()}\n`);
   },
