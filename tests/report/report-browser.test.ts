@@ -213,7 +213,19 @@ describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () =
         .first()
         .click();
       await page.getByPlaceholder('Search columns').fill('eval/rougeL');
-      await page.getByText('eval/rougeL', { exact: true }).first().click();
+      // The matching group sometimes renders folded ("Metrics (2)" and a chevron): unfold it.
+      const column = page.getByText('eval/rougeL', { exact: true }).first();
+      const shown = await column
+        .waitFor({ timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (!shown) {
+        await page
+          .getByText(/^Metrics \(\d+\)$/)
+          .first()
+          .click();
+      }
+      await column.click();
       await page.keyboard.press('Escape');
       await page
         .locator('[role="columnheader"]', { hasText: 'eval/rougeL' })
