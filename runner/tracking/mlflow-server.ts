@@ -27,12 +27,15 @@ export interface TrackingServerFailure {
 
 export const MLFLOW_REQUIREMENTS = join(projectRoot(), 'runner', 'tracking', 'requirements.txt');
 const SERVER_GUARD = join(projectRoot(), 'runner', 'tracking', 'server_guard.py');
+/** `mlflow server`, after creating the store's database so that no stop can leave it half made. */
+const MLFLOW_SERVE = join(projectRoot(), 'runner', 'tracking', 'mlflow_serve.py');
 
 export function trackingDir(storeDir: string): string {
   return join(storeDir, 'tracking');
 }
 
 export interface ServerLayout {
+  databaseFile: string;
   backendStoreUri: string;
   artifactsDir: string;
   logFile: string;
@@ -40,8 +43,10 @@ export interface ServerLayout {
 
 export function serverLayout(storeDir: string): ServerLayout {
   const dir = trackingDir(storeDir);
+  const databaseFile = join(dir, 'mlflow.db');
   return {
-    backendStoreUri: `sqlite:///${join(dir, 'mlflow.db')}`,
+    databaseFile,
+    backendStoreUri: `sqlite:///${databaseFile}`,
     artifactsDir: join(dir, 'artifacts'),
     logFile: join(dir, 'server.log'),
   };
@@ -79,10 +84,11 @@ export async function startTrackingServer(
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = options.port ?? (await freeLoopbackPort());
     const logStream = createWriteStream(layout.logFile, { flags: 'a' });
-    const mlflow = [
-      join(env.value.binDir, 'mlflow'),
-      ...serverArgs(layout, host, port, 1, options.serveArtifacts ?? true),
-    ];
+    const mlflow = serveCommand(
+      env.value.python,
+      layout,
+      serverArgs(layout, host, port, 1, options.serveArtifacts ?? true),
+    );
     // Through the guard, so the server does not outlive a runner killed with SIGKILL.
     const child = spawn(env.value.python, [SERVER_GUARD, String(process.pid), ...mlflow], {
       // Its own process group, so stop() reaches the uvicorn worker too.
@@ -132,7 +138,12 @@ export async function startUiServer(options: {
   await mkdir(layout.artifactsDir, { recursive: true });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 5000;
-  const child = spawn(join(env.value.binDir, 'mlflow'), serverArgs(layout, host, port, 2), {
+  const [command, ...args] = serveCommand(
+    env.value.python,
+    layout,
+    serverArgs(layout, host, port, 2),
+  );
+  const child = spawn(command as string, args, {
     stdio: 'inherit',
     env: serverEnv(),
   });
@@ -151,6 +162,10 @@ export async function startUiServer(options: {
       await exited;
     },
   });
+}
+
+function serveCommand(python: string, layout: ServerLayout, args: string[]): string[] {
+  return [python, MLFLOW_SERVE, layout.databaseFile, ...args];
 }
 
 function serverArgs(
@@ -227,6 +242,20 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
   // The uvicorn worker may outlive its parent by a moment; make sure the group is gone.
   signalGroup(child, 'SIGKILL');
+  await groupGone(child, 5_000);
+}
+
+/** Waits (a bounded while) until no process of the child's group is left. */
+async function groupGone(child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(50);
+  }
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
