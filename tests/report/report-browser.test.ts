@@ -213,24 +213,35 @@ describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () =
         .first()
         .click();
       await page.getByPlaceholder('Search columns').fill('eval/rougeL');
-      // The matching group sometimes renders folded ("Metrics (2)" and a chevron): unfold it.
-      const column = page.getByText('eval/rougeL', { exact: true }).first();
-      const shown = await column
+      // The selector is a tree: a group node ("Metrics (2)") and its column nodes, each with a
+      // checkbox. Only the column's own checkbox is clicked: the group's title or checkbox ticks
+      // every metric, and a plain text match also finds the table's header and the highlighted
+      // "eval/rougeL" inside "eval/rougeLsum".
+      const tree = page.getByTestId('column-selector-tree');
+      const nodes = tree.locator('[class*="-tree-treenode"]');
+      const columnTitle = page.locator('[class*="-tree-title"]', { hasText: /^eval\/rougeL$/ });
+      const title = tree.locator(columnTitle);
+      const shown = await title
         .waitFor({ timeout: 5_000 })
         .then(() => true)
         .catch(() => false);
       if (!shown) {
-        await page
-          .getByText(/^Metrics \(\d+\)$/)
+        // The matching group sometimes renders folded: open it with its switcher.
+        await nodes
+          .filter({ hasText: /^Metrics \(\d+\)$/ })
+          .locator('[class*="-tree-switcher"]')
           .first()
           .click();
       }
-      await column.click();
+      const checkbox = nodes
+        .filter({ has: columnTitle })
+        .locator('[class*="-tree-checkbox"]')
+        .first();
+      if (!/-tree-checkbox-checked/.test((await checkbox.getAttribute('class')) ?? '')) {
+        await checkbox.click();
+      }
       await page.keyboard.press('Escape');
-      await page
-        .locator('[role="columnheader"]', { hasText: 'eval/rougeL' })
-        .first()
-        .waitFor({ timeout: 30_000 });
+      await page.getByTestId('sort-header-eval/rougeL').waitFor({ timeout: 30_000 });
       await page.locator('.ag-row [col-id="attributes.`Run Name`"] button').first().click();
       for (const variant of variants) {
         await page.getByText(variant, { exact: true }).first().waitFor({ timeout: 30_000 });
