@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../project-root.ts';
@@ -80,9 +80,11 @@ export async function startTrackingServer(
   const host = options.host ?? '127.0.0.1';
   if (options.signal?.aborted) return fail({ reason: 'aborted', message: 'start abandoned' });
   let lastFailure: TrackingServerFailure = { reason: 'server-exited', message: 'not started' };
-  // A free port can be taken between probing and binding; a second port usually works.
+  // A free port can be taken between probing and binding; another port usually works. Any other
+  // exit (a database the server refuses) would only repeat, so it is reported at once.
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = options.port ?? (await freeLoopbackPort());
+    const logStart = await fileSize(layout.logFile);
     const logStream = createWriteStream(layout.logFile, { flags: 'a' });
     const mlflow = serveCommand(
       env.value.python,
@@ -110,7 +112,14 @@ export async function startTrackingServer(
     }
     await stopProcessGroup(child);
     lastFailure = healthy.error;
-    if (healthy.error.reason !== 'server-exited' || options.port !== undefined) break;
+    if (healthy.error.reason !== 'server-exited') break;
+    const logged = await logLinesSince(layout.logFile, logStart);
+    const why = startFailureReason(logged);
+    lastFailure = {
+      ...healthy.error,
+      message: `${healthy.error.message}${why ? `: ${why}` : ''} (log: ${layout.logFile})`,
+    };
+    if (!portTaken(logged) || options.port !== undefined) break;
   }
   return fail(lastFailure);
 }
@@ -162,6 +171,53 @@ export async function startUiServer(options: {
       await exited;
     },
   });
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
+    (info) => info.size,
+    () => 0,
+  );
+}
+
+/** How much of a server log's end is read when saying why a start failed. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
+/** The non-empty lines a server wrote to its log after `from` (its last 64 KiB at most). */
+async function logLinesSince(logFile: string, from: number): Promise<string[]> {
+  const size = await fileSize(logFile);
+  const start = Math.max(from, size - LOG_TAIL_BYTES);
+  if (size <= start) return [];
+  const file = await open(logFile, 'r');
+  try {
+    const buffer = Buffer.alloc(size - start);
+    await file.read(buffer, 0, buffer.length, start);
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Why a server that exited at start did so: the last Python exception line of its log (a
+ * traceback ends with it, though SQLAlchemy adds lines after), else its last line logged as an
+ * error (uvicorn's own), else its last line.
+ */
+export function startFailureReason(lines: string[]): string | undefined {
+  return (
+    lines.findLast((line) => /^[A-Za-z_][\w.]*(Error|Exception)\b.*:/.test(line)) ??
+    lines.findLast((line) => /\bERROR\b/.test(line)) ??
+    lines.at(-1)
+  );
+}
+
+/** uvicorn could not bind: the port was taken after it was probed. */
+function portTaken(lines: string[]): boolean {
+  return lines.some((line) => /address already in use/i.test(line));
 }
 
 function serveCommand(python: string, layout: ServerLayout, args: string[]): string[] {

@@ -1,8 +1,15 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTrackingServer, trackingDir } from '../../runner/tracking/mlflow-server.ts';
+import { ensurePythonEnv } from '../../runner/python-env.ts';
+import {
+  MLFLOW_REQUIREMENTS,
+  serverLayout,
+  startTrackingServer,
+  trackingDir,
+} from '../../runner/tracking/mlflow-server.ts';
 import { mlflowGet } from './mlflow-read.ts';
 
 const roots: string[] = [];
@@ -57,5 +64,30 @@ describe("the embedded MLflow server's database", () => {
     // The abandoned partial and its journal are gone; only the complete database is left.
     const left = (await readdir(dir)).filter((name) => name.startsWith('mlflow.db'));
     expect(left).toEqual(['mlflow.db']);
+  }, 180_000);
+
+  it('reports a database the server refuses with the reason from its log, without retrying', async () => {
+    const storeDir = await mkdtemp(join(tmpdir(), 'dermatune-db-refused-'));
+    roots.push(storeDir);
+    const { databaseFile, logFile } = serverLayout(storeDir);
+    await mkdir(trackingDir(storeDir), { recursive: true });
+    // What a creation stopped by an older dermatune left: one of MLflow's tables and no record
+    // of the migrations, so MLflow's own creation collides with it.
+    const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS]);
+    if (!env.ok) throw new Error(env.error.message);
+    execFileSync(env.value.python, [
+      '-c',
+      'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table secrets (x int)"); c.commit()',
+      databaseFile,
+    ]);
+    const started = await startTrackingServer({ storeDir });
+    if (started.ok) await started.value.stop();
+    expect(started.ok).toBe(false);
+    expect(!started.ok && started.error.message).toBe(
+      `mlflow server exited with 1: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table secrets already exists (log: ${logFile})`,
+    );
+    // One attempt: another port would only meet the same database.
+    const log = await readFile(logFile, 'utf8');
+    expect(log.match(/Error initializing backend store/g)).toHaveLength(1);
   }, 180_000);
 });
