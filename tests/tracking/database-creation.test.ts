@@ -66,28 +66,80 @@ describe("the embedded MLflow server's database", () => {
     expect(left).toEqual(['mlflow.db']);
   }, 180_000);
 
-  it('reports a database the server refuses with the reason from its log, without retrying', async () => {
-    const storeDir = await mkdtemp(join(tmpdir(), 'dermatune-db-refused-'));
+  /** A database file made with SQLite directly, as earlier versions or damage left one. */
+  async function storeWithDatabase(prefix: string, sql: string[]): Promise<string> {
+    const storeDir = await mkdtemp(join(tmpdir(), prefix));
     roots.push(storeDir);
-    const { databaseFile, logFile } = serverLayout(storeDir);
     await mkdir(trackingDir(storeDir), { recursive: true });
-    // What a creation stopped by an older dermatune left: one of MLflow's tables and no record
-    // of the migrations, so MLflow's own creation collides with it.
     const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS]);
     if (!env.ok) throw new Error(env.error.message);
     execFileSync(env.value.python, [
       '-c',
-      'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table secrets (x int)"); c.commit()',
-      databaseFile,
+      'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nfor s in sys.argv[2:]: c.execute(s)\nc.commit()',
+      serverLayout(storeDir).databaseFile,
+      ...sql,
     ]);
+    return storeDir;
+  }
+
+  it('sets aside a database an older dermatune left half made, which holds nothing, and serves a new one', async () => {
+    // What a creation stopped mid-way in place left: one of MLflow's later tables, and no
+    // experiment, since no server ever finished opening it.
+    const storeDir = await storeWithDatabase('dermatune-db-unfinished-', [
+      'create table secrets (x int)',
+    ]);
+    const started = await startTrackingServer({ storeDir });
+    if (!started.ok) throw new Error(started.error.message);
+    await started.value.stop();
+    const names = await readdir(trackingDir(storeDir));
+    expect(names).toContain('mlflow.db');
+    expect(
+      names.filter((name) => /^mlflow\.db\.unfinished-\d{8}T\d{6}-\d+$/.test(name)),
+    ).toHaveLength(1);
+    const log = await readFile(serverLayout(storeDir).logFile, 'utf8');
+    expect(log).toMatch(/set aside an MLflow database whose creation was cut short/);
+  }, 180_000);
+
+  it('never sets aside a complete database a peer has just linked, before its server opens it', async () => {
+    // Complete, as a creation links it, but without the Default experiment that only a
+    // server's first opening adds: another runner may be starting its server on it right now.
+    const storeDir = await mkdtemp(join(tmpdir(), 'dermatune-db-linked-'));
+    roots.push(storeDir);
+    await mkdir(trackingDir(storeDir), { recursive: true });
+    const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS]);
+    if (!env.ok) throw new Error(env.error.message);
+    execFileSync(env.value.python, [
+      '-c',
+      'import sys; sys.path.insert(0, sys.argv[1]); import mlflow_serve; mlflow_serve.ensure_database(sys.argv[2])',
+      join(import.meta.dirname, '..', '..', 'runner', 'tracking'),
+      serverLayout(storeDir).databaseFile,
+    ]);
+    const started = await startTrackingServer({ storeDir });
+    if (!started.ok) throw new Error(started.error.message);
+    await started.value.stop();
+    expect((await readdir(trackingDir(storeDir))).filter((n) => n.startsWith('mlflow.db'))).toEqual(
+      ['mlflow.db'],
+    );
+  }, 180_000);
+
+  it('reports a database it refuses that holds data, with the reason from its log, and keeps it', async () => {
+    const storeDir = await storeWithDatabase('dermatune-db-refused-', [
+      'create table experiments (experiment_id int)',
+      'insert into experiments values (1)',
+      'create table secrets (x int)',
+    ]);
+    const { logFile } = serverLayout(storeDir);
     const started = await startTrackingServer({ storeDir });
     if (started.ok) await started.value.stop();
     expect(started.ok).toBe(false);
     expect(!started.ok && started.error.message).toBe(
       `mlflow server exited with 1: sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) table secrets already exists (log: ${logFile})`,
     );
-    // One attempt: another port would only meet the same database.
+    // One attempt: another port would only meet the same database, which is left where it was.
     const log = await readFile(logFile, 'utf8');
     expect(log.match(/Error initializing backend store/g)).toHaveLength(1);
+    expect((await readdir(trackingDir(storeDir))).filter((n) => n.startsWith('mlflow.db'))).toEqual(
+      ['mlflow.db'],
+    );
   }, 180_000);
 });
