@@ -19,6 +19,8 @@ import sys
 import time
 import uuid
 
+from server_guard import alive  # beside this file, so on the path of a script run from here
+
 # A partial database, and SQLite's files beside it (its rollback journal after a kill).
 PARTIAL = re.compile(r"^(?P<db>.+)\.(?P<pid>\d+)\.[0-9a-f]+\.partial(-journal|-wal|-shm)?$")
 SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
@@ -27,16 +29,6 @@ SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
 # dermatune left half made. A complete one gains MLflow's Default experiment only when a server
 # first opens it, so "holds nothing" alone would also match a database just linked by a peer.
 CREATED_COMPLETE = 0x6474
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_abandoned_partials(database: str) -> None:

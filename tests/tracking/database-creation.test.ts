@@ -66,20 +66,22 @@ describe("the embedded MLflow server's database", () => {
     expect(left).toEqual(['mlflow.db']);
   }, 180_000);
 
-  /** A database file made with SQLite directly, as earlier versions or damage left one. */
-  async function storeWithDatabase(prefix: string, sql: string[]): Promise<string> {
+  /** Runs a Python snippet in the MLflow venv on a new store's database file; the store. */
+  async function storeAfterPython(prefix: string, code: string, args: string[]): Promise<string> {
     const storeDir = await mkdtemp(join(tmpdir(), prefix));
     roots.push(storeDir);
     await mkdir(trackingDir(storeDir), { recursive: true });
     const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS]);
     if (!env.ok) throw new Error(env.error.message);
-    execFileSync(env.value.python, [
-      '-c',
-      'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nfor s in sys.argv[2:]: c.execute(s)\nc.commit()',
-      serverLayout(storeDir).databaseFile,
-      ...sql,
-    ]);
+    execFileSync(env.value.python, ['-c', code, serverLayout(storeDir).databaseFile, ...args]);
     return storeDir;
+  }
+
+  /** A database file made with SQLite directly, as earlier versions or damage left one. */
+  function storeWithDatabase(prefix: string, sql: string[]): Promise<string> {
+    const code =
+      'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nfor s in sys.argv[2:]: c.execute(s)\nc.commit()';
+    return storeAfterPython(prefix, code, sql);
   }
 
   it('sets aside a database an older dermatune left half made, which holds nothing, and serves a new one', async () => {
@@ -103,17 +105,11 @@ describe("the embedded MLflow server's database", () => {
   it('never sets aside a complete database a peer has just linked, before its server opens it', async () => {
     // Complete, as a creation links it, but without the Default experiment that only a
     // server's first opening adds: another runner may be starting its server on it right now.
-    const storeDir = await mkdtemp(join(tmpdir(), 'dermatune-db-linked-'));
-    roots.push(storeDir);
-    await mkdir(trackingDir(storeDir), { recursive: true });
-    const env = await ensurePythonEnv([MLFLOW_REQUIREMENTS]);
-    if (!env.ok) throw new Error(env.error.message);
-    execFileSync(env.value.python, [
-      '-c',
-      'import sys; sys.path.insert(0, sys.argv[1]); import mlflow_serve; mlflow_serve.ensure_database(sys.argv[2])',
-      join(import.meta.dirname, '..', '..', 'runner', 'tracking'),
-      serverLayout(storeDir).databaseFile,
-    ]);
+    const storeDir = await storeAfterPython(
+      'dermatune-db-linked-',
+      'import sys; sys.path.insert(0, sys.argv[2]); import mlflow_serve; mlflow_serve.ensure_database(sys.argv[1])',
+      [join(import.meta.dirname, '..', '..', 'runner', 'tracking')],
+    );
     const started = await startTrackingServer({ storeDir });
     if (!started.ok) throw new Error(started.error.message);
     await started.value.stop();
