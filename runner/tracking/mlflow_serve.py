@@ -45,7 +45,12 @@ def remove_abandoned_partials(database: str) -> None:
 def unfinished(database: str) -> bool:
     """True for a database not stamped complete that has no experiment and no run, not even the
     Default experiment every database an older dermatune's server finished creating has."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        if os.path.exists(database):
+            raise
+        return False  # another runner's server set it aside a moment ago
     try:
         if connection.execute("PRAGMA user_version").fetchone()[0] == CREATED_COMPLETE:
             return False
