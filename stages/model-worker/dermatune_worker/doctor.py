@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 
-def run_doctor(job: dict[str, Any]) -> dict[str, Any]:
+def run_doctor(job: dict[str, Any], events: Any = None) -> dict[str, Any]:
     import torch
 
     cuda = torch.cuda.is_available()

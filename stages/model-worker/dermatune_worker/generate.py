@@ -17,6 +17,7 @@ from typing import Any
 from .checkpoint import GenerateBatches, file_digest, job_digest
 from .examples import image_path, messages, read_records
 from .images import load_image
+from .job import output_name
 from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
@@ -30,8 +31,8 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
 
     model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     adapter = job["model"]["adapter"]
-    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
-        raise WorkerError("model-not-found", f"no LoRA adapter (adapter_config.json) in {adapter}")
+    if adapter is not None and not train_output(adapter, "adapterConfig").is_file():
+        raise WorkerError("model-not-found", f"no LoRA adapter ({train_output(adapter, 'adapterConfig').name}) in {adapter}")
 
     records = read_records(job["data"]["test"])
     image_root = job["data"]["image_root"] or str(Path(job["data"]["test"]).parent)
@@ -166,7 +167,7 @@ def answer_no_repeat(size: int, answer_start: int):
 def generate_digest(job: dict[str, Any]) -> str:
     """What decides the predictions: settings, seed, model and adapter bytes, test data."""
     adapter = job["model"]["adapter"]
-    weights = Path(adapter) / "adapter_model.safetensors" if adapter is not None else None
+    weights = train_output(adapter, "adapterWeights") if adapter is not None else None
     return job_digest(
         {
             "type": "generate",
@@ -185,11 +186,20 @@ def trained_image_size(adapter: str | None) -> int | None:
     if adapter is None:
         return None
     try:
-        job = json.loads((Path(adapter).parent / "job.json").read_text())
+        job = json.loads(train_output(adapter, "job").read_text())
         size = job["train"]["image_size"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return size if isinstance(size, int) and size > 0 else None
+
+
+def train_output(adapter: str, role: str) -> Path:
+    """A file the train job wrote beside (or into) the adapter folder, by its contract name.
+
+    The adapter folder is the train job's `outputs.adapter` inside its output folder, so the
+    other outputs are found from that folder's parent."""
+    root = Path(adapter).parent
+    return root / output_name("TrainOutputs", role)
 
 
 def item_id(record: dict[str, Any], index: int) -> str:

@@ -269,7 +269,7 @@ def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     processor = load_processor(model_path, job["train"]["image_size"])
     pairs = training_examples(job, processor, events)
     tokenizer = processor.tokenizer
-    with (out / "examples.jsonl").open("w", encoding="utf-8") as handle:
+    with (out / job["outputs"]["examples"]).open("w", encoding="utf-8") as handle:
         for example, item in pairs:
             row = {
                 "source": example.source,
@@ -284,7 +284,7 @@ def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
                 "truncated": item.truncated,
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return {"outputs": {"examples": "examples.jsonl"}, "summary": {"examples": len(pairs)}}
+    return {"outputs": job["outputs"], "summary": {"examples": len(pairs)}}
 
 
 def check_images(job: dict[str, Any]) -> None:
