@@ -72,6 +72,8 @@ export function workerJobSchema(options: { documented: boolean }): JsonSchema {
     },
   };
   const defs: Record<string, JsonSchema> = {
+    JobCommon: jobCommon(),
+    ModelJobFields: modelJobFields(),
     TrainSettings: trainSettings,
     GenerateSettings: jobSectionSchema('generate'),
     TrainOutputs: outputsSchema(TRAIN_OUTPUT),
@@ -93,27 +95,27 @@ export function workerJobSchema(options: { documented: boolean }): JsonSchema {
       }),
       required: ['base'],
     },
-    TrainJob: modelJob('train', {
+    TrainJob: jobOf('train', 'ModelJobFields', {
       data: dataSchema('train'),
       supervision: stripped(supervisionSchema),
       train: ref('TrainSettings'),
       outputs: ref('TrainOutputs'),
     }),
-    ExamplesJob: modelJob('examples', {
+    ExamplesJob: jobOf('examples', 'ModelJobFields', {
       data: dataSchema('train'),
       supervision: stripped(supervisionSchema),
       train: ref('TrainSettings'),
       outputs: ref('ExamplesOutputs'),
     }),
-    GenerateJob: modelJob('generate', {
+    GenerateJob: jobOf('generate', 'ModelJobFields', {
       data: dataSchema('test'),
       generate: ref('GenerateSettings'),
       outputs: ref('GenerateOutputs'),
     }),
-    DoctorJob: {
-      ...closed({
-        type: typeField('doctor'),
-        ...commonFields(),
+    DoctorJob: jobOf(
+      'doctor',
+      'JobCommon',
+      {
         estimates: {
           type: 'array',
           description: 'Training jobs whose GPU memory to estimate.',
@@ -123,9 +125,9 @@ export function workerJobSchema(options: { documented: boolean }): JsonSchema {
             train: ref('TrainSettings'),
           }),
         },
-      }),
-      required: ['type'],
-    },
+      },
+      ['estimates'],
+    ),
   };
   for (const [name, def] of Object.entries(defs)) defs[name] = { title: name, ...def };
   const schema: JsonSchema = {
@@ -165,60 +167,75 @@ export function jobSectionSchema(kind: 'train' | 'generate'): JsonSchema {
 
 const sections = new Map<'train' | 'generate', JsonSchema>();
 
-function modelJob(type: JobType, fields: Record<string, JsonSchema>): JsonSchema {
-  const schema = closed({
-    type: typeField(type),
-    ...commonFields(),
-    output_dir: {
-      type: 'string',
-      minLength: 1,
-      description: 'The only folder the worker writes into.',
-    },
-    checkpoint_dir: nullable({
-      type: 'string',
-      minLength: 1,
-      default: null,
-      description:
-        "A folder that outlives a killed attempt (the stage key's resume folder): checkpoints and finished generation batches.",
-    }),
-    // The spec's seed, with its default: generate jobs do not send it (greedy decoding needs none).
-    seed: withoutMarks(seedSchema),
-    model: ref('ModelRef'),
-    caption_instruction: {
-      type: 'string',
-      minLength: 1,
-      default: CAPTION_INSTRUCTION,
-      description: 'The user-turn text of caption examples.',
-    },
-    ...fields,
-  });
-  // Every field the runner sends; those with defaults are filled in by the worker.
-  const optional = new Set([
-    'models_dir',
-    'allow_download',
-    'caption_instruction',
-    'seed',
-    'checkpoint_dir',
-  ]);
+/**
+ * A job of one type: its own fields (all required but `optional`) on top of `base` (a `$defs`
+ * name), nothing else allowed.
+ */
+function jobOf(
+  type: JobType,
+  base: string,
+  fields: Record<string, JsonSchema>,
+  optional: readonly string[] = [],
+): JsonSchema {
   return {
-    ...schema,
-    required: Object.keys(schema.properties as object).filter((name) => !optional.has(name)),
+    allOf: [ref(base)],
+    type: 'object',
+    properties: { type: typeField(type), ...fields },
+    required: ['type', ...Object.keys(fields).filter((name) => !optional.includes(name))],
+    // Closed across the allOf: a field neither here nor in the base is refused.
+    unevaluatedProperties: false,
   };
 }
 
-function commonFields(): Record<string, JsonSchema> {
+/** What every job may carry; both fields have defaults the worker fills in. */
+function jobCommon(): JsonSchema {
   return {
-    models_dir: nullable({
-      type: 'string',
-      minLength: 1,
-      default: null,
-      description: 'Where bare model names (the stand-ins) are looked up.',
-    }),
-    allow_download: {
-      type: 'boolean',
-      default: false,
-      description: 'Whether a hub id missing from the local cache may be downloaded.',
+    type: 'object',
+    properties: {
+      models_dir: nullable({
+        type: 'string',
+        minLength: 1,
+        default: null,
+        description: 'Where bare model names (the stand-ins) are looked up.',
+      }),
+      allow_download: {
+        type: 'boolean',
+        default: false,
+        description: 'Whether a hub id missing from the local cache may be downloaded.',
+      },
     },
+  };
+}
+
+/** What every job that loads a model carries: where it writes, the model, the seed. */
+function modelJobFields(): JsonSchema {
+  return {
+    allOf: [ref('JobCommon')],
+    type: 'object',
+    properties: {
+      output_dir: {
+        type: 'string',
+        minLength: 1,
+        description: 'The only folder the worker writes into.',
+      },
+      checkpoint_dir: nullable({
+        type: 'string',
+        minLength: 1,
+        default: null,
+        description:
+          "A folder that outlives a killed attempt (the stage key's resume folder): checkpoints and finished generation batches.",
+      }),
+      // The spec's seed, with its default: generate jobs do not send it (greedy decoding needs none).
+      seed: withoutMarks(seedSchema),
+      model: ref('ModelRef'),
+      caption_instruction: {
+        type: 'string',
+        minLength: 1,
+        default: CAPTION_INSTRUCTION,
+        description: 'The user-turn text of caption examples.',
+      },
+    },
+    required: ['output_dir', 'model'],
   };
 }
 

@@ -11,6 +11,10 @@ import {
 import { workerJobSchema } from '../../stages/model-worker/job-schema.ts';
 import { renderJobContractFiles } from '../../stages/model-worker/job-schema-files.ts';
 import { pythonImports } from '../../stages/model-worker/python-imports.ts';
+import {
+  defaultGenerateSettings,
+  defaultTrainSettings,
+} from '../../stages/model-worker/spec-defaults.ts';
 import { WORKER_DIR } from '../../stages/model-worker/worker-client.ts';
 import { jobModules, workerFingerprint } from '../../stages/model-worker/worker-fingerprint.ts';
 import type { TrainParams } from '../../stages/train/contract.ts';
@@ -52,26 +56,8 @@ const params: TrainParams = {
   seed: 42,
   model: { base: 'HuggingFaceTB/SmolVLM-Base', revision: 'main' },
   data: { supervision: 'qa' },
-  train: {
-    method: 'lora',
-    seed: 7,
-    lora: { rank: 8, alpha: 32, dropout: 0.1, target_modules: ['q_proj'], scope: 'all' },
-    epochs: 2,
-    batch_size: 1,
-    grad_accum: 4,
-    learning_rate: 1e-4,
-    lr_scheduler: 'linear',
-    warmup_ratio: 0,
-    weight_decay: 0,
-    max_grad_norm: 1,
-    max_seq_length: 2048,
-    image_size: null,
-    gradient_checkpointing: false,
-    loss_on: 'assistant',
-    checkpoint_every: 50,
-    device: 'cuda',
-    precision: 'auto',
-  },
+  // The schema's defaults, plus what only the runner reads.
+  train: { ...defaultTrainSettings({ device: 'cuda' }), method: 'lora', seed: 7 },
 };
 
 describe('one projection of a stage params onto a job', () => {
@@ -102,18 +88,7 @@ describe('one projection of a stage params onto a job', () => {
     const generate = generateJob(
       {
         model: params.model,
-        generate: {
-          max_new_tokens: 8,
-          image_size: null,
-          batch_size: 2,
-          repetition_penalty: 1,
-          no_repeat_ngram_size: 0,
-          do_sample: false,
-          temperature: 1,
-          top_p: 1,
-          device: 'cpu',
-          precision: 'auto',
-        },
+        generate: defaultGenerateSettings(),
       },
       { ...paths, adapterDir: undefined },
     );

@@ -86,6 +86,8 @@ def _describe(error) -> str:
 def _with_defaults(value: dict[str, Any], schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     """The job with the contract's defaults filled in where a field is absent (a copy)."""
     out = dict(value)
+    for base in schema.get("allOf", []):
+        out = _with_defaults(out, defs[base["$ref"].rsplit("/", 1)[-1]], defs)
     for name, sub in schema.get("properties", {}).items():
         if "$ref" in sub:
             sub = defs[sub["$ref"].rsplit("/", 1)[-1]]
