@@ -36,7 +36,7 @@ from .examples import (
 )
 from .checkpoint import TrainCheckpoints, file_digest, job_digest, restore_rng_states, rng_states
 from .images import load_image
-from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
 
@@ -48,7 +48,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
     # Cheap checks first: a missing model or a bad image fails before torch is even imported.
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     check_images(job)
     import torch
 
@@ -265,7 +265,7 @@ def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     """The training examples exactly as training would see them, written to examples.jsonl."""
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     processor = load_processor(model_path, job["train"]["image_size"])
     pairs = training_examples(job, processor, events)
     tokenizer = processor.tokenizer
