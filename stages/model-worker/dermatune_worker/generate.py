@@ -2,8 +2,9 @@
 
 Each question goes with its image through the model's chat template, with the generation prompt
 ("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
-output_dir): predictions.jsonl (each record as given plus `id`, `prediction`, `reference` (the
-record's answer) and `timing`), job.json. With a `checkpoint_dir`, each finished batch is kept
+output_dir, named by the job's `outputs`, from the contract): `predictions` (each record as given
+plus `id`, `prediction`, `reference` (the record's answer) and `timing`) and `job` (the resolved
+job). With a `checkpoint_dir`, each finished batch is kept
 there too (`checkpoint.py`), and a job killed part-way starts again at the first missing batch.
 """
 
