@@ -7,7 +7,7 @@ import {
   type ProgressTrack,
   trackProgress,
 } from './progress-estimate.ts';
-import { progressText, seconds } from './progress-text.ts';
+import { paceText, progressText, seconds } from './progress-text.ts';
 
 /**
  * Live progress in a terminal: a tree with the shared stages first, then each variant with
@@ -23,6 +23,9 @@ export function listrReporter(
   const pending = new Map<string, Deferred<NodeOutcome>>();
   const wrappers = new Map<string, ListrTaskWrapper<unknown, never, never>>();
   const tracks = new Map<string, ProgressTrack>();
+  const started = new Set<string>();
+  /** A finished stage's average pace over its last phase, for its title. */
+  const finalPace = new Map<string, string>();
   let rendering: Promise<unknown> | undefined;
 
   const deferredFor = (key: string) => {
@@ -41,6 +44,9 @@ export function listrReporter(
         title: `${safe(node.id)}`,
         task: async (_: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
           wrappers.set(node.key, task);
+          // Every task spins from the start; the title tells a stage waiting on its inputs
+          // (or for a slot) from one at work.
+          if (!started.has(node.key)) task.title = `${safe(node.id)} (waiting)`;
           const outcome = await deferredFor(node.key).promise;
           switch (outcome.state) {
             case 'cached':
@@ -48,7 +54,7 @@ export function listrReporter(
               task.skip(`${safe(node.id)} (cached)`);
               return;
             case 'done':
-              task.title = `${safe(node.id)} (${seconds(outcome.durationMs)})`;
+              task.title = `${safe(node.id)} (${[seconds(outcome.durationMs), finalPace.get(node.key)].filter(Boolean).join(', ')})`;
               return;
             case 'skipped':
               task.skip(`${safe(node.id)}: ${safe(outcome.reason)}`);
@@ -85,6 +91,11 @@ export function listrReporter(
       );
       rendering = list.run().catch(() => undefined);
     },
+    nodeStarted(node) {
+      started.add(node.key);
+      const task = wrappers.get(node.key);
+      if (task) task.title = safe(node.id);
+    },
     nodeReport(node, report) {
       if (report.type === 'progress') {
         // Tracked before the task exists too, so the pace counts from the stage's first report.
@@ -103,6 +114,9 @@ export function listrReporter(
       }
     },
     nodeFinished(node, outcome) {
+      const track = tracks.get(node.key);
+      const perSecond = track && estimateProgress(track).perSecond;
+      if (perSecond !== undefined) finalPace.set(node.key, paceText(perSecond, track?.unit));
       tracks.delete(node.key);
       deferredFor(node.key).resolve(outcome);
     },

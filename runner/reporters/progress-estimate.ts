@@ -6,10 +6,12 @@ type ProgressReport = Extract<StageReport, { type: 'progress' }>;
  * How fast a stage moves and how long it has left, from its progress reports and the times
  * they came. Pure: the caller passes the time (its injected clock), so tests assert exact text.
  *
- * The rate is taken over the last minute, not since the start, for two reasons seen in this
- * project's stages: a resumed LLM stage replays its memoised items in a burst before the first
- * real call, and a training's first steps pay for warm-up; both would skew an average from the
- * start for the whole stage, a window forgets them within a minute.
+ * The rate is taken over the later half of the phase so far, at most its last minute, not since
+ * its start, for two things seen in this project's stages: a resumed LLM stage replays its
+ * memoised items in a burst before its first real call, and a training's first steps pay for
+ * warm-up. An average since the start would carry either for the whole stage; the later half
+ * forgets a burst once the real work has outlasted it, and the minute follows a pace that
+ * changes.
  */
 export const RATE_WINDOW_MS = 60_000;
 
@@ -75,8 +77,10 @@ export function trackProgress(
     };
   }
   const recent = [...track.recent, sample];
-  // Keep one sample older than the window, so the rate always spans the whole window.
-  const inWindow = recent.findIndex((s) => s.atMs >= atMs - RATE_WINDOW_MS);
+  // The window's start only moves forward, so what falls out of it is never needed again. One
+  // sample older than it is kept, so the rate spans the whole window.
+  const start = Math.max(atMs - RATE_WINDOW_MS, (track.first.atMs + atMs) / 2);
+  const inWindow = recent.findIndex((s) => s.atMs >= start);
   return { ...track, recent: recent.slice(Math.max(0, inWindow - 1)) };
 }
 

@@ -5,10 +5,10 @@ import type { ProgressEstimate } from './progress-estimate.ts';
  * `12/48 items, 2.3 s/item, about 1 min 23 s left`.
  */
 export function progressText(estimate: ProgressEstimate): string {
-  const { one, many } = unitNames(estimate.unit);
+  const { many } = unitNames(estimate.unit);
   const count = `${estimate.done}/${estimate.total}${many ? ` ${many}` : ''}`;
   const parts = [estimate.note ? `${count} (${estimate.note})` : count];
-  if (estimate.perSecond !== undefined) parts.push(paceText(estimate.perSecond, one, many));
+  if (estimate.perSecond !== undefined) parts.push(paceText(estimate.perSecond, estimate.unit));
   if (estimate.leftMs !== undefined) parts.push(`about ${durationText(estimate.leftMs)} left`);
   return parts.join(', ');
 }
@@ -18,7 +18,8 @@ export function progressText(estimate: ProgressEstimate): string {
  * where "0.43 steps/s" needs a division, and the demo's LLM items and trainings' steps are both
  * on the slow side of one a second. Two significant digits: the pace is a window's estimate.
  */
-export function paceText(perSecond: number, one = '', many = ''): string {
+export function paceText(perSecond: number, unit: string | undefined): string {
+  const { one, many } = unitNames(unit);
   if (perSecond >= 1) return `${significant(perSecond)} ${many || 'units'}/s`;
   return `${significant(1 / perSecond)} s/${one || 'unit'}`;
 }

@@ -100,10 +100,10 @@ test('a training prints its preparation’s end, then its steps as they slow dow
     'start   train[QApairs-18] (train train00000)',
     '        train[QApairs-18] 126/126 examples (prepare), 66 examples/s',
     '        train[QApairs-18] 18/64 steps, 2.0 steps/s, about 23 s left',
-    '        train[QApairs-18] 29/64 steps, 1.5 steps/s, about 24 s left',
-    '        train[QApairs-18] 39/64 steps, 1.3 steps/s, about 19 s left',
-    '        train[QApairs-18] 49/64 steps, 1.2 steps/s, about 13 s left',
-    '        train[QApairs-18] 59/64 steps, 1.2 steps/s, about 5 s left',
+    '        train[QApairs-18] 29/64 steps, 1.1 steps/s, about 34 s left',
+    '        train[QApairs-18] 39/64 steps, 1.0 steps/s, about 25 s left',
+    '        train[QApairs-18] 49/64 steps, 1.0 steps/s, about 15 s left',
+    '        train[QApairs-18] 59/64 steps, 1.0 steps/s, about 5 s left',
     '        train[QApairs-18] 64/64 steps, 1.2 steps/s',
   ]);
 });

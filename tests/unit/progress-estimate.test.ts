@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { progressBar } from '../../runner/reporters/listr-reporter.ts';
 import {
   estimateProgress,
   type ProgressTrack,
@@ -44,18 +45,35 @@ describe('a stage’s pace and time left', () => {
     ).toBe('40/48 items, 7.5 items/s, about 2 s left');
   });
 
-  test('a resumed stage’s burst of memoised items is forgotten after a minute', () => {
-    // 20 items replayed from the memo within 0.2 s, then one real call every 4 s.
+  test('a resumed stage’s burst of memoised items is forgotten from its first real call', () => {
+    // 20 items replayed from the memo within 0.2 s, then one real call every 4 s: an average
+    // since the start would say 4.8 items/s after the first call.
     const burst: [number, Omit<Progress, 'type'>][] = Array.from({ length: 20 }, (_, i) => [
       i / 100,
       items(i + 1),
     ]);
     const calls = (upTo: number): [number, Omit<Progress, 'type'>][] =>
       Array.from({ length: upTo }, (_, i) => [0.2 + 4 * (i + 1), items(21 + i)]);
-    // Ten calls in: the burst is still in the window and makes the stage look fast.
-    expect(textAfter([...burst, ...calls(10)])).toBe('30/48 items, 1.4 s/item, about 25 s left');
-    // Twenty calls in (80 s): the window holds only real calls.
-    expect(textAfter([...burst, ...calls(20)])).toBe('40/48 items, 4.0 s/item, about 32 s left');
+    expect(textAfter([...burst, ...calls(1)])).toBe(
+      '21/48 items, 4.0 s/item, about 1 min 49 s left',
+    );
+    expect(textAfter([...burst, ...calls(10)])).toBe(
+      '30/48 items, 4.0 s/item, about 1 min 12 s left',
+    );
+  });
+
+  test('a pace that changes late is followed within a minute', () => {
+    // One item a second for 200 s, then one every 2 s: the later half of the stage would still
+    // hold 65 s of the fast pace, its last minute holds none.
+    const fast: [number, Omit<Progress, 'type'>][] = Array.from({ length: 200 }, (_, i) => [
+      i + 1,
+      { done: i + 1, total: 300, unit: 'items' },
+    ]);
+    const slow: [number, Omit<Progress, 'type'>][] = Array.from({ length: 35 }, (_, k) => [
+      200 + 2 * (k + 1),
+      { done: 201 + k, total: 300, unit: 'items' },
+    ]);
+    expect(textAfter([...fast, ...slow])).toBe('235/300 items, 2.0 s/item, about 2 min 10 s left');
   });
 
   test('a new phase is measured from its own start', () => {
@@ -113,13 +131,27 @@ describe('durations and paces as a person reads them', () => {
     ]);
   });
 
-  test('a pace has two significant digits, per second from one a second up', () => {
+  test('a pace has two significant digits, per second from one a second up, in the stage’s unit', () => {
     expect([
-      paceText(12.34, 'item', 'items'),
-      paceText(2.5, 'step', 'steps'),
-      paceText(1, 'step', 'steps'),
-      paceText(0.4, 'item', 'items'),
-      paceText(1 / 120, 'step', 'steps'),
-    ]).toEqual(['12 items/s', '2.5 steps/s', '1.0 steps/s', '2.5 s/item', '120 s/step']);
+      paceText(12.34, 'items'),
+      paceText(2.5, 'step'),
+      paceText(1, 'step'),
+      paceText(0.4, 'items'),
+      paceText(1 / 120, 'step'),
+      paceText(3, undefined),
+    ]).toEqual([
+      '12 items/s',
+      '2.5 steps/s',
+      '1.0 steps/s',
+      '2.5 s/item',
+      '120 s/step',
+      '3.0 units/s',
+    ]);
   });
+});
+
+test('the terminal’s bar puts the share done before the same text', () => {
+  expect(progressBar({ done: 16, total: 48, unit: 'items', perSecond: 0.5, leftMs: 64_000 })).toBe(
+    '[#######-------------] 33% 16/48 items, 2.0 s/item, about 1 min 04 s left',
+  );
 });
