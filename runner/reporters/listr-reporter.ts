@@ -86,7 +86,7 @@ export function listrReporter(
           concurrent: true,
           exitOnError: false,
           renderer: 'default',
-          rendererOptions: { collapseSubtasks: false, collapseSkips: false },
+          rendererOptions: { collapseSubtasks: false, collapseSkips: true },
         },
       );
       rendering = list.run().catch(() => undefined);

@@ -8,10 +8,10 @@ type ProgressReport = Extract<StageReport, { type: 'progress' }>;
  *
  * The rate is taken over the later half of the phase so far, at most its last minute, not since
  * its start, for two things seen in this project's stages: a resumed LLM stage replays its
- * memoised items in a burst before its first real call, and a training's first steps pay for
- * warm-up. An average since the start would carry either for the whole stage; the later half
- * forgets a burst once the real work has outlasted it, and the minute follows a pace that
- * changes.
+ * memoised items in a burst before its first real call, and on a shared machine the pace moves
+ * with the load (the QA stage went from 6 to 17 s an item as other work started). An average
+ * since the start would carry the burst, and lag the load, for the whole stage; the later half
+ * forgets a burst once the real work has outlasted it, and the minute follows a pace that moves.
  */
 export const RATE_WINDOW_MS = 60_000;
 
