@@ -2,6 +2,8 @@ import { expect, test } from 'vitest';
 import { plainReporter } from '../../runner/reporters/plain-reporter.ts';
 import type { NodeInfo, RunObserver, SweepInfo } from '../../runner/run-events.ts';
 import type { StageReport } from '../../runner/stage-kind.ts';
+import { workerEventReports } from '../../stages/model-worker/stage-reports.ts';
+import type { WorkerEvent } from '../../stages/model-worker/worker-job.ts';
 
 /** The reporter CI gets, on a clock the test moves, and the lines it printed. */
 function reporterOnClock() {
@@ -105,6 +107,59 @@ test('a training prints its preparation’s end, then its steps as they slow dow
     '        train[QApairs-18] 49/64 steps, 1.0 steps/s, about 15 s left',
     '        train[QApairs-18] 59/64 steps, 1.0 steps/s, about 5 s left',
     '        train[QApairs-18] 64/64 steps, 1.2 steps/s',
+  ]);
+});
+
+test('a resumed training, from the worker’s own events, is measured from where it resumed', () => {
+  const run = reporterOnClock();
+  const train = node('train[QApairs-18]', 'train');
+  run.reporter.nodeStarted?.(train);
+  const events: [number, WorkerEvent][] = [
+    [
+      3,
+      {
+        event: 'started',
+        job_type: 'train',
+        device: 'cpu',
+        precision: 'float32',
+        model: 'smolvlm-smollm2-standin',
+        model_path: '/models/standin',
+      },
+    ],
+    ...Array.from({ length: 65 }, (_, i): [number, WorkerEvent] => [
+      4 + 0.02 * (i + 1),
+      { event: 'progress', phase: 'prepare', done: i + 1, total: 65, unit: 'example' },
+    ]),
+    [6, { event: 'resumed', job_type: 'train', step: 20, total_steps: 34 }],
+    ...Array.from({ length: 14 }, (_, k): [number, WorkerEvent] => [
+      6 + 1.5 * (k + 1),
+      {
+        event: 'metric',
+        step: 21 + k,
+        total_steps: 34,
+        epoch: 1 + k / 14,
+        loss: 2 - k / 10,
+        learning_rate: 0.001,
+        grad_norm: 1,
+        tokens: 400,
+        tokens_per_second: 260,
+      },
+    ]),
+  ];
+  for (const [at, event] of events) {
+    drive(
+      run,
+      train,
+      workerEventReports(event).map((report): [number, StageReport] => [at, report]),
+    );
+  }
+  expect(run.lines).toEqual([
+    'start   train[QApairs-18] (train train00000)',
+    'note    train[QApairs-18]: model worker: train smolvlm-smollm2-standin on cpu (float32)',
+    '        train[QApairs-18] 65/65 examples (prepare), 50 examples/s',
+    'note    train[QApairs-18]: resumed from the checkpoint at step 20/34',
+    '        train[QApairs-18] 27/34 steps, 1.5 s/step, about 11 s left',
+    '        train[QApairs-18] 34/34 steps, 1.5 s/step',
   ]);
 });
 
