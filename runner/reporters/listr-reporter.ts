@@ -126,7 +126,7 @@ export function listrReporter(
   };
 }
 
-/** `[######------------] 33% 16/48 items, 2.3 s/item, about 1 min 14 s left` */
+/** `[#######-------------] 34% 12/35 items, 11 s/item, about 4 min 05 s left` */
 export function progressBar(estimate: ProgressEstimate): string {
   const width = 20;
   const share = estimate.total > 0 ? Math.min(1, estimate.done / estimate.total) : 0;

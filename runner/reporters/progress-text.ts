@@ -14,9 +14,9 @@ export function progressText(estimate: ProgressEstimate): string {
 }
 
 /**
- * Items per second, or seconds per item below one a second: "2.3 s/step" reads at a glance
- * where "0.43 steps/s" needs a division, and the demo's LLM items and trainings' steps are both
- * on the slow side of one a second. Two significant digits: the pace is a window's estimate.
+ * Items per second, or seconds per item below one a second: "8.6 s/item" reads at a glance
+ * where "0.12 items/s" needs a division, and the local LLM's items take seconds each. Two
+ * significant digits: the pace is an estimate over a window, and moves with the machine's load.
  */
 export function paceText(perSecond: number, unit: string | undefined): string {
   const { one, many } = unitNames(unit);
