@@ -9,7 +9,6 @@ import type {
   StageReport,
   StageSummary,
 } from '../../runner/stage-kind.ts';
-import { JOB_SCHEMA_FILE } from './job-schema.ts';
 import { prepareWorker } from './model-ref.ts';
 import { runWorkerForStage, workerEventReports } from './stage-reports.ts';
 import { isStandIn, modelsDir as localModelsDir } from './stand-in-model.ts';
@@ -129,11 +128,11 @@ async function sharedModels(
   return ok(localModelsDir());
 }
 
+/** The worker package as it runs: its modules and the data files beside them (the job contract, the families). */
 function isWorkerCode(path: string): boolean {
   return (
     path === 'requirements.txt' ||
-    path === `dermatune_worker/${JOB_SCHEMA_FILE}` ||
-    (path.startsWith('dermatune_worker/') && path.endsWith('.py') && !path.includes('__pycache__'))
+    (path.startsWith('dermatune_worker/') && !path.includes('__pycache__'))
   );
 }
 
