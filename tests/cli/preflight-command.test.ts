@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { projectRoot } from '../../runner/project-root.ts';
 import { freeLoopbackPort } from '../../runner/tracking/mlflow-server.ts';
 import { studyCommands } from '../../stages/commands.ts';
@@ -12,6 +14,9 @@ import { type ProtocolServer, startGeminiServer } from '../llm/gemini-protocol-s
 const KEY = 'cli-preflight-key-0c1d';
 const DEMO = join(projectRoot(), 'experiments/demo.yaml');
 const PAPER = join(projectRoot(), 'experiments/paper.yaml');
+// The paper's Gemini model is named once, in the spec; the test reads it from there.
+const PAPER_LLM_MODEL = (parse(readFileSync(PAPER, 'utf8')) as { llm: { model: string } }).llm
+  .model;
 
 let store: string;
 let server: ProtocolServer;
@@ -118,7 +123,7 @@ describe('dermatune preflight', () => {
     const refused = `could not reach ${closed}: fetch failed (connect ECONNREFUSED ${closed.slice(7)})`;
     expect(failures(result.stderr)).toEqual([
       `data.source: hub shards of BIOMEDICA/biomedica_dermatology_subset_webdataset@main: ${closed}/api/datasets/BIOMEDICA/biomedica_dermatology_subset_webdataset/revision/main: fetch failed (connect ECONNREFUSED ${closed.slice(7)})`,
-      `llm.base_url: llm Gemini model gemini-3.6-flash: ${refused}`,
+      `llm.base_url: llm Gemini model ${PAPER_LLM_MODEL}: ${refused}`,
       `HF_ENDPOINT: hub model HuggingFaceTB/SmolVLM-Base@main: ${refused}`,
       expect.stringMatching(
         /^eval\.bertscore\.model: encoder roberta-large \(eval\.bertscore\.model\): encoder 'roberta-large': .*ECONNREFUSED.*; set eval\.bertscore\.model to a local model folder/,
