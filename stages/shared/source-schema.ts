@@ -5,13 +5,81 @@
 export const DEFAULT_DOWNLOADS = 4;
 
 /**
+ * What a column of a table source can be, for `data.columns`. Written once here: the schema
+ * lists them, and stages/sources/column-mapping.ts resolves them against a file's columns.
+ */
+export const COLUMN_ROLES = {
+  id: 'the record id, unique in the source (default: the image path, else the row number)',
+  image: 'image bytes (a binary column, or a {bytes, path} struct) or a path relative to the file',
+  caption: 'the caption the model is tuned and prompted on',
+  group: 'what the split keeps on one side: a patient, a case, an article (default: each record)',
+  label: 'the category, for data.labeller: from_source (one of data.categories, by name or number)',
+  question: 'the question, for data.qa: from_source',
+  answer: 'the reference answer, for data.qa: from_source',
+  context: 'text that describes the case beyond the caption (BIOMEDICA: the figure mentions)',
+} as const;
+
+export type ColumnRole = keyof typeof COLUMN_ROLES;
+
+/** `data.columns`: no defaults here, so a spec that sets none keeps its stage keys. */
+export const columnsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    "Which column of a table source (imagefolder, manifest) holds what; a column left out takes the source's default name when the file has it.",
+  properties: Object.fromEntries(
+    Object.entries(COLUMN_ROLES).map(([role, description]) => [
+      role,
+      { type: 'string', minLength: 1, description },
+    ]),
+  ) as Record<ColumnRole, { type: 'string'; minLength: 1; description: string }>,
+};
+
+const relativePath = (description: string) =>
+  ({
+    type: 'string',
+    minLength: 1,
+    'x-relative-path': true,
+    // Where the files lie is no part of what they hold: the key reads their content.
+    'x-not-in-key': true,
+    description,
+  }) as const;
+
+/** The table sources' shapes, one entry of `data.source`'s anyOf each. */
+export const tableSourceSchemas = [
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'path'],
+    properties: {
+      type: { const: 'imagefolder' },
+      path: relativePath(
+        "A folder of images in the hub's imagefolder convention, with metadata.jsonl or metadata.csv naming each image's file_name.",
+      ),
+    },
+  },
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'path'],
+    properties: {
+      type: { const: 'manifest' },
+      path: relativePath(
+        'A .jsonl or .csv file, one record a line or row; image paths are relative to it.',
+      ),
+    },
+  },
+] as const;
+
+/**
  * The schema of `data.source`, shared by the kinds that read it (curate reads the shards;
  * subset's preflight estimates whether they can meet its train size).
  */
 export const dataSourceSchema = {
-  description: 'Where the BIOMEDICA WebDataset shards come from.',
+  description:
+    'Where the data comes from: BIOMEDICA WebDataset shards (local or hub), an image folder, or a JSONL/CSV manifest.',
   'x-expects':
-    'a local source {type: local, paths: [...]} or a hub source {type: hub, repo, revision, shards}',
+    'BIOMEDICA shards {type: local, paths} or {type: hub, repo, revision, shards}, or a table source {type: imagefolder, path} or {type: manifest, path}',
   anyOf: [
     {
       type: 'object',
@@ -89,5 +157,6 @@ export const dataSourceSchema = {
         },
       },
     },
+    ...tableSourceSchemas,
   ],
 } as const;

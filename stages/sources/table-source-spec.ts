@@ -1,0 +1,14 @@
+/** The table sources of `data.source` (schema: stages/shared/source-schema.ts). */
+export type TableSource = ImageFolderSource | ManifestSource;
+
+/** The hub's imagefolder convention: images plus `metadata.jsonl` or `metadata.csv`. */
+export interface ImageFolderSource {
+  type: 'imagefolder';
+  path: string;
+}
+
+/** A JSONL or CSV file of image paths (relative to it) and columns. */
+export interface ManifestSource {
+  type: 'manifest';
+  path: string;
+}
