@@ -13,6 +13,7 @@ export type ResolvedColumns = Partial<Record<ColumnRole, string>>;
  * caption are asked of every record; a default that is not there is simply not used.
  */
 export const DEFAULT_COLUMNS: Partial<Record<ColumnRole, string>> = {
+  id: 'id',
   image: 'image',
   caption: 'caption',
   label: 'label',
