@@ -26,7 +26,7 @@ export const columnsSchema = {
   type: 'object',
   additionalProperties: false,
   description:
-    "Which column of a table source (imagefolder, manifest) holds what; a column left out takes the source's default name when the file has it.",
+    "Which column of a table source (imagefolder, manifest, parquet) holds what; a column left out takes the source's default name when the file has it.",
   properties: Object.fromEntries(
     Object.entries(COLUMN_ROLES).map(([role, description]) => [
       role,
@@ -69,6 +69,21 @@ export const tableSourceSchemas = [
       ),
     },
   },
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'paths'],
+    properties: {
+      type: { const: 'parquet' },
+      paths: {
+        type: 'array',
+        minItems: 1,
+        items: relativePath('A Parquet file; image paths in it are relative to it.'),
+        'x-not-in-key': true,
+        description: 'Parquet files, read in order, row group by row group.',
+      },
+    },
+  },
 ] as const;
 
 /**
@@ -77,9 +92,9 @@ export const tableSourceSchemas = [
  */
 export const dataSourceSchema = {
   description:
-    'Where the data comes from: BIOMEDICA WebDataset shards (local or hub), an image folder, or a JSONL/CSV manifest.',
+    'Where the data comes from: BIOMEDICA WebDataset shards (local or hub), an image folder, a JSONL/CSV manifest, or Parquet files.',
   'x-expects':
-    'BIOMEDICA shards {type: local, paths} or {type: hub, repo, revision, shards}, or a table source {type: imagefolder, path} or {type: manifest, path}',
+    'BIOMEDICA shards {type: local, paths} or {type: hub, repo, revision, shards}, or a table source {type: imagefolder, path}, {type: manifest, path} or {type: parquet, paths}',
   anyOf: [
     {
       type: 'object',

@@ -81,6 +81,7 @@ const modules = {
   hub: () => import('../biomedica/biomedica-data-source.ts'),
   imagefolder: () => import('./imagefolder-source.ts'),
   manifest: () => import('./manifest-source.ts'),
+  parquet: () => import('./parquet-source.ts'),
 } satisfies Record<DataSourceSpec['type'], () => Promise<{ dataSource: DataSource<never> }>>;
 
 /** The module of a source's type, loaded on first use. */

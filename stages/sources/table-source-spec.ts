@@ -1,5 +1,5 @@
 /** The table sources of `data.source` (schema: stages/shared/source-schema.ts). */
-export type TableSource = ImageFolderSource | ManifestSource;
+export type TableSource = ImageFolderSource | ManifestSource | ParquetSource;
 
 /** The hub's imagefolder convention: images plus `metadata.jsonl` or `metadata.csv`. */
 export interface ImageFolderSource {
@@ -11,4 +11,10 @@ export interface ImageFolderSource {
 export interface ManifestSource {
   type: 'manifest';
   path: string;
+}
+
+/** Local Parquet files, images as bytes columns or as paths relative to each file. */
+export interface ParquetSource {
+  type: 'parquet';
+  paths: string[];
 }
