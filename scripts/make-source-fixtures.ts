@@ -8,11 +8,15 @@
  *   a photograph that is not there, as a folder people keep by hand has.
  * - `tests/fixtures/score-only/`: a JSONL manifest of a small test set that brings its own QA
  *   pairs and diagnoses (`images/*.jpg` + `manifest.jsonl`).
+ * - `tests/fixtures/vqa-set/`: a VQA-style Parquet file as the hub's `datasets` writes one (the
+ *   image a `{bytes, path}` struct), two QA pairs a photograph, in row groups of 16 rows;
+ *   written by scripts/write_parquet.py with the project's venv (pyarrow).
  *
  * SYNTHETIC DATA, like the fixture it comes from. Deterministic: rerunning leaves git clean.
  *
  *   node scripts/make-source-fixtures.ts
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +75,28 @@ export async function writeSourceFixtures(root: string): Promise<void> {
   const photos = skinPhotos();
   await writeImageFolder(join(root, 'own-images'), photos);
   await writeScoreOnly(join(root, 'score-only'), photos.slice(0, 16));
+  await writeVqaSet(join(root, 'vqa-set'), photos.slice(16, 40));
+}
+
+async function writeVqaSet(dir: string, photos: SkinPhoto[]): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const rows = photos.flatMap((photo) =>
+    photoQa(photo).map((qa, index) =>
+      JSON.stringify({
+        image_base64: photo.jpg.toString('base64'),
+        image_name: `${photo.key}.jpg`,
+        id: `${photo.key}-q${index + 1}`,
+        question: qa.question,
+        answer: qa.answer,
+        patient_id: photo.patient,
+        diagnosis: photo.diagnosis,
+      }),
+    ),
+  );
+  const python = fileURLToPath(new URL('../.dermatune/venv/bin/python', import.meta.url));
+  const script = fileURLToPath(new URL('write_parquet.py', import.meta.url));
+  execFileSync(python, [script, join(dir, 'vqa.parquet'), '16'], { input: `${rows.join('\n')}\n` });
 }
 
 async function writeImageFolder(dir: string, photos: SkinPhoto[]): Promise<void> {
@@ -131,5 +157,5 @@ async function put(file: string, content: Buffer | string): Promise<void> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await writeSourceFixtures(fileURLToPath(new URL('../tests/fixtures', import.meta.url)));
-  console.log('wrote tests/fixtures/own-images and tests/fixtures/score-only');
+  console.log('wrote tests/fixtures/own-images, score-only and vqa-set');
 }
