@@ -31,7 +31,9 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
     onProgress: (stats) => log(`read ${stats.read} records, kept ${stats.kept}`),
   });
   if (!result.ok) {
-    return fail({ reason: stageReason(result.error), message: result.error.message });
+    const { error } = result;
+    const setting = error.reason === 'unusable-source' ? `${error.setting}: ` : '';
+    return fail({ reason: stageReason(error), message: `${setting}${error.message}` });
   }
   const stats = result.value;
   const dropped = describeDrops(stats);

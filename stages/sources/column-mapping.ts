@@ -47,7 +47,7 @@ export function resolveColumns(
         const near =
           available.length > 0 ? `; did you mean "${closest(named, [...available])}"?` : '';
         return fail({
-          message: `data.columns.${role}: ${file} has no column "${named}"${near} (its columns: ${listed})`,
+          message: `${file} has no column "${named}"${near} (its columns: ${listed})`,
           setting: `data.columns.${role}`,
         });
       }
@@ -59,7 +59,7 @@ export function resolveColumns(
   }
   if (resolved.image === undefined) {
     return fail({
-      message: `data.columns.image: ${file} has no column "${imageDefault}" and none is mapped; name the image column (its columns: ${listed})`,
+      message: `${file} has no column "${imageDefault}" and none is mapped; name the image column (its columns: ${listed})`,
       setting: 'data.columns.image',
     });
   }

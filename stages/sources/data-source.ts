@@ -29,8 +29,9 @@ export interface SourceSettings<S extends DataSourceSpec = DataSourceSpec> {
  */
 export interface UnusableSource {
   reason: 'unusable-source';
+  /** Where and what: `own.csv:3: a double quote opened here is never closed`. */
   message: string;
-  /** The setting to change, for preflight's line. */
+  /** The setting to change; preflight prints it before the message, a failed curate too. */
   setting: string;
 }
 

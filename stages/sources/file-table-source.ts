@@ -88,7 +88,8 @@ export function fileTableSource<S extends ImageFolderSource | ManifestSource>(ki
     },
     async planNotes(settings) {
       const opened = await open(settings, projectRoot());
-      return [`data: ${describeCheck(kind.name, opened).detail}`];
+      const check = describeCheck(kind.name, opened);
+      return [`data: ${opened.ok ? `${check.subject}: ` : ''}${check.detail}`];
     },
     missingGroup: 'missing-group',
   };
@@ -112,7 +113,7 @@ function describeCheck(name: string, opened: Result<OpenTable, UnusableSource>):
     part: 'data',
     subject: `${name} ${shown}`,
     outcome: 'passed',
-    detail: `${name} ${shown}: ${table.rows.length} records (${mapped})`,
+    detail: `${table.rows.length} records (${mapped})`,
   };
 }
 

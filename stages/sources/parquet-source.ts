@@ -103,7 +103,9 @@ export const dataSource: DataSource<ParquetSource> = {
     const lines: string[] = [];
     for (const path of settings.source.paths) {
       const opened = await openParquet(path, settings, projectRoot());
-      lines.push(`data: ${opened.ok ? describe(opened.value) : opened.error.message}`);
+      lines.push(
+        `data: ${opened.ok ? `parquet ${opened.value.shown}: ${describe(opened.value)}` : opened.error.message}`,
+      );
     }
     return lines;
   },
@@ -176,11 +178,11 @@ async function* rowGroups(
   }
 }
 
-function describe({ shown, metadata, columns }: OpenParquet): string {
+function describe({ metadata, columns }: OpenParquet): string {
   const mapped = Object.entries(columns)
     .map(([role, column]) => `${role}: ${column}`)
     .join(', ');
-  return `parquet ${shown}: ${metadata.num_rows} records in ${metadata.row_groups.length} row group(s) (${mapped})`;
+  return `${metadata.num_rows} records in ${metadata.row_groups.length} row group(s) (${mapped})`;
 }
 
 async function fileSha256(path: string): Promise<string> {

@@ -91,7 +91,7 @@ describe('a Parquet source', () => {
   it('names the nearest real column for a mapped one the file lacks', async () => {
     const { result } = await curate([VQA], { group: 'patient' });
     expect(result.ok ? undefined : result.error.message).toBe(
-      'data.columns.group: tests/fixtures/vqa-set/vqa.parquet has no column "patient"; did you mean "patient_id"? (its columns: image, id, question, answer, patient_id, diagnosis)',
+      'tests/fixtures/vqa-set/vqa.parquet has no column "patient"; did you mean "patient_id"? (its columns: image, id, question, answer, patient_id, diagnosis)',
     );
   });
 });

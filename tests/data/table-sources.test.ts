@@ -86,7 +86,7 @@ describe('an image folder in the hub convention', () => {
     expect(result.ok ? undefined : result.error).toEqual({
       reason: 'unusable-source',
       message:
-        'data.columns.caption: tests/fixtures/own-images/metadata.csv has no column "txet"; did you mean "text"? (its columns: file_name, text, patient_id, diagnosis)',
+        'tests/fixtures/own-images/metadata.csv has no column "txet"; did you mean "text"? (its columns: file_name, text, patient_id, diagnosis)',
       setting: 'data.columns.caption',
     });
   });
