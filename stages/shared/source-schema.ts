@@ -84,6 +84,36 @@ export const tableSourceSchemas = [
       },
     },
   },
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'repo', 'revision', 'files'],
+    properties: {
+      type: { const: 'parquet' },
+      repo: { type: 'string', minLength: 1, description: 'Dataset repo id on the hub.' },
+      revision: {
+        type: 'string',
+        minLength: 1,
+        description:
+          "Commit, branch or ref (refs/convert/parquet: the hub's Parquet conversion); resolved to a commit that enters the key.",
+      },
+      files: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1 },
+        description: 'Parquet files inside the repo, read in order.',
+      },
+      endpoint: {
+        type: 'string',
+        description: 'Hub endpoint (default https://huggingface.co, or HF_ENDPOINT).',
+      },
+      token_env: {
+        type: 'string',
+        pattern: '^[A-Z_][A-Z0-9_]*$',
+        description: 'Name of the environment variable holding the hub token (default HF_TOKEN).',
+      },
+    },
+  },
 ] as const;
 
 /**
@@ -94,7 +124,7 @@ export const dataSourceSchema = {
   description:
     'Where the data comes from: BIOMEDICA WebDataset shards (local or hub), an image folder, a JSONL/CSV manifest, or Parquet files.',
   'x-expects':
-    'BIOMEDICA shards {type: local, paths} or {type: hub, repo, revision, shards}, or a table source {type: imagefolder, path}, {type: manifest, path} or {type: parquet, paths}',
+    'BIOMEDICA shards {type: local, paths} or {type: hub, repo, revision, shards}, or a table source {type: imagefolder, path}, {type: manifest, path} or {type: parquet, paths} or {type: parquet, repo, revision, files}',
   anyOf: [
     {
       type: 'object',

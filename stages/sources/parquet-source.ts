@@ -21,15 +21,25 @@ import {
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
+import {
+  type HubSource,
+  hubEndpoint,
+  hubToken,
+  resolveHubRevision,
+  type SourceOptions,
+} from '../biomedica/biomedica-source.ts';
+import { downloadHubFile } from '../biomedica/hub-download.ts';
+import { proveHubDataset } from '../biomedica/hub-preflight.ts';
 import { type ResolvedColumns, resolveColumns } from './column-mapping.ts';
 import type {
   DataSource,
   DataSourceFailure,
+  ReadOptions,
   SourceSettings,
   UnusableSource,
 } from './data-source.ts';
 import { type TableRow, tableItems } from './table-records.ts';
-import type { ParquetSource } from './table-source-spec.ts';
+import type { HubParquetSource, ParquetSource } from './table-source-spec.ts';
 
 interface OpenParquet {
   path: string;
@@ -42,7 +52,12 @@ interface OpenParquet {
 /** Local Parquet files, read row group by row group; images as bytes or as relative paths. */
 export const dataSource: DataSource<ParquetSource> = {
   async *read(settings, options) {
-    for (const path of settings.source.paths) {
+    const files = await localFiles(settings.source, options);
+    if (!files.ok) {
+      yield files;
+      return;
+    }
+    for (const path of files.value) {
       const opened = await openParquet(path, settings, options.baseDir);
       if (!opened.ok) {
         yield opened;
@@ -57,8 +72,19 @@ export const dataSource: DataSource<ParquetSource> = {
     }
   },
   async fingerprint(settings, options) {
+    const source = settings.source;
+    if ('repo' in source) {
+      // The commit pins the bytes: nothing is downloaded to key a hub source.
+      const commit = await resolveHubRevision(asHubSource(source), hubOptions(options));
+      if (!commit.ok) return commit;
+      return ok({
+        'source.repo': source.repo,
+        'source.revision': commit.value,
+        'source.files': source.files.join(','),
+      });
+    }
     const digest = createHash('sha256');
-    for (const [index, path] of settings.source.paths.entries()) {
+    for (const [index, path] of source.paths.entries()) {
       // Opening proves the file is Parquet with the mapped columns; the key is its content.
       const opened = await openParquet(path, settings, options.baseDir);
       if (!opened.ok) return opened;
@@ -66,10 +92,18 @@ export const dataSource: DataSource<ParquetSource> = {
     }
     return ok({ 'source.parquet-sha256': digest.digest('hex') });
   },
-  unpinned: () => ({ 'source.unpinned': 'parquet' }),
-  async preflight(settings) {
+  unpinned: (source) => ({
+    'source.unpinned': 'repo' in source ? `${source.repo}@${source.revision}` : 'parquet',
+  }),
+  async preflight(settings, ctx) {
+    const source = settings.source;
+    // The hub's files are proven by the revision API and a HEAD each (the token, the gate);
+    // their columns are read once they are downloaded.
+    if ('repo' in source) {
+      return (await proveHubDataset({ ...asHubSource(source), shards: source.files }, ctx)).checks;
+    }
     const checks: PreflightCheck[] = [];
-    for (const path of settings.source.paths) {
+    for (const path of source.paths) {
       const opened = await openParquet(path, settings, projectRoot());
       checks.push(
         opened.ok
@@ -91,6 +125,9 @@ export const dataSource: DataSource<ParquetSource> = {
     return checks;
   },
   async estimate(settings) {
+    if ('repo' in settings.source) {
+      return { amounts: {}, note: 'the files are downloaded once into the store and reused' };
+    }
     let rows = 0;
     for (const path of settings.source.paths) {
       const opened = await openParquet(path, settings, projectRoot());
@@ -100,8 +137,12 @@ export const dataSource: DataSource<ParquetSource> = {
     return { amounts: {}, note: `${rows} records, read locally` };
   },
   async planNotes(settings) {
+    const source = settings.source;
+    if ('repo' in source) {
+      return [`data: parquet ${source.repo}@${source.revision}: ${source.files.join(', ')}`];
+    }
     const lines: string[] = [];
-    for (const path of settings.source.paths) {
+    for (const path of source.paths) {
       const opened = await openParquet(path, settings, projectRoot());
       lines.push(
         `data: ${opened.ok ? `parquet ${opened.value.shown}: ${describe(opened.value)}` : opened.error.message}`,
@@ -111,6 +152,59 @@ export const dataSource: DataSource<ParquetSource> = {
   },
   missingGroup: 'missing-group',
 };
+
+/**
+ * The files to open: local ones as they are; a hub source's downloaded into the store's cache at
+ * the commit its revision resolves to (resumable, each checked against the hub's size and hash).
+ */
+async function localFiles(
+  source: ParquetSource,
+  options: ReadOptions,
+): Promise<Result<string[], DataSourceFailure>> {
+  if (!('repo' in source)) return ok(source.paths);
+  const hub = asHubSource(source);
+  const sourceOptions = hubOptions(options);
+  const commit = await resolveHubRevision(hub, sourceOptions);
+  if (!commit.ok) return commit;
+  const files: string[] = [];
+  for (const path of source.files) {
+    const downloaded = await downloadHubFile({
+      endpoint: hubEndpoint(hub, sourceOptions),
+      repo: source.repo,
+      revision: commit.value,
+      path,
+      token: hubToken(hub, sourceOptions),
+      cacheDir: options.cacheDir,
+      signal: options.signal,
+      onAttempt: (note) => options.log?.(`${path}: ${note}`),
+    });
+    if (!downloaded.ok) return fail({ ...downloaded.error, shard: path });
+    files.push(downloaded.value.file);
+  }
+  return ok(files);
+}
+
+/** The hub's client code is BIOMEDICA's shard client's, which names the files `shards`. */
+function asHubSource(source: HubParquetSource): HubSource {
+  return {
+    type: 'hub',
+    repo: source.repo,
+    revision: source.revision,
+    shards: source.files,
+    ...(source.endpoint ? { endpoint: source.endpoint } : {}),
+    ...(source.token_env ? { token_env: source.token_env } : {}),
+  };
+}
+
+function hubOptions(options: ReadOptions): SourceOptions {
+  return {
+    cacheDir: options.cacheDir,
+    baseDir: options.baseDir,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.recent ? { recent: true } : {}),
+  };
+}
 
 /** Reads the footer only: a file that is not Parquet, or lacks a mapped column, stops here. */
 async function openParquet(

@@ -13,8 +13,25 @@ export interface ManifestSource {
   path: string;
 }
 
-/** Local Parquet files, images as bytes columns or as paths relative to each file. */
-export interface ParquetSource {
+/** Parquet files, local or on the hub; images as bytes columns or as paths relative to a file. */
+export type ParquetSource = LocalParquetSource | HubParquetSource;
+
+export interface LocalParquetSource {
   type: 'parquet';
   paths: string[];
+}
+
+/**
+ * Parquet files of a hub dataset at a revision (a branch is resolved to its commit, which
+ * enters the key): the dataset's own files, or the hub's conversion (`refs/convert/parquet`).
+ */
+export interface HubParquetSource {
+  type: 'parquet';
+  repo: string;
+  revision: string;
+  files: string[];
+  /** Defaults to HF_ENDPOINT, then https://huggingface.co. */
+  endpoint?: string;
+  /** Name of the environment variable holding the token; defaults to HF_TOKEN. */
+  token_env?: string;
 }
