@@ -86,3 +86,55 @@ describe('experiments/vqa-set.yaml', () => {
     await expect(access(join(store, 'memo'))).rejects.toThrow();
   }, 900_000);
 });
+
+describe('experiments/own-images.yaml', () => {
+  it('labels by the diagnoses, asks the local LLM for QA pairs, and keeps each patient on one side of the split', async () => {
+    const spec = 'experiments/own-images.yaml';
+    // Ten photographs, one question each, and the tiny stand-in keep the local LLM's part short.
+    const small = [
+      '--set',
+      'model.base=tiny-smolvlm-standin',
+      '--set',
+      'data.limit=10',
+      '--set',
+      'data.questions_per_image=1',
+    ];
+    const nodes = await plan(spec, small);
+    const kinds = nodes.map((n) => n.kind);
+    expect(kinds.filter((k) => k.startsWith('annotate'))).toEqual([]);
+    expect(kinds).toContain('generate-qa');
+    const run = await cli(['run', spec, ...small, '--only', 'qa', '--no-tracking']);
+    expect(run.code, run.stderr).toBe(0);
+    const split = nodes.find((n) => n.id === 'split');
+    const side = async (name: string) =>
+      (await readFile(join(store, 'stages', split?.key ?? 'none', 'output', name), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { article_id: string }).article_id);
+    const train = new Set(await side('train.jsonl'));
+    const test = new Set(await side('test.jsonl'));
+    expect(train.size).toBeGreaterThan(0);
+    expect(test.size).toBeGreaterThan(0);
+    expect([...test].filter((patient) => train.has(patient))).toEqual([]);
+    const evaluated = await scores(nodes.find((n) => n.id === 'evaluate[qa]'));
+    expect(evaluated.count).toBeGreaterThan(0);
+  }, 1_800_000);
+});
+
+describe('a source the run cannot use', () => {
+  it('exits 2 before running anything, with one line naming the setting and the nearest column', async () => {
+    const run = await cli([
+      'run',
+      'experiments/own-images.yaml',
+      '--set',
+      'data.columns.caption=txet',
+      '--no-tracking',
+    ]);
+    expect(run.code).toBe(2);
+    const lines = run.stderr.split('\n').filter((line) => line.includes('txet'));
+    expect(lines).toEqual([
+      'data.columns.caption: data image folder: tests/fixtures/own-images/metadata.csv has no column "txet"; did you mean "text"? (its columns: file_name, text, patient_id, diagnosis)',
+    ]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
