@@ -100,6 +100,7 @@ export const studyPipeline: Pipeline = {
   },
   checkSpec(spec) {
     const issues: { path: string; message: string }[] = [];
+    issues.push(...biomedicaSettingIssues(spec.data));
     const llm = (spec.llm ?? {}) as { provider?: string; base_url?: string; api_key_env?: string };
     if (llm.provider === 'openai' && !llm.base_url) {
       issues.push({
@@ -141,3 +142,27 @@ export const studyPipeline: Pipeline = {
     return issues;
   },
 };
+
+/**
+ * BIOMEDICA's shards carry no label, question or answer column, and their fields are named by
+ * the source: settings that only a table source reads are refused with it rather than ignored.
+ */
+function biomedicaSettingIssues(data: unknown): { path: string; message: string }[] {
+  const { source, columns, labeller, qa } = (data ?? {}) as {
+    source?: { type?: string };
+    columns?: unknown;
+    labeller?: string;
+    qa?: string;
+  };
+  if (source?.type !== 'local' && source?.type !== 'hub') return [];
+  const issues: { path: string; message: string }[] = [];
+  const refuse = (path: string, what: string) =>
+    issues.push({
+      path,
+      message: `${path} ${what}, and a BIOMEDICA source (data.source.type ${source.type}) has none; use it with an imagefolder, manifest or parquet source`,
+    });
+  if (columns !== undefined) refuse('data.columns', 'maps the columns of a table source');
+  if (labeller === 'from_source') refuse('data.labeller', "takes the source's own labels");
+  if (qa === 'from_source') refuse('data.qa', "takes the source's own QA pairs");
+  return issues;
+}

@@ -137,4 +137,17 @@ describe('a source the run cannot use', () => {
     ]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("refuses a table source's settings with BIOMEDICA's shards, which have no such columns", async () => {
+    const result = await cli([
+      'validate',
+      'experiments/demo.yaml',
+      '--set',
+      'data.labeller=from_source',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "error: data.labeller takes the source's own labels, and a BIOMEDICA source (data.source.type local) has none",
+    );
+  });
 });
