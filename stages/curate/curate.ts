@@ -28,11 +28,21 @@ export interface CurateStats {
   limited: boolean;
 }
 
+/** A row of `dropped.jsonl`: the record's id, its shard or `file:row`, and why. */
+export interface DroppedRecord {
+  key: string;
+  shard: string;
+  reason: CurateDropReason;
+  detail?: string;
+}
+
 export interface CurateOptions {
   /** The source's name for a record without a group. */
   missingGroup: DataSource['missingGroup'];
   /** Stop after this many kept figures. */
   limit?: number;
+  /** Called with each dropped record, as `dropped.jsonl` lists it. */
+  onDrop?: (row: DroppedRecord) => void;
   /** Called every `progressEvery` samples read. */
   onProgress?: (stats: CurateStats) => void;
   progressEvery?: number;
@@ -81,12 +91,14 @@ export async function curateRecords(
           : judgeRecord(item.value.record, options.missingGroup, seenFiles);
       if (verdict.kind === 'drop') {
         stats.dropped[verdict.reason] = (stats.dropped[verdict.reason] ?? 0) + 1;
-        await dropped.write({
+        const row = {
           key: item.value.kind === 'drop' ? item.value.id : item.value.record.id,
           shard: origin,
           reason: verdict.reason,
           ...(verdict.detail ? { detail: verdict.detail } : {}),
-        });
+        };
+        await dropped.write(row);
+        options.onDrop?.(row);
       } else {
         seenFiles.add(verdict.record.image);
         await writeFile(join(outDir, verdict.record.image), verdict.bytes);

@@ -24,8 +24,14 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
     signal: ctx.signal,
     log,
   });
+  const firstDrops = new Map<string, string[]>();
   const result = await curateRecords(items, ctx.outDir, {
     missingGroup: source.missingGroup,
+    onDrop: ({ key, shard, reason }) => {
+      const named = firstDrops.get(reason) ?? [];
+      if (named.length < DROPS_NAMED) named.push(`${key} at ${shard}`);
+      firstDrops.set(reason, named);
+    },
     limit: ctx.params.data.limit,
     progressEvery: 500,
     onProgress: (stats) => log(`read ${stats.read} records, kept ${stats.kept}`),
@@ -36,7 +42,7 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
     return fail({ reason: stageReason(error), message: `${setting}${error.message}` });
   }
   const stats = result.value;
-  const dropped = describeDrops(stats);
+  const dropped = describeDrops(stats, firstDrops);
   if (dropped) log(dropped);
   const metrics: Record<string, number> = {
     'curate/read': stats.read,
@@ -71,11 +77,18 @@ export async function curateEstimate(
   return (await dataSourceFor(settings.source)).estimate(settings, ctx);
 }
 
-/** One line naming how many records each reason dropped; dropped.jsonl lists them all. */
-function describeDrops(stats: CurateStats): string | undefined {
-  const parts = Object.entries(stats.dropped).map(([reason, count]) => `${count} ${reason}`);
+/** How many dropped records of a reason the log names; dropped.jsonl lists them all. */
+const DROPS_NAMED = 3;
+
+/** One line naming how many records each reason dropped, and the first few of each. */
+function describeDrops(stats: CurateStats, first: Map<string, string[]>): string | undefined {
+  const parts = Object.entries(stats.dropped).map(([reason, count]) => {
+    const named = first.get(reason) ?? [];
+    const more = (count ?? 0) > named.length ? ', ...' : '';
+    return `${count} ${reason} (${named.join('; ')}${more})`;
+  });
   return parts.length > 0
-    ? `dropped ${parts.join(', ')} (each listed with its row in ${CURATE_OUTPUT.dropped})`
+    ? `dropped ${parts.join(', ')}; all listed in ${CURATE_OUTPUT.dropped}`
     : undefined;
 }
 

@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
 import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
+import type { CurateContext } from '../../stages/curate/contract.ts';
 import { curateRecords } from '../../stages/curate/curate.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
+import { runCurate } from '../../stages/curate/run-curate.ts';
 import type { ColumnMapping } from '../../stages/sources/column-mapping.ts';
 import { type DataSourceSpec, dataSourceFor } from '../../stages/sources/data-source.ts';
 
@@ -184,5 +186,32 @@ describe('a JSONL or CSV manifest', () => {
     expect(await key(join(work, 'b', 'm.csv'))).toEqual(before);
     await writeFile(join(work, 'b', 'm.csv'), 'image,caption\nimg/p.jpg,second\n');
     expect(await key(join(work, 'b', 'm.csv'))).not.toEqual(before);
+  });
+});
+
+describe('the curate stage on a table source', () => {
+  it('says in its log how many rows each reason dropped, naming the first few with their rows', async () => {
+    const lines: string[] = [];
+    const ctx = {
+      params: {
+        data: {
+          source: { type: 'imagefolder', path: OWN_IMAGES },
+          columns: { caption: 'text', group: 'patient_id' },
+          filter: DEFAULT_LABEL_FILTER,
+        },
+      },
+      inputs: {},
+      outDir: join(work, 'stage'),
+      cacheDir: join(work, 'cache'),
+      signal: new AbortController().signal,
+      report: (event: { type: string; message?: string }) => {
+        if (event.type === 'log' && event.message) lines.push(event.message);
+      },
+    } as unknown as CurateContext;
+    const result = await runCurate(ctx);
+    expect(result.ok && result.value.metrics?.['curate/dropped/missing-image']).toBe(1);
+    expect(lines).toContain(
+      'dropped 1 missing-image (photos/not-copied at tests/fixtures/own-images/metadata.csv:51); all listed in dropped.jsonl',
+    );
   });
 });
