@@ -67,6 +67,36 @@ describe('experiments/score-only.yaml', () => {
   }, 900_000);
 });
 
+describe('a JSONL manifest', () => {
+  it('also trains: the score-only test set split in half tunes the tiny stand-in', async () => {
+    const spec = 'experiments/score-only.yaml';
+    const train = [
+      '--set',
+      'data.test_fraction=0.5',
+      '--set',
+      'train.method=lora',
+      '--set',
+      'train.image_size=64',
+      '--set',
+      'train.max_seq_length=128',
+      '--set',
+      'train.batch_size=4',
+      '--only',
+      'tiny-smolvlm-standin',
+    ];
+    const nodes = await plan(spec, train);
+    const run = await cli(['run', spec, ...train, '--no-tracking']);
+    expect(run.code, run.stderr).toBe(0);
+    const trained = nodes.find((n) => n.kind === 'train');
+    await expect(
+      access(join(store, 'stages', trained?.key ?? 'none', 'manifest.json')),
+    ).resolves.toBe(undefined);
+    const evaluated = await scores(nodes.find((n) => n.kind === 'evaluate'));
+    expect(evaluated.count).toBeGreaterThan(0);
+    expect(evaluated.count).toBeLessThan(32);
+  }, 900_000);
+});
+
 describe('experiments/vqa-set.yaml', () => {
   it('tunes the tiny stand-in on a Parquet set that brings its own QA pairs, and scores it, with no LLM', async () => {
     const spec = 'experiments/vqa-set.yaml';
