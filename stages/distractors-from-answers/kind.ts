@@ -42,6 +42,9 @@ export const distractorsFromAnswersKind = defineStageKind({
       },
     },
   },
+  planNotes: () => [
+    'wrong options from the other test answers (eval.distractor_source: other_answers): no LLM call',
+  ],
   // The kind's code loads when it runs (see stages/curate/kind.ts).
   run: async (ctx) => (await import('./run-distractors-from-answers.ts')).run(ctx),
 });

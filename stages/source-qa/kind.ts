@@ -17,6 +17,10 @@ export const sourceQaKind = defineStageKind({
     type: 'object',
     properties: { data: { type: 'object', properties: { qa: qaSourceSchema } } },
   },
+  // Said in `plan`, where the LLM stages would otherwise stand.
+  planNotes: () => [
+    "the source's own QA pairs (data.qa: from_source): generate-qa and clean-qa are left out, no LLM call",
+  ],
   // The kind's code loads when it runs (see stages/curate/kind.ts).
   run: async (ctx) => (await import('./run-source-qa.ts')).runSourceQa(ctx),
 });
