@@ -74,7 +74,7 @@ async function train(every: number | null, round: number): Promise<Measured> {
       data: { train: trainFile, image_root: fixture.imageRoot },
       supervision: 'qa_caption',
       seed: 42,
-      train: { ...demoTrain, checkpoint_every: every },
+      train: { ...demoTrain, checkpoint_every: every ?? demoTrain.checkpoint_every },
     },
     { python: python.ok ? python.value : '', logFile: join(fixture.dir, 'bench.log') },
   );

@@ -63,6 +63,8 @@ const SPEC_VALIDATOR_SETUP: ValidatorSetup = {
     { keyword: 'x-relative-path', schemaType: 'boolean' },
     // Marks settings that change how a stage runs, never what it writes (see keyParams).
     { keyword: 'x-not-in-key', schemaType: 'boolean' },
+    // Marks settings only the runner reads, left out of the worker's job (job-schema.ts).
+    { keyword: 'x-not-in-job', schemaType: 'boolean' },
   ],
 };
 

@@ -1,20 +1,10 @@
 import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
-import type { GenerateOutputs } from '../model-worker/worker-job.ts';
+import type { GenerateOutputs, GenerateSettings } from '../model-worker/worker-job.ts';
 
+/** The worker's generation settings are this kind's `generate` section (job-schema.ts). */
 export interface GenerateParams {
   model: { base: string; revision: string };
-  generate: {
-    max_new_tokens: number;
-    image_size: number | null;
-    batch_size: number;
-    repetition_penalty: number;
-    no_repeat_ngram_size: number;
-    do_sample: boolean;
-    temperature: number;
-    top_p: number;
-    device: 'auto' | 'cpu' | 'cuda';
-    precision: 'auto' | 'fp32' | 'bf16' | 'fp16';
-  };
+  generate: GenerateSettings;
 }
 
 /** What the worker writes for a generation job; the job carries these names (GenerateOutputs). */

@@ -20,9 +20,12 @@ export const generateKind = defineStageKind({
   tracking: { metricPrefix: 'generate' },
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
-  // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
+  // The worker code a generate job runs, its pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: async (params) =>
-    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(params.model),
+    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(
+      'generate',
+      params.model,
+    ),
   preflight: async (params, ctx) =>
     (await import('../model-worker/worker-preflight.ts')).baseModelPreflight(params.model, ctx),
   // The venv's torch and the stand-in's build, once, before the sweep's first stage.

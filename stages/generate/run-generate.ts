@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ok, type Result } from '../../runner/result.ts';
+import { ok } from '../../runner/result.ts';
 import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
-import { downloadsAllowed } from '../model-worker/model-ref.ts';
-import type { GenerateJob, WorkerDone } from '../model-worker/worker-job.ts';
+import { generateJob } from '../model-worker/job-builder.ts';
+import type { WorkerDone } from '../model-worker/worker-job.ts';
 import {
   type WorkerStagePaths,
   workerLocalRun,
   workerRemoteStage,
 } from '../model-worker/worker-stage.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';
-import { TRAIN_OUTPUT } from '../train/contract.ts';
 import { GENERATE_OUTPUT, type GenerateParams, type generateContract } from './contract.ts';
 
 /**
@@ -21,7 +20,16 @@ import { GENERATE_OUTPUT, type GenerateParams, type generateContract } from './c
  */
 const generateWorker = {
   job: ({ params, inputs, outDir, modelsDir, resumeDir }: GeneratePaths) =>
-    generateJob(params, inputs, outDir, modelsDir, resumeDir),
+    ok(
+      generateJob(params, {
+        records: join(inputs.test_set.dir, SPLIT_OUTPUT.test),
+        imageRoot: inputs.images.dir,
+        adapterDir: inputs.adapter?.dir,
+        outDir,
+        modelsDir,
+        resumeDir,
+      }),
+    ),
   summarize: generateSummary,
   check: checkPredictions,
 };
@@ -60,32 +68,6 @@ type GeneratePaths = WorkerStagePaths<
   (typeof generateContract.inputs)[number],
   (typeof generateContract.optionalInputs)[number]
 >;
-
-function generateJob(
-  params: GenerateParams,
-  inputs: GeneratePaths['inputs'],
-  outDir: string,
-  models: string,
-  resumeDir: string | undefined,
-): Result<GenerateJob, StageFailure> {
-  const { test_set: testSet, images, adapter } = inputs;
-  const { model } = params;
-  return ok({
-    type: 'generate',
-    output_dir: outDir,
-    checkpoint_dir: resumeDir ?? null,
-    models_dir: models,
-    allow_download: downloadsAllowed(),
-    model: {
-      base: model.base,
-      revision: model.revision || null,
-      adapter: adapter === undefined ? null : join(adapter.dir, TRAIN_OUTPUT.adapter),
-    },
-    data: { test: join(testSet.dir, SPLIT_OUTPUT.test), image_root: images.dir },
-    generate: params.generate,
-    outputs: GENERATE_OUTPUT,
-  });
-}
 
 function generateSummary(done: WorkerDone): StageSummary {
   const summary = done.summary as { new_tokens_per_second?: number; seconds?: number };

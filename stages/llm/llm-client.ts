@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from '../../runner/canonical-json.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import { type RetryPolicy, retrying } from '../../runner/retry-policy.ts';
+import { type RetryClock, type RetryPolicy, retrying } from '../../runner/retry-policy.ts';
 import type { ItemMemo } from '../../runner/stage-kind.ts';
 import {
   type AttemptFailure,
@@ -88,6 +88,8 @@ export interface LlmClientOptions {
   rateWindowMs?: number;
   /** The local model file, already installed (see ensureLocalModel). */
   localModelPath?: string;
+  /** Time and waiting (retries, rate-limit pauses); the system's unless a test fakes it. */
+  clock?: RetryClock;
 }
 
 const DEFAULT_TIMEOUT_S = { gemini: 120, openai: 120, local: 600 } as const;
@@ -143,6 +145,7 @@ class ProviderClient implements LlmClient {
   readonly #limiter: RateLimiter;
   readonly #backoff: Omit<RetryPolicy, 'maxAttempts'>;
   readonly #timeoutMs: number;
+  readonly #clock: RetryClock | undefined;
   /** Identical requests in flight at once share one call instead of paying twice. */
   readonly #inFlight = new Map<string, Promise<Result<LlmAnswer, LlmFailure>>>();
   /** The first failure no other call can escape (model gone, key refused); no call is sent after it. */
@@ -155,6 +158,7 @@ class ProviderClient implements LlmClient {
     this.#stage = options.stage;
     this.#provider = provider;
     this.#backoff = { ...LLM_BACKOFF, ...options.backoff };
+    this.#clock = options.clock;
     this.#timeoutMs = (settings.request_timeout_s ?? DEFAULT_TIMEOUT_S[settings.provider]) * 1000;
     const windowMs = options.rateWindowMs ?? 60_000;
     this.#limiter = sharedRateLimiter(
@@ -165,6 +169,7 @@ class ProviderClient implements LlmClient {
         concurrency: settings.rate_limit.concurrency,
         windowMs,
         marginMs: Math.min(1000, Math.round(windowMs / 50)),
+        ...(options.clock ? { clock: options.clock } : {}),
       },
     );
   }
@@ -364,7 +369,7 @@ class ProviderClient implements LlmClient {
           ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
         };
       },
-      { signal },
+      { signal, ...(this.#clock ? { clock: this.#clock } : {}) },
     );
     if (tried.kind === 'final') return tried.value;
     if (tried.kind === 'cancelled') return this.#cancelled(tried.attempts);

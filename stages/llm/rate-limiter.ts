@@ -1,3 +1,5 @@
+import { type RetryClock, systemClock } from '../../runner/retry-policy.ts';
+
 /**
  * Client-side limits of one provider: requests and tokens per window (a sliding window log, so
  * no window ever sees more than the quota, unlike a token bucket that allows a double burst at
@@ -15,6 +17,8 @@ export interface RateLimits {
    * after the client sent it; without it a burst at the window edge can overrun by one.
    */
   marginMs?: number;
+  /** Time and waiting; the system's unless a test drives a fake clock. */
+  clock?: RetryClock;
 }
 
 /** A granted slot: report the real token count when known, then release. */
@@ -35,8 +39,11 @@ export class RateLimiter {
   #pausedUntil = 0;
   readonly #waiters: (() => void)[] = [];
 
+  readonly #clock: RetryClock;
+
   constructor(limits: RateLimits) {
     this.#limits = limits;
+    this.#clock = limits.clock ?? systemClock;
   }
 
   /** Waits for a concurrency slot and window room for one request of `estimatedTokens`. */
@@ -47,7 +54,7 @@ export class RateLimiter {
       if (waitMs === 0) break;
       await this.#sleepUntilWoken(waitMs, signal);
     }
-    const entry: WindowEntry = { at: Date.now(), tokens: estimatedTokens };
+    const entry: WindowEntry = { at: this.#clock.now(), tokens: estimatedTokens };
     this.#entries.push(entry);
     this.#active++;
     let released = false;
@@ -66,12 +73,12 @@ export class RateLimiter {
 
   /** Called on a 429 that says how long to wait: nobody sends to this provider before then. */
   pauseFor(ms: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + ms);
   }
 
   /** 0 when a request may start now, else how long until something may have changed. */
   #waitFor(tokens: number): number {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#pausedUntil > now) return this.#pausedUntil - now;
     if (this.#active >= this.#limits.concurrency) return Number.POSITIVE_INFINITY;
     const span = this.#limits.windowMs + (this.#limits.marginMs ?? 0);
@@ -101,19 +108,27 @@ export class RateLimiter {
 
   #sleepUntilWoken(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
+      // The clock's sleep is cancelled when a release wakes us first, so no timer outlives it.
+      const sleeping = new AbortController();
+      let settled = false;
+      const onAbort = () => settle(signal.reason);
+      const settle = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        sleeping.abort();
         signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal.reason);
+        if (error === undefined) resolve();
+        else reject(error);
       };
       // Infinity means "until a slot is released": the release wakes us.
-      const timer = Number.isFinite(ms) ? setTimeout(done, Math.max(1, ms)) : undefined;
+      if (Number.isFinite(ms)) {
+        this.#clock.sleep(Math.max(1, ms), AbortSignal.any([signal, sleeping.signal])).then(
+          () => settle(),
+          () => settle(signal.aborted ? signal.reason : undefined),
+        );
+      }
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(done);
+      this.#waiters.push(() => settle());
     });
   }
 
@@ -130,6 +145,8 @@ const sharedLimiters = new Map<string, RateLimiter>();
  * side (generate-qa and distractors of two variants) share one quota.
  */
 export function sharedRateLimiter(identity: string, limits: RateLimits): RateLimiter {
+  // A fake clock is a test's own: its limiter is never shared with another caller.
+  if (limits.clock !== undefined) return new RateLimiter(limits);
   const key = `${identity}\u0000${JSON.stringify(limits)}`;
   let limiter = sharedLimiters.get(key);
   if (!limiter) {

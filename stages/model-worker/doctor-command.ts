@@ -10,6 +10,7 @@ import {
 import { loadPlan, specOptions } from '../../runner/cli/common.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import type { TrainParams } from '../train/contract.ts';
+import { memoryEstimateRequest } from './job-builder.ts';
 import { type MemoryEstimateRequest, workerDoctor } from './worker-doctor.ts';
 
 const GIB = 1024 ** 3;
@@ -35,12 +36,8 @@ export const doctorCommand: CommandCode = {
       for (const node of plan.graph.nodes) {
         if (node.kind.name !== 'train') continue;
         const params = node.params as TrainParams;
-        const { method: _method, ...train } = params.train;
-        requests.push({
-          name: node.id,
-          model: { base: params.model.base, revision: params.model.revision || null },
-          train,
-        });
+        if (params.train.method === 'none') continue;
+        requests.push(memoryEstimateRequest(node.id, params));
       }
     }
     const log = join(await mkdtemp(join(tmpdir(), 'dermatune-doctor-')), 'doctor.log');

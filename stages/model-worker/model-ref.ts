@@ -44,12 +44,12 @@ async function readyWorker(base: string): Promise<Result<ReadyWorker, StageFailu
   return ok({ python: python.value });
 }
 
-export async function modelWorkerFingerprints(model: {
-  base: string;
-  revision?: string | null;
-}): Promise<Record<string, string>> {
+export async function modelWorkerFingerprints(
+  jobType: 'train' | 'generate',
+  model: { base: string; revision?: string | null },
+): Promise<Record<string, string>> {
   const prints: Record<string, string> = {
-    worker: await workerFingerprint(),
+    worker: await workerFingerprint(jobType),
     model: model.revision ? `${model.base}@${model.revision}` : model.base,
   };
   if (isStandIn(model.base)) prints.stand_in_builder = await standInBuilderDigest(model.base);

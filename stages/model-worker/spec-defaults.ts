@@ -2,6 +2,7 @@ import { isPlainObject } from '../../runner/spec-layers.ts';
 import type { JsonSchema } from '../../runner/spec-schema.ts';
 import { generateKind } from '../generate/kind.ts';
 import { trainKind } from '../train/kind.ts';
+import { generateJobSettings, trainJobSettings } from './job-builder.ts';
 import type { GenerateSettings, LoraSettings, TrainSettings } from './worker-job.ts';
 
 export type TrainOverrides = Partial<Omit<TrainSettings, 'lora'>> & {
@@ -14,9 +15,7 @@ export type TrainOverrides = Partial<Omit<TrainSettings, 'lora'>> & {
  * benchmarks, tests, tools.
  */
 export function defaultTrainSettings(overrides: TrainOverrides = {}): TrainSettings {
-  const { method: _method, ...settings } = defaultsOf(
-    sectionSchema(trainKind.paramsSchema, 'train'),
-  ) as unknown as TrainSettings & { method: string };
+  const settings = trainJobSettings(defaultsOf(sectionSchema(trainKind.paramsSchema, 'train')));
   return { ...settings, ...overrides, lora: { ...settings.lora, ...overrides.lora } };
 }
 
@@ -24,9 +23,7 @@ export function defaultGenerateSettings(
   overrides: Partial<GenerateSettings> = {},
 ): GenerateSettings {
   return {
-    ...(defaultsOf(
-      sectionSchema(generateKind.paramsSchema, 'generate'),
-    ) as unknown as GenerateSettings),
+    ...generateJobSettings(defaultsOf(sectionSchema(generateKind.paramsSchema, 'generate'))),
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { ok, type Result } from '../../runner/result.ts';
 import { modelsDir } from './stand-in-model.ts';
 import { runWorker, type WorkerFailure } from './worker-client.ts';
-import type { TrainSettings } from './worker-job.ts';
+import type { DoctorJob } from './worker-job.ts';
 
 /** What `dermatune doctor` shows of the Python side. */
 export interface WorkerDoctorReport {
@@ -43,12 +43,8 @@ export interface MemoryEstimate {
   description?: string;
 }
 
-export interface MemoryEstimateRequest {
-  /** What the estimate is for: a stage id, a variant. */
-  name: string;
-  model: { base: string; revision?: string | null };
-  train: TrainSettings;
-}
+/** A training job whose memory to estimate, named by what it is for (a stage id, a variant). */
+export type MemoryEstimateRequest = NonNullable<DoctorJob['estimates']>[number];
 
 export async function workerDoctor(
   logFile: string,

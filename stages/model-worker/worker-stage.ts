@@ -9,6 +9,7 @@ import type {
   StageReport,
   StageSummary,
 } from '../../runner/stage-kind.ts';
+import { JOB_SCHEMA_FILE } from './job-schema.ts';
 import { prepareWorker } from './model-ref.ts';
 import { runWorkerForStage, workerEventReports } from './stage-reports.ts';
 import { isStandIn, modelsDir as localModelsDir } from './stand-in-model.ts';
@@ -131,6 +132,7 @@ async function sharedModels(
 function isWorkerCode(path: string): boolean {
   return (
     path === 'requirements.txt' ||
+    path === `dermatune_worker/${JOB_SCHEMA_FILE}` ||
     (path.startsWith('dermatune_worker/') && path.endsWith('.py') && !path.includes('__pycache__'))
   );
 }

@@ -26,7 +26,7 @@ export const llmSchema = {
       minLength: 1,
       default: 'smollm2-135m-instruct-q4_1',
       description:
-        'Model id at the provider (gemini-3.6-flash), or the local GGUF model name. Providers retire models: `dermatune preflight` asks the provider whether it still serves this one.',
+        'Model id at the provider (a Gemini or OpenAI-compatible model id), or the local GGUF model name. Providers retire models: `dermatune preflight` asks the provider whether it still serves this one.',
     },
     base_url: {
       type: 'string',

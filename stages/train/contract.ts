@@ -12,15 +12,14 @@ export interface TrainParams {
 }
 
 /**
- * The spec's `train` section: the settings the worker's job carries (declared once, in
- * worker-job.ts), plus what only the runner reads (`method`, `seed`), with the checkpoint
- * interval always given (the schema's default).
+ * The spec's `train` section: the settings the worker's job carries (generated from this
+ * kind's schema into worker-job.generated.ts), plus what only the runner reads (`method`,
+ * `seed`: marked `x-not-in-job` in the schema).
  */
-export interface TrainSettings extends Omit<WorkerTrainSettings, 'max_steps' | 'checkpoint_every'> {
+export interface TrainSettings extends Omit<WorkerTrainSettings, 'max_steps'> {
   method: 'lora' | 'none';
   /** Seeds training alone; absent: the spec's `seed`. */
   seed?: number;
-  checkpoint_every: number;
 }
 
 /** What the worker writes for a training job; the job carries these names (TrainOutputs). */

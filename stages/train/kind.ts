@@ -23,9 +23,9 @@ export const trainKind = defineStageKind({
   tracking: { metricPrefix: 'train' },
   deterministic: false,
   resources: { cpu: 2, gpu: 1 },
-  // The worker's code and pins, the model id and revision (and the stand-in's builder) decide the output.
+  // The worker code a train job runs, its pins, the model id and revision (and the stand-in's builder) decide the output.
   fingerprints: async (params) =>
-    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints(params.model),
+    (await import('../model-worker/model-ref.ts')).modelWorkerFingerprints('train', params.model),
   preflight: async (params, ctx) => [
     ...(await (await worker()).baseModelPreflight(params.model, ctx)),
     ...(await (await worker()).cudaPreflight(params.train?.device, ctx)),
@@ -58,12 +58,16 @@ export const trainKind = defineStageKind({
           method: {
             enum: ['lora', 'none'],
             default: 'lora',
+            // The runner's choice of chain (a train stage or none); the worker never sees it.
+            'x-not-in-job': true,
             description:
               'lora: fine-tune with LoRA; none: evaluate model.base as it is (the untuned baseline).',
           },
           seed: {
             type: 'integer',
             minimum: 0,
+            // The job's own `seed` carries it (or the spec's seed when absent).
+            'x-not-in-job': true,
             description:
               "Seed of the training run alone (LoRA initialisation, example order, dropout); absent: the spec's seed. Only train reads it, so `sweep.replicates: {train.seed: [1, 2, 3]}` repeats training, generation and evaluation on one shared data chain and test set.",
           },
@@ -123,7 +127,12 @@ export const trainKind = defineStageKind({
             description: 'Gradient accumulation steps (effective batch = batch_size x grad_accum).',
           },
           learning_rate: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.0001 },
-          lr_scheduler: { enum: ['linear', 'cosine', 'constant'], default: 'linear' },
+          lr_scheduler: {
+            enum: ['linear', 'cosine', 'constant', 'constant_with_warmup'],
+            default: 'linear',
+            description:
+              "transformers' get_scheduler names; warmup_ratio sets the warm-up of linear, cosine and constant_with_warmup.",
+          },
           warmup_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0 },
           // HF TrainingArguments' default; the paper names none.
           weight_decay: { type: 'number', minimum: 0, default: 0 },

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
-import { fail, ok, type Result } from '../../runner/result.ts';
-import type { StageFailure, StageSummary } from '../../runner/stage-kind.ts';
+import type { StageSummary } from '../../runner/stage-kind.ts';
+import { memoryEstimateRequest, trainJob } from '../model-worker/job-builder.ts';
 import { trainMemoryChecks } from '../model-worker/memory-checks.ts';
-import { downloadsAllowed } from '../model-worker/model-ref.ts';
-import type { TrainJob, WorkerDone } from '../model-worker/worker-job.ts';
+import type { WorkerDone } from '../model-worker/worker-job.ts';
 import {
   type WorkerStagePaths,
   workerLocalRun,
@@ -20,7 +19,13 @@ import { TRAIN_OUTPUT, type TrainParams, type trainContract } from './contract.t
  */
 const trainWorker = {
   job: ({ params, inputs, outDir, modelsDir, resumeDir }: TrainPaths) =>
-    trainJob(params, inputs, outDir, modelsDir, resumeDir),
+    trainJob(params, {
+      records: join(inputs.train_set.dir, SUBSET_OUTPUT.train),
+      imageRoot: inputs.images.dir,
+      outDir,
+      modelsDir,
+      resumeDir,
+    }),
   summarize: trainSummary,
 };
 
@@ -29,39 +34,6 @@ export const trainRemote = workerRemoteStage(trainWorker);
 
 type TrainPaths = WorkerStagePaths<TrainParams, (typeof trainContract.inputs)[number], never>;
 
-function trainJob(
-  params: TrainParams,
-  inputs: TrainPaths['inputs'],
-  outDir: string,
-  models: string,
-  resumeDir: string | undefined,
-): Result<TrainJob, StageFailure> {
-  const { train, model } = params;
-  if (train.method === 'none') {
-    return fail({
-      reason: 'invalid-input',
-      message:
-        'train.method is none: the baseline generates with model.base and has no train stage',
-    });
-  }
-  const { train_set: trainSet, images } = inputs;
-  // train.seed, when set, seeds this run alone (a replicate axis); the data stages read `seed`.
-  const { method: _method, seed: trainSeed, ...settings } = train;
-  return ok({
-    type: 'train',
-    output_dir: outDir,
-    checkpoint_dir: resumeDir ?? null,
-    models_dir: models,
-    allow_download: downloadsAllowed(),
-    seed: trainSeed ?? params.seed,
-    model: { base: model.base, revision: model.revision || null },
-    data: { train: join(trainSet.dir, SUBSET_OUTPUT.train), image_root: images.dir },
-    supervision: params.data.supervision,
-    train: settings,
-    outputs: TRAIN_OUTPUT,
-  });
-}
-
 /**
  * A job that asks for CUDA is checked against the GPU memory here before anything runs (the
  * worker estimates it; nine variants with one setting share one estimate).
@@ -69,13 +41,8 @@ function trainJob(
 const estimates = new Map<string, Promise<PreflightCheck[]>>();
 
 export function trainMemoryPreflight(params: TrainParams): Promise<PreflightCheck[]> {
-  const { method: _method, ...settings } = params.train;
   if (params.train.method === 'none' || params.train.device !== 'cuda') return Promise.resolve([]);
-  const request = {
-    name: 'train',
-    model: { base: params.model.base, revision: params.model.revision || null },
-    train: settings,
-  };
+  const request = memoryEstimateRequest('train', params);
   const id = JSON.stringify(request);
   let pending = estimates.get(id);
   if (!pending) {

@@ -110,4 +110,23 @@ describe('dermatune doctor', () => {
       /^about 2\d\.\d GiB for batch 1, 17 tiles an image/,
     );
   }, 600_000);
+
+  it('estimates a spec whose training sets train.seed (a replicate axis): the job carries no runner-only setting', async () => {
+    // SmolVLM-Base's shape is known without a download, so every training gets an estimate.
+    const result = await cli(
+      ['doctor', 'experiments/replicates.yaml', '--set', 'model.base=HuggingFaceTB/SmolVLM-Base'],
+      process.cwd(),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('unknown train settings');
+    expect(result.stdout).toContain('GPU memory of the training jobs (an estimate):');
+    // Six trainings (two sizes, three seeds); the untuned baseline has none.
+    const estimates = result.stdout.split('\n').filter((line) => /^ {2}train\[/.test(line));
+    expect(estimates).toHaveLength(6);
+    for (const line of estimates) {
+      expect(line).toMatch(
+        /^ {2}train\[qa-(6|all)@train\.seed=[123]\]: about \d+\.\d GiB for batch 4/,
+      );
+    }
+  }, 600_000);
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
+import type { RetryClock } from '../../runner/retry-policy.ts';
 import { createLlmClient } from '../../stages/llm/llm-client.ts';
 import {
   DEFAULT_GEMINI_THINKING_BUDGET,
@@ -41,7 +42,27 @@ function itemOf(prompt: string): number {
   return Number(/item (\d+)/.exec(prompt)?.[1]);
 }
 
-function clientFor(url: string, memoRoot: string, overrides: Record<string, unknown> = {}) {
+/** Time that moves only when someone waits; each wait is noted. */
+function fakeClock(): RetryClock & { waits: number[] } {
+  let now = 1_700_000_000_000;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  };
+}
+
+function clientFor(
+  url: string,
+  memoRoot: string,
+  overrides: Record<string, unknown> = {},
+  clock?: RetryClock,
+) {
   const client = createLlmClient({
     settings: resolveLlmSettings({
       provider: 'gemini',
@@ -58,6 +79,7 @@ function clientFor(url: string, memoRoot: string, overrides: Record<string, unkn
     stage: 'annotate',
     env: { GEMINI_API_KEY: API_KEY },
     backoff: { baseDelayMs: 20, maxDelayMs: 100 },
+    ...(clock ? { clock } : {}),
   });
   if (!client.ok) throw new Error(client.error.message);
   return client.value;
@@ -160,18 +182,27 @@ describe('gemini provider through a Gemini-protocol server', () => {
         ? { kind: 'rate-limit', retryAfterSeconds: 1 }
         : { kind: 'answer', text: '{"label":"ok","score":1}' };
     });
-    const client = clientFor(server.url, await tempDir(), {
-      temperature: 0.3,
-      max_output_tokens: 99,
-      price: { input_per_million: 1_000_000, output_per_million: 2_000_000 },
-    });
+    // A fake clock: every wait is noted and passes at once, so the test waits for nothing.
+    const clock = fakeClock();
+    const client = clientFor(
+      server.url,
+      await tempDir(),
+      {
+        temperature: 0.3,
+        max_output_tokens: 99,
+        price: { input_per_million: 1_000_000, output_per_million: 2_000_000 },
+      },
+      clock,
+    );
     const result = await client.generateStructured(
       { system: 'Label.', prompt: 'item 1', schema },
       new AbortController().signal,
     );
     expect(result.ok).toBe(true);
-    const [firstSeen, secondSeen] = server.seen;
-    expect((secondSeen?.at ?? 0) - (firstSeen?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    const [firstSeen] = server.seen;
+    expect(server.seen).toHaveLength(2);
+    // Retry-After: 1 -> one wait of 1000 ms before the retry (not the backoff's 20-100 ms).
+    expect(clock.waits).toEqual([1000]);
     expect(firstSeen?.generationConfig).toMatchObject({
       responseMimeType: 'application/json',
       temperature: 0.3,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENERATE_OUTPUT } from '../../stages/generate/contract.ts';
+import { EXAMPLES_OUTPUT } from '../../stages/model-worker/job-schema.ts';
 import { trainMemoryChecks } from '../../stages/model-worker/memory-checks.ts';
 import {
   defaultGenerateSettings,
@@ -100,6 +101,7 @@ async function examples(
   const done = await runWorker(
     {
       type: 'examples',
+      outputs: EXAMPLES_OUTPUT,
       output_dir: out,
       models_dir: models,
       model: { base: realConfigName(variant) },
@@ -111,7 +113,7 @@ async function examples(
     { python, logFile: join(dir, 'examples.log') },
   );
   if (!done.ok) throw new Error(JSON.stringify(done.error));
-  return (await readFile(join(out, 'examples.jsonl'), 'utf8'))
+  return (await readFile(join(out, EXAMPLES_OUTPUT.examples), 'utf8'))
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as DumpedExample);

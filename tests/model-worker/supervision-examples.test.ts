@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES_OUTPUT } from '../../stages/model-worker/job-schema.ts';
 import { defaultTrainSettings } from '../../stages/model-worker/spec-defaults.ts';
 import { runWorker } from '../../stages/model-worker/worker-client.ts';
 import type { Supervision } from '../../stages/model-worker/worker-job.ts';
@@ -38,6 +39,7 @@ async function examples(
   const done = await runWorker(
     {
       type: 'examples',
+      outputs: EXAMPLES_OUTPUT,
       output_dir: out,
       models_dir: models,
       model: { base: 'tiny-smolvlm-standin' },
@@ -49,7 +51,7 @@ async function examples(
     { python, logFile: join(fixture.dir, 'examples.log') },
   );
   if (!done.ok) throw new Error(JSON.stringify(done.error));
-  const text = await readFile(join(out, 'examples.jsonl'), 'utf8');
+  const text = await readFile(join(out, EXAMPLES_OUTPUT.examples), 'utf8');
   return text
     .trim()
     .split('\n')

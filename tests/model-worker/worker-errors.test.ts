@@ -82,18 +82,24 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
     if (!result.ok) expect(result.error.message).toContain('broken.jpg');
   });
 
-  it('invalid jobs: bad-job with the offending setting named', async () => {
+  it("invalid jobs: bad-job with the setting's path and the rule it broke, exit 2, no traceback", async () => {
     const cases: Array<[unknown, string]> = [
       [
         trainJob('neg-rank', { train: defaultTrainSettings({ lora: { rank: -1 } }) }),
-        'train.lora.rank',
+        'train.lora.rank: -1 is less than the minimum of 1 (rule: minimum)',
+      ],
+      [
+        trainJob('scheduler', {
+          train: defaultTrainSettings({ lr_scheduler: 'cosine_restarts' as never }),
+        }),
+        'train.lr_scheduler: ',
       ],
       [trainJob('no-data', { data: { train: join(fixture.dir, 'nope.jsonl') } }), 'data.train'],
-      [{ ...trainJob('unknown'), train: { epocs: 2 } }, 'epocs'],
+      [{ ...trainJob('unknown'), train: { epocs: 2 } }, "'epocs' was unexpected"],
       // No second defaults in the worker: a setting the runner did not send is refused.
       [
         { ...trainJob('missing'), train: withoutKey(defaultTrainSettings(), 'weight_decay') },
-        'lacks weight_decay',
+        "train: 'weight_decay' is a required property (rule: required)",
       ],
       [
         {
@@ -103,17 +109,24 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
             lora: withoutKey(defaultTrainSettings().lora, 'scope'),
           },
         },
-        'lacks scope',
+        "train.lora: 'scope' is a required property",
+      ],
+      // The runner-only settings never reach the worker (job-builder.ts); sent by hand, refused.
+      [
+        { ...trainJob('runner-only'), train: { ...defaultTrainSettings(), seed: 3 } },
+        "'seed' was unexpected",
       ],
       [{ ...trainJob('kind'), type: 'fine-tune' }, 'type'],
       // Nor its own file names: the job names what it writes, from the stage's contract.
-      [{ ...trainJob('no-outputs'), outputs: undefined }, 'outputs must be an object'],
+      [{ ...trainJob('no-outputs'), outputs: undefined }, "'outputs' is a required property"],
       [
         { ...trainJob('lacks-output'), outputs: withoutKey({ ...TRAIN_OUTPUT }, 'trainerLog') },
-        'outputs lacks trainerLog',
+        "outputs: 'trainerLog' is a required property",
       ],
       [
-        trainJob('escaping-output', { outputs: { ...TRAIN_OUTPUT, summary: '../summary.json' } }),
+        trainJob('escaping-output', {
+          outputs: { ...TRAIN_OUTPUT, summary: '../summary.json' as never },
+        }),
         'outputs.summary',
       ],
       [trainJob('supervision', { supervision: 'captions' as never }), 'supervision'],
@@ -126,6 +139,9 @@ describe('model worker errors arrive as typed events, tracebacks stay in the log
       expect(result.ok ? 'ok' : result.error.reason, mention).toBe('bad-job');
       if (!result.ok) expect(result.error.message).toContain(mention);
     }
+    const log = await readFile(join(fixture.dir, 'bad-job.log'), 'utf8');
+    expect(log).toContain('bad job: train.lora.rank');
+    expect(log).not.toContain('Traceback');
   });
 
   it('an abort stops training with SIGTERM: cancelled, no adapter written', async () => {

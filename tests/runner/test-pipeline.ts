@@ -71,6 +71,20 @@ export const sourceKind = defineStageKind<{ data: { items: number }; seed: numbe
   },
 });
 
+const arrivals: Array<() => void> = [];
+
+/** Resolves 'met' once `expected` callers are waiting together, or 'alone' after 30 s. */
+function rendezvous(expected: number): Promise<'met' | 'alone'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('alone'), 30_000);
+    arrivals.push(() => {
+      clearTimeout(timer);
+      resolve('met');
+    });
+    if (arrivals.length >= expected) for (const wake of arrivals.splice(0)) wake();
+  });
+}
+
 export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: number } }>({
   name: 'scale',
   version: 1,
@@ -92,14 +106,16 @@ export const scaleKind = defineStageKind<{ model: { factor: number; delay_ms: nu
       },
     },
   },
-  // Notes when it began and ended, so a test can order it against stages; it takes
-  // $TEST_PREPARE_MS (none by default: the race tests time the run's hold of the store lock).
+  // Notes when it ended, so a test can order it against stages. With
+  // $TEST_PREPARE_RENDEZVOUS=N, each call waits (bounded) until N calls have begun, and notes
+  // whether they met: set-ups that run side by side meet, set-ups run one after another do
+  // not. No sleep measures the overlap.
   prepare: async (params) => {
     const file = process.env.TEST_CALLS_FILE;
-    const began = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, Number(process.env.TEST_PREPARE_MS ?? 0)));
+    const expected = Number(process.env.TEST_PREPARE_RENDEZVOUS ?? 0);
+    const met = expected > 0 ? await rendezvous(expected) : 'alone';
     if (file)
-      appendFileSync(prepareCallsFile(file), `${params.model.factor} ${began} ${Date.now()}\n`);
+      appendFileSync(prepareCallsFile(file), `${params.model.factor} ${met} ${Date.now()}\n`);
   },
   async run(ctx) {
     await noteCall('scale', ctx.key);

@@ -1,7 +1,9 @@
 """Entry point: `python -m dermatune_worker JOB.json` (or `-` to read the job from stdin).
 
-Exit codes: 0 after a `done` event, 1 after an `error` event, 143 after a cancellation (SIGTERM).
-Tracebacks go to stderr, which the runner keeps in the stage log; stdout carries only events.
+Exit codes: 0 after a `done` event, 2 after a `bad-job` error (the job breaks its contract: one
+line names the setting and the rule, no traceback), 1 after any other `error` event, 143 after a
+cancellation (SIGTERM). Tracebacks go to stderr, which the runner keeps in the stage log; stdout
+carries only events.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ def main(argv: list[str]) -> int:
         events.emit("error", kind="cancelled", message="stopped by SIGTERM")
         return 143
     except WorkerError as error:
+        if error.kind == "bad-job":
+            print(f"bad job: {error.message}", file=sys.stderr)
+            events.emit("error", kind=error.kind, message=error.message)
+            return 2
         traceback.print_exc(file=sys.stderr)
         events.emit("error", kind=error.kind, message=error.message)
         return 1
@@ -68,22 +74,14 @@ def _resolve(argv: list[str]):
 
 
 def _dispatch(job, events: EventStream):
-    kind = job["type"]
-    if kind == "doctor":
-        from .doctor import run_doctor
+    """Runs the job type's entry point, imported by the name the contract gives it: only the
+    code a job type runs is loaded, and the same names decide each job type's digest."""
+    import importlib
 
-        return run_doctor(job)
-    if kind == "train":
-        from .train import run_train
+    from .job import entry_point
 
-        return run_train(job, events)
-    if kind == "examples":
-        from .train import run_examples
-
-        return run_examples(job, events)
-    from .generate import run_generate
-
-    return run_generate(job, events)
+    module, function = entry_point(job["type"])
+    return getattr(importlib.import_module(f".{module}", __package__), function)(job, events)
 
 
 def _exit_with_parent() -> None:

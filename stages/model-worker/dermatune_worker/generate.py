@@ -2,8 +2,9 @@
 
 Each question goes with its image through the model's chat template, with the generation prompt
 ("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
-output_dir): predictions.jsonl (each record as given plus `id`, `prediction`, `reference` (the
-record's answer) and `timing`), job.json. With a `checkpoint_dir`, each finished batch is kept
+output_dir, named by the job's `outputs`, from the contract): `predictions` (each record as given
+plus `id`, `prediction`, `reference` (the record's answer) and `timing`) and `job` (the resolved
+job). With a `checkpoint_dir`, each finished batch is kept
 there too (`checkpoint.py`), and a job killed part-way starts again at the first missing batch.
 """
 
@@ -17,7 +18,8 @@ from typing import Any
 from .checkpoint import GenerateBatches, file_digest, job_digest
 from .examples import image_path, messages, read_records
 from .images import load_image
-from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .job import output_name
+from .models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
 
@@ -28,10 +30,10 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     adapter = job["model"]["adapter"]
-    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
-        raise WorkerError("model-not-found", f"no LoRA adapter (adapter_config.json) in {adapter}")
+    if adapter is not None and not train_output(adapter, "adapterConfig").is_file():
+        raise WorkerError("model-not-found", f"no LoRA adapter ({train_output(adapter, 'adapterConfig').name}) in {adapter}")
 
     records = read_records(job["data"]["test"])
     image_root = job["data"]["image_root"] or str(Path(job["data"]["test"]).parent)
@@ -166,7 +168,7 @@ def answer_no_repeat(size: int, answer_start: int):
 def generate_digest(job: dict[str, Any]) -> str:
     """What decides the predictions: settings, seed, model and adapter bytes, test data."""
     adapter = job["model"]["adapter"]
-    weights = Path(adapter) / "adapter_model.safetensors" if adapter is not None else None
+    weights = train_output(adapter, "adapterWeights") if adapter is not None else None
     return job_digest(
         {
             "type": "generate",
@@ -185,11 +187,20 @@ def trained_image_size(adapter: str | None) -> int | None:
     if adapter is None:
         return None
     try:
-        job = json.loads((Path(adapter).parent / "job.json").read_text())
+        job = json.loads(train_output(adapter, "job").read_text())
         size = job["train"]["image_size"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return size if isinstance(size, int) and size > 0 else None
+
+
+def train_output(adapter: str, role: str) -> Path:
+    """A file the train job wrote beside (or into) the adapter folder, by its contract name.
+
+    The adapter folder is the train job's `outputs.adapter` inside its output folder, so the
+    other outputs are found from that folder's parent."""
+    root = Path(adapter).parent
+    return root / output_name("TrainOutputs", role)
 
 
 def item_id(record: dict[str, Any], index: int) -> str:
