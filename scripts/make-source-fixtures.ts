@@ -72,10 +72,15 @@ export function photoQa(photo: SkinPhoto): { question: string; answer: string }[
 }
 
 export async function writeSourceFixtures(root: string): Promise<void> {
+  await writeTextFixtures(root);
+  await writeVqaSet(join(root, 'vqa-set'), skinPhotos().slice(16, 40));
+}
+
+/** The fixtures that need no Python: the image folder and the manifest. */
+export async function writeTextFixtures(root: string): Promise<void> {
   const photos = skinPhotos();
   await writeImageFolder(join(root, 'own-images'), photos);
   await writeScoreOnly(join(root, 'score-only'), photos.slice(0, 16));
-  await writeVqaSet(join(root, 'vqa-set'), photos.slice(16, 40));
 }
 
 async function writeVqaSet(dir: string, photos: SkinPhoto[]): Promise<void> {
