@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { biomedicaItems } from '../stages/biomedica/biomedica-data-source.ts';
 import { type BiomedicaSource, readBiomedicaSource } from '../stages/biomedica/biomedica-source.ts';
-import { curateSamples } from '../stages/curate/curate.ts';
-import { DEFAULT_LABEL_FILTER } from '../stages/curate/label-filter.ts';
+import { DEFAULT_LABEL_FILTER } from '../stages/biomedica/label-filter.ts';
+import { curateRecords } from '../stages/curate/curate.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -60,16 +61,15 @@ try {
 }
 
 async function curate(source: BiomedicaSource, outDir: string, workDir: string) {
-  const result = await curateSamples(
-    readBiomedicaSource(source, {
-      cacheDir: join(workDir, 'cache'),
-      baseDir: workDir,
-      env: { HF_TOKEN: 'bench' },
-      retry: { baseDelayMs: 10, maxDelayMs: 50 },
-    }),
-    outDir,
-    { filter: DEFAULT_LABEL_FILTER },
-  );
+  const samples = readBiomedicaSource(source, {
+    cacheDir: join(workDir, 'cache'),
+    baseDir: workDir,
+    env: { HF_TOKEN: 'bench' },
+    retry: { baseDelayMs: 10, maxDelayMs: 50 },
+  });
+  const result = await curateRecords(biomedicaItems(samples, DEFAULT_LABEL_FILTER), outDir, {
+    missingGroup: 'missing-article-id',
+  });
   if (!result.ok) throw new Error(result.error.message);
   return result.value;
 }

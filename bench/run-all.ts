@@ -18,6 +18,7 @@ const benches = [
   'worker',
   'worker-startup',
   'data-reader',
+  'data-sources',
   'shard-downloads',
   'tracking',
   'ray-executor',

@@ -4,10 +4,12 @@ import { annotateKeywordsKind } from './annotate-keywords/kind.ts';
 import { cleanQaKind } from './clean-qa/kind.ts';
 import { curateKind } from './curate/kind.ts';
 import { distractorsKind } from './distractors/kind.ts';
+import { distractorsFromAnswersKind } from './distractors-from-answers/kind.ts';
 import { evaluateKind } from './evaluate/kind.ts';
 import { generateKind } from './generate/kind.ts';
 import { generateQaKind } from './generate-qa/kind.ts';
 import { selectKind } from './select/kind.ts';
+import { sourceQaKind } from './source-qa/kind.ts';
 import { specBaseSchema } from './spec-base-schema.ts';
 import { splitKind } from './split/kind.ts';
 import { subsetKind } from './subset/kind.ts';
@@ -26,9 +28,11 @@ export const studyPipeline: Pipeline = {
     selectKind,
     generateQaKind,
     cleanQaKind,
+    sourceQaKind,
     splitKind,
     subsetKind,
     distractorsKind,
+    distractorsFromAnswersKind,
     trainKind,
     generateKind,
     evaluateKind,
@@ -36,20 +40,40 @@ export const studyPipeline: Pipeline = {
   baseSchema: specBaseSchema,
   stagesFor(spec) {
     const tuned = (spec.train as { method?: string } | undefined)?.method !== 'none';
-    const labeller = (spec.data as { labeller?: string } | undefined)?.labeller;
-    const stages: PipelineStage[] = [
-      { id: 'curate', kind: 'curate', inputs: {} },
-      {
-        id: 'annotate',
-        kind: labeller === 'keywords' ? 'annotate-keywords' : 'annotate',
-        inputs: { records: 'curate' },
-      },
-      { id: 'select', kind: 'select', inputs: { records: 'curate', annotations: 'annotate' } },
-      { id: 'generate-qa', kind: 'generate-qa', inputs: { images: 'select' } },
-      { id: 'clean-qa', kind: 'clean-qa', inputs: { qa: 'generate-qa' } },
-      { id: 'split', kind: 'split', inputs: { qa: 'clean-qa' } },
-      { id: 'distractors', kind: 'distractors', inputs: { split: 'split' } },
-    ];
+    const data = (spec.data ?? {}) as { labeller?: string; qa?: string };
+    const distractorSource = (spec.eval as { distractor_source?: string } | undefined)
+      ?.distractor_source;
+    // A dataset that brings its labels or QA pairs leaves out the stages that would write them.
+    const stages: PipelineStage[] = [{ id: 'curate', kind: 'curate', inputs: {} }];
+    if (data.labeller === 'from_source') {
+      stages.push({ id: 'select', kind: 'select', inputs: { records: 'curate' } });
+    } else {
+      stages.push(
+        {
+          id: 'annotate',
+          kind: data.labeller === 'keywords' ? 'annotate-keywords' : 'annotate',
+          inputs: { records: 'curate' },
+        },
+        { id: 'select', kind: 'select', inputs: { records: 'curate', annotations: 'annotate' } },
+      );
+    }
+    if (data.qa === 'from_source') {
+      stages.push(
+        { id: 'source-qa', kind: 'source-qa', inputs: { images: 'select' } },
+        { id: 'split', kind: 'split', inputs: { qa: 'source-qa' } },
+      );
+    } else {
+      stages.push(
+        { id: 'generate-qa', kind: 'generate-qa', inputs: { images: 'select' } },
+        { id: 'clean-qa', kind: 'clean-qa', inputs: { qa: 'generate-qa' } },
+        { id: 'split', kind: 'split', inputs: { qa: 'clean-qa' } },
+      );
+    }
+    stages.push({
+      id: 'distractors',
+      kind: distractorSource === 'other_answers' ? 'distractors-from-answers' : 'distractors',
+      inputs: { split: 'split' },
+    });
     if (tuned) {
       stages.push(
         { id: 'subset', kind: 'subset', inputs: { split: 'split' } },
@@ -76,6 +100,7 @@ export const studyPipeline: Pipeline = {
   },
   checkSpec(spec) {
     const issues: { path: string; message: string }[] = [];
+    issues.push(...biomedicaSettingIssues(spec.data));
     const llm = (spec.llm ?? {}) as { provider?: string; base_url?: string; api_key_env?: string };
     if (llm.provider === 'openai' && !llm.base_url) {
       issues.push({
@@ -96,7 +121,14 @@ export const studyPipeline: Pipeline = {
       grad_accum?: number;
       method?: string;
     };
-    const data = (spec.data ?? {}) as { train_size?: number | 'all' };
+    const data = (spec.data ?? {}) as { train_size?: number | 'all'; test_fraction?: number };
+    if (train.method !== 'none' && data.test_fraction === 1) {
+      issues.push({
+        path: 'data.test_fraction',
+        message:
+          'data.test_fraction is 1, so every image is in test and a tuned variant has nothing to train on; use 1 only with train.method: none',
+      });
+    }
     if (
       train.method !== 'none' &&
       typeof data.train_size === 'number' &&
@@ -110,3 +142,27 @@ export const studyPipeline: Pipeline = {
     return issues;
   },
 };
+
+/**
+ * BIOMEDICA's shards carry no label, question or answer column, and their fields are named by
+ * the source: settings that only a table source reads are refused with it rather than ignored.
+ */
+function biomedicaSettingIssues(data: unknown): { path: string; message: string }[] {
+  const { source, columns, labeller, qa } = (data ?? {}) as {
+    source?: { type?: string };
+    columns?: unknown;
+    labeller?: string;
+    qa?: string;
+  };
+  if (source?.type !== 'local' && source?.type !== 'hub') return [];
+  const issues: { path: string; message: string }[] = [];
+  const refuse = (path: string, what: string) =>
+    issues.push({
+      path,
+      message: `${path} ${what}, and a BIOMEDICA source (data.source.type ${source.type}) has none; use it with an imagefolder, manifest or parquet source`,
+    });
+  if (columns !== undefined) refuse('data.columns', 'maps the columns of a table source');
+  if (labeller === 'from_source') refuse('data.labeller', "takes the source's own labels");
+  if (qa === 'from_source') refuse('data.qa', "takes the source's own QA pairs");
+  return issues;
+}

@@ -1,10 +1,13 @@
 import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
-import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+import type { ColumnMapping } from '../sources/column-mapping.ts';
+import type { DataSourceSpec } from '../sources/data-source.ts';
 
 export interface CurateParams {
   data: {
-    source: BiomedicaSource;
+    source: DataSourceSpec;
+    /** BIOMEDICA's concept-label filter; the other sources ignore it. */
     filter: { primary_label: string; secondary_label: string };
+    columns?: ColumnMapping;
     limit?: number;
   };
 }

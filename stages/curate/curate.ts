@@ -1,34 +1,24 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../runner/result.ts';
-import type { BiomedicaMetadata, BiomedicaSample } from '../biomedica/biomedica-sample.ts';
-import type { SourceFailure } from '../biomedica/biomedica-source.ts';
 import { JsonlWriter } from '../shared/jsonl-file.ts';
+import type { DataSource, DataSourceFailure } from '../sources/data-source.ts';
+import type { SourceDropReason, SourceItem, SourceRecord } from '../sources/source-record.ts';
 import { CURATE_OUTPUT } from './contract.ts';
 import type { CuratedRecord } from './curated-record.ts';
-import { figureMentions } from './figure-mentions.ts';
 import { imageProblem } from './image-check.ts';
-import { judgeLabels, type LabelFilter } from './label-filter.ts';
 
-/** Why a sample was not kept; counted in the stats and listed in `dropped.jsonl`. */
-export type CurateDropReason =
-  | 'no-metadata'
-  | 'missing-labels'
-  | 'primary-label-mismatch'
-  | 'secondary-label-mismatch'
-  | 'missing-image'
-  | 'not-an-image'
-  | 'missing-caption'
-  | 'missing-article-id'
-  | 'duplicate-key'
-  | 'entry-too-large';
+/** Why a record was not kept; the source's reasons (see SourceDropReason) are curate's. */
+export type CurateDropReason = SourceDropReason;
 
 export interface CurateStats {
-  /** Samples read from the shards. */
+  /** Records read from the source (BIOMEDICA: samples read from the shards). */
   read: number;
   kept: number;
   dropped: Partial<Record<CurateDropReason, number>>;
+  /** Shards or files the kept and dropped records came from. */
   shards: number;
+  /** Groups among the kept records (BIOMEDICA: articles). */
   articles: number;
   /** Kept figures whose `image_context` has no paragraph for them. */
   kept_without_mentions: number;
@@ -38,10 +28,21 @@ export interface CurateStats {
   limited: boolean;
 }
 
+/** A row of `dropped.jsonl`: the record's id, its shard or `file:row`, and why. */
+export interface DroppedRecord {
+  key: string;
+  shard: string;
+  reason: CurateDropReason;
+  detail?: string;
+}
+
 export interface CurateOptions {
-  filter: LabelFilter;
+  /** The source's name for a record without a group. */
+  missingGroup: DataSource['missingGroup'];
   /** Stop after this many kept figures. */
   limit?: number;
+  /** Called with each dropped record, as `dropped.jsonl` lists it. */
+  onDrop?: (row: DroppedRecord) => void;
   /** Called every `progressEvery` samples read. */
   onProgress?: (stats: CurateStats) => void;
   progressEvery?: number;
@@ -50,16 +51,17 @@ export interface CurateOptions {
 const CREDIT = /\bcourtesy\b|\bphoto(graph)? by\b/i;
 
 /**
- * Keeps the figures that pass the label filter and carry what later stages need, writing
- * `records.jsonl`, `images/<key>.<ext>`, `dropped.jsonl` and `stats.json` into `outDir`.
- * A source failure (a shard that cannot be fetched or read) fails the whole curation: a partial
- * dataset must not be stored as if it were the source.
+ * Keeps the records of any source that carry what later stages need (an image that decodes, a
+ * caption, a group), writing `records.jsonl`, `images/<key>.<ext>`, `dropped.jsonl` and
+ * `stats.json` into `outDir`. A source failure (a shard that cannot be fetched, a manifest that
+ * does not parse) fails the whole curation: a partial dataset must not be stored as if it were
+ * the source.
  */
-export async function curateSamples(
-  samples: AsyncIterable<Result<BiomedicaSample, SourceFailure>>,
+export async function curateRecords(
+  items: AsyncIterable<Result<SourceItem, DataSourceFailure>>,
   outDir: string,
   options: CurateOptions,
-): Promise<Result<CurateStats, SourceFailure>> {
+): Promise<Result<CurateStats, DataSourceFailure>> {
   await mkdir(join(outDir, CURATE_OUTPUT.images), { recursive: true });
   const records = new JsonlWriter(join(outDir, CURATE_OUTPUT.records));
   const dropped = new JsonlWriter(join(outDir, CURATE_OUTPUT.dropped));
@@ -78,20 +80,25 @@ export async function curateSamples(
   const articles = new Set<string>();
   const every = options.progressEvery ?? 1000;
   try {
-    for await (const item of samples) {
+    for await (const item of items) {
       if (!item.ok) return fail(item.error);
-      const sample = item.value;
       stats.read++;
-      shards.add(sample.shard);
-      const verdict = judgeSample(sample, options.filter, seenFiles);
-      if (!verdict.keep) {
+      const origin = item.value.kind === 'drop' ? item.value.origin : item.value.record.origin;
+      shards.add(shardOf(origin));
+      const verdict =
+        item.value.kind === 'drop'
+          ? item.value
+          : judgeRecord(item.value.record, options.missingGroup, seenFiles);
+      if (verdict.kind === 'drop') {
         stats.dropped[verdict.reason] = (stats.dropped[verdict.reason] ?? 0) + 1;
-        await dropped.write({
-          key: sample.key,
-          shard: sample.shard,
+        const row = {
+          key: item.value.kind === 'drop' ? item.value.id : item.value.record.id,
+          shard: origin,
           reason: verdict.reason,
           ...(verdict.detail ? { detail: verdict.detail } : {}),
-        });
+        };
+        await dropped.write(row);
+        options.onDrop?.(row);
       } else {
         seenFiles.add(verdict.record.image);
         await writeFile(join(outDir, verdict.record.image), verdict.bytes);
@@ -116,68 +123,67 @@ export async function curateSamples(
   return ok(final);
 }
 
-type SampleVerdict =
-  | { keep: true; record: CuratedRecord; bytes: Buffer }
-  | { keep: false; reason: CurateDropReason; detail?: string };
+type RecordVerdict =
+  | { kind: 'keep'; record: CuratedRecord; bytes: Buffer }
+  | { kind: 'drop'; reason: CurateDropReason; detail?: string };
 
-function judgeSample(
-  sample: BiomedicaSample,
-  filter: LabelFilter,
+function judgeRecord(
+  source: SourceRecord,
+  missingGroup: CurateOptions['missingGroup'],
   seenFiles: ReadonlySet<string>,
-): SampleVerdict {
-  if (sample.oversized) return { keep: false, reason: 'entry-too-large' };
-  const metadata = sample.metadata;
-  if (!metadata || 'unparseable' in metadata) return { keep: false, reason: 'no-metadata' };
-  const labels = judgeLabels(metadata, filter);
-  if (!labels.keep) return { keep: false, reason: labels.reason };
-  if (!sample.image || sample.image.bytes.length === 0)
-    return { keep: false, reason: 'missing-image' };
-  const caption = sample.caption?.trim() ?? '';
-  if (caption === '') return { keep: false, reason: 'missing-caption' };
-  const articleId = stringField(metadata, 'article_accession_id');
-  if (!articleId) return { keep: false, reason: 'missing-article-id' };
-  const extension = sample.image.extension === 'jpeg' ? 'jpg' : sample.image.extension;
-  const image = `${CURATE_OUTPUT.images}/${safeFileName(sample.key)}.${extension}`;
-  if (seenFiles.has(image)) return { keep: false, reason: 'duplicate-key' };
-  // Last, as it decodes: only figures that would otherwise be kept pay for it.
-  const problem = imageProblem(extension, sample.image.bytes);
-  if (problem) return { keep: false, reason: 'not-an-image', detail: problem };
+): RecordVerdict {
+  const drop = (reason: CurateDropReason, detail?: string): RecordVerdict => ({
+    kind: 'drop',
+    reason,
+    ...(detail ? { detail } : {}),
+  });
+  if (!source.image || source.image.bytes.length === 0) return drop('missing-image');
+  // null: the source has no captions at all (a VQA set); kept with an empty one.
+  const caption = source.caption === null ? '' : (source.caption?.trim() ?? '');
+  if (source.caption !== null && caption === '') return drop('missing-caption');
+  const group = source.group?.trim();
+  if (!group) return drop(missingGroup);
+  const extension = source.image.extension === 'jpeg' ? 'jpg' : source.image.extension;
+  const image = `${CURATE_OUTPUT.images}/${safeFileName(source.id)}.${extension}`;
+  if (seenFiles.has(image)) return drop('duplicate-key');
+  // Last, as it decodes: only records that would otherwise be kept pay for it.
+  const problem = imageProblem(extension, source.image.bytes);
+  if (problem) return drop('not-an-image', problem);
+  const { mentions, image_size, license, title, citation, journal } = source.fields;
+  const { figure_id, primary_labels, secondary_labels, label, question, answer } = source.fields;
   return {
-    keep: true,
-    bytes: sample.image.bytes,
+    kind: 'keep',
+    bytes: source.image.bytes,
+    // Field order is the file's: a BIOMEDICA record is written byte for byte as before the seam.
     record: {
-      key: sample.key,
+      key: source.id,
       image,
       caption,
-      mentions: figureMentions(metadata),
-      image_size: imageSize(metadata.image_size),
-      license: stringField(metadata, 'article_license'),
-      title: stringField(metadata, 'article_title'),
-      citation: stringField(metadata, 'article_citation'),
-      journal: stringField(metadata, 'article_journal'),
-      article_id: articleId,
-      figure_id: stringField(metadata, 'image_cluster_id'),
-      primary_labels: labels.primary,
-      secondary_labels: labels.secondary,
-      shard: sample.shard,
+      mentions,
+      image_size,
+      license,
+      title,
+      citation,
+      journal,
+      article_id: group,
+      figure_id,
+      primary_labels,
+      secondary_labels,
+      shard: shardOf(source.origin),
+      ...(label !== undefined ? { label } : {}),
+      ...(question !== undefined ? { question } : {}),
+      ...(answer !== undefined ? { answer } : {}),
     },
   };
 }
 
+/** A table source's origin is `file:row`; the file is what `shards` counts. */
+function shardOf(origin: string): string {
+  return origin.replace(/:\d+$/, '');
+}
+
 function snapshot(stats: CurateStats, shards: Set<string>, articles: Set<string>): CurateStats {
   return { ...stats, dropped: { ...stats.dropped }, shards: shards.size, articles: articles.size };
-}
-
-function stringField(metadata: BiomedicaMetadata, field: string): string | null {
-  const value = metadata[field];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-}
-
-function imageSize(value: unknown): [number, number] | null {
-  if (Array.isArray(value) && value.length === 2 && value.every((v) => Number.isFinite(v))) {
-    return [Number(value[0]), Number(value[1])];
-  }
-  return null;
 }
 
 /** Keys become file names; WebDataset keys may hold folder separators or odd characters. */

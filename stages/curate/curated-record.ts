@@ -18,12 +18,20 @@ export interface CuratedRecord {
   title: string | null;
   citation: string | null;
   journal: string | null;
-  /** The PMCID; the split keeps all figures of one article on one side. */
+  /**
+   * The group the split keeps on one side: BIOMEDICA's PMCID (all figures of one article), or a
+   * table source's `data.columns.group` (a patient), or the record itself when none is mapped.
+   */
   article_id: string;
   /** `image_cluster_id`: the figure within the article (panels of one figure share it). */
   figure_id: string | null;
   primary_labels: string[];
   secondary_labels: string[];
-  /** The shard the sample came from, for tracing a record back to the source. */
+  /** The shard or file the record came from, for tracing a record back to the source. */
   shard: string;
+  /** A dataset's own label (`data.labeller: from_source` selects by it). */
+  label?: string;
+  /** A dataset's own QA pair (`data.qa: from_source` takes it instead of asking the LLM). */
+  question?: string;
+  answer?: string;
 }

@@ -1,18 +1,22 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
-import { dataSourceSchema } from '../shared/source-schema.ts';
+import { columnsSchema, dataSourceSchema } from '../shared/source-schema.ts';
 import { curateContract } from './contract.ts';
 
-// The kind's code (shard reading, image checks, the hub) loads when a hook is first called:
+// The kind's code (the sources, image checks, the hub) loads when a hook is first called:
 // validate reads only this declaration.
 const code = () => import('./run-curate.ts');
 const sourceKey = () => import('./source-key.ts');
 
-/** BIOMEDICA shards in, the clinical skin-lesion figures with their metadata out. */
+/**
+ * Any data source in (BIOMEDICA shards, an image folder, a manifest), the records that carry an
+ * image, a caption and a group out, each image checked.
+ */
 export const curateKind = defineStageKind({
   name: 'curate',
   // 2: figures whose bytes do not decode as an image are dropped ('not-an-image').
   version: 2,
-  description: 'stream BIOMEDICA shards and keep clinical skin-lesion figures with their metadata',
+  description:
+    'read the data source and keep the records with a decodable image, a caption and a group',
   contract: curateContract,
   deterministic: true,
   resources: { cpu: 1 },
@@ -32,13 +36,15 @@ export const curateKind = defineStageKind({
           filter: {
             type: 'object',
             additionalProperties: false,
-            description: 'Concept labels a figure must carry (matched case-insensitively).',
+            description:
+              'BIOMEDICA only: the concept labels a figure must carry (matched case-insensitively).',
             properties: {
               primary_label: { type: 'string', default: 'Clinical Imaging' },
               secondary_label: { type: 'string', default: 'Skin Lesion' },
             },
             default: {},
           },
+          columns: columnsSchema,
           limit: {
             type: 'integer',
             minimum: 1,

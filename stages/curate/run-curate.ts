@@ -6,52 +6,44 @@ import type {
 import { projectRoot } from '../../runner/project-root.ts';
 import { fail, ok, type Result, unreachable } from '../../runner/result.ts';
 import type { StageFailure, StageFailureReason, StageSummary } from '../../runner/stage-kind.ts';
-import {
-  biomedicaSourceFingerprint,
-  readBiomedicaSource,
-  type SourceFailure,
-  type SourceOptions,
-} from '../biomedica/biomedica-source.ts';
-import { proveHubDataset } from '../biomedica/hub-preflight.ts';
+import { type DataSourceFailure, dataSourceFor } from '../sources/data-source.ts';
 import { CURATE_OUTPUT, type CurateContext, type CurateParams } from './contract.ts';
-import { curateSamples } from './curate.ts';
-import { DEFAULT_LABEL_FILTER } from './label-filter.ts';
-import {
-  describeSourceForPlan,
-  resolveSourceShards,
-  shardAvailabilityChecks,
-} from './source-checks.ts';
+import { type CurateStats, curateRecords } from './curate.ts';
+import { sourceSettings } from './source-settings.ts';
 
 export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary, StageFailure>> {
-  const { source, filter, limit } = ctx.params.data;
-  const options: SourceOptions = {
-    // Downloaded shards outlive the run and are shared by every curate key of one revision.
+  const settings = sourceSettings(ctx.params);
+  const source = await dataSourceFor(settings.source);
+  const log = (line: string) => ctx.report({ type: 'log', level: 'info', message: line });
+  // What this run will read, said before the first byte is read or downloaded.
+  for (const line of await source.planNotes(settings, { recent: false })) log(line);
+  const items = source.read(settings, {
+    // Downloads outlive the run and are shared by every curate key of one revision.
     cacheDir: ctx.cacheDir,
     baseDir: projectRoot(),
     signal: ctx.signal,
-    log: (line) => ctx.report({ type: 'log', level: 'info', message: line }),
-  };
-  if (source.type === 'hub') {
-    // What this run will read, said before the first byte of a shard is downloaded.
-    for (const line of await describeSourceForPlan(source)) {
-      ctx.report({ type: 'log', level: 'info', message: line });
-    }
-  }
-  const result = await curateSamples(readBiomedicaSource(source, options), ctx.outDir, {
-    filter: { ...DEFAULT_LABEL_FILTER, ...filter },
-    limit,
+    log,
+  });
+  const firstDrops = new Map<string, string[]>();
+  const result = await curateRecords(items, ctx.outDir, {
+    missingGroup: source.missingGroup,
+    onDrop: ({ key, shard, reason }) => {
+      const named = firstDrops.get(reason) ?? [];
+      if (named.length < DROPS_NAMED) named.push(`${key} at ${shard}`);
+      firstDrops.set(reason, named);
+    },
+    limit: ctx.params.data.limit,
     progressEvery: 500,
-    onProgress: (stats) =>
-      ctx.report({
-        type: 'log',
-        level: 'info',
-        message: `read ${stats.read} samples, kept ${stats.kept}`,
-      }),
+    onProgress: (stats) => log(`read ${stats.read} records, kept ${stats.kept}`),
   });
   if (!result.ok) {
-    return fail({ reason: stageReason(result.error), message: result.error.message });
+    const { error } = result;
+    const setting = error.reason === 'unusable-source' ? `${error.setting}: ` : '';
+    return fail({ reason: stageReason(error), message: `${setting}${error.message}` });
   }
   const stats = result.value;
+  const dropped = describeDrops(stats, firstDrops);
+  if (dropped) log(dropped);
   const metrics: Record<string, number> = {
     'curate/read': stats.read,
     'curate/kept': stats.kept,
@@ -68,59 +60,39 @@ export async function runCurate(ctx: CurateContext): Promise<Result<StageSummary
   });
 }
 
-/**
- * For hub data: the shard list resolves at the pinned commit (a selection through the hub's
- * tree API), the revision and every shard are readable with the token (the dataset is gated;
- * see stages/biomedica/hub-preflight.ts), and the shards' size says how many figures they can
- * hold. For local shards: they are there.
- */
+/** The source's own proofs (see each source module); cached stages are never asked. */
 export async function curatePreflight(
   params: CurateParams,
   ctx: PreflightContext,
 ): Promise<PreflightCheck[]> {
-  const source = params.data.source;
-  if (source.type === 'hub') {
-    const availability = await shardAvailabilityChecks({ source }, { env: ctx.env });
-    const resolved = await resolveSourceShards(source, ctx.env);
-    if (!resolved.ok) return availability;
-    const listed = { ...source, shards: resolved.value.shards.map((shard) => shard.path) };
-    // The token and each shard's access are proven by the HEADs; keep only the estimate.
-    const estimate = availability.filter((check) => check.subject.startsWith('shards of'));
-    return [...(await proveHubDataset(listed, ctx)).checks, ...estimate];
-  }
-  const pinned = await biomedicaSourceFingerprint(source, { cacheDir: '', baseDir: projectRoot() });
-  return [
-    pinned.ok
-      ? { part: 'data', subject: 'local shards', outcome: 'passed', detail: 'present' }
-      : {
-          part: 'data',
-          subject: 'local shards',
-          outcome: 'failed',
-          detail: pinned.error.message,
-          setting: 'data.source.paths',
-        },
-  ];
+  const settings = sourceSettings(params);
+  return (await dataSourceFor(settings.source)).preflight(settings, ctx);
 }
 
-/** The hub shards' bytes, from the sizes the tree API listed; local shards cost nothing. */
 export async function curateEstimate(
   params: CurateParams,
   ctx: PreflightContext,
 ): Promise<StageEstimate> {
-  const source = params.data.source;
-  if (source.type !== 'hub') return { amounts: {} };
-  const resolved = await resolveSourceShards(source, ctx.env);
-  return resolved.ok
-    ? {
-        amounts: {
-          'download bytes': resolved.value.shards.reduce((sum, shard) => sum + shard.size, 0),
-        },
-        note: 'shards already in the cache are not downloaded again',
-      }
-    : { amounts: {}, note: `download size unknown until the hub answers for ${source.repo}` };
+  const settings = sourceSettings(params);
+  return (await dataSourceFor(settings.source)).estimate(settings, ctx);
 }
 
-function stageReason(failure: SourceFailure): StageFailureReason {
+/** How many dropped records of a reason the log names; dropped.jsonl lists them all. */
+const DROPS_NAMED = 3;
+
+/** One line naming how many records each reason dropped, and the first few of each. */
+function describeDrops(stats: CurateStats, first: Map<string, string[]>): string | undefined {
+  const parts = Object.entries(stats.dropped).map(([reason, count]) => {
+    const named = first.get(reason) ?? [];
+    const more = (count ?? 0) > named.length ? ', ...' : '';
+    return `${count} ${reason} (${named.join('; ')}${more})`;
+  });
+  return parts.length > 0
+    ? `dropped ${parts.join(', ')}; all listed in ${CURATE_OUTPUT.dropped}`
+    : undefined;
+}
+
+function stageReason(failure: DataSourceFailure): StageFailureReason {
   switch (failure.reason) {
     case 'unauthorized':
       return 'missing-credentials';
@@ -134,6 +106,7 @@ function stageReason(failure: SourceFailure): StageFailureReason {
     case 'no-shards':
     case 'not-found':
     case 'corrupt-shard':
+    case 'unusable-source':
       return 'invalid-input';
     default:
       return unreachable(failure);

@@ -1,6 +1,11 @@
 import { defineStageKind } from '../../runner/stage-kind.ts';
 import { llmStageResources, resolveLlmSettings } from '../llm/llm-settings.ts';
-import { categoriesSchema, llmSchema, seedSchema } from '../shared/spec-fragments.ts';
+import {
+  categoriesSchema,
+  distractorCountSchema,
+  llmSchema,
+  seedSchema,
+} from '../shared/spec-fragments.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';
 import { distractorsContract } from './contract.ts';
 import type { TestQa } from './run-distractors.ts';
@@ -48,13 +53,7 @@ export const distractorsKind = defineStageKind({
       eval: {
         type: 'object',
         properties: {
-          distractors: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 9,
-            default: 3,
-            description: 'Wrong options per question (the paper: 3, so 4 options in all).',
-          },
+          distractors: distractorCountSchema,
           distractor_rounds: {
             type: 'integer',
             minimum: 1,

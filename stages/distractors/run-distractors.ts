@@ -20,6 +20,7 @@ import { seededRandom, seededShuffle } from '../shared/seeded-random.ts';
 import { SPLIT_OUTPUT } from '../split/contract.ts';
 import { DISTRACTORS_OUTPUT, type DistractorsContext } from './contract.ts';
 import { distractorRequest, screenDistractors } from './distractor-prompt.ts';
+import { fillFromOtherAnswers, optionRow } from './other-answers.ts';
 
 /** A test QA row as split writes it (generate-qa's fields). */
 export interface TestQa {
@@ -105,22 +106,7 @@ export async function runDistractors(
               written.failure.reason === 'malformed-answer',
           };
         }
-        const random = seededRandom(ctx.params.seed, `distractors:${item}`);
-        const answerIndex = random.below(count + 1);
-        const optionsInOrder = [...written.distractors];
-        optionsInOrder.splice(answerIndex, 0, row.answer);
-        return {
-          ok: true,
-          value: {
-            key: row.key,
-            question_id: questionId,
-            question: row.question,
-            answer: row.answer,
-            options: optionsInOrder,
-            answer_index: answerIndex,
-            distractors: written.distractors,
-          },
-        };
+        return { ok: true, value: optionRow(row, written.distractors, count, ctx.params.seed) };
       },
       {
         concurrency: settings.rate_limit.concurrency * 2,
@@ -250,37 +236,4 @@ async function writeDistractors(
     };
   }
   return { ok: true, distractors: kept, rejected: rejected.length };
-}
-
-/**
- * `eval.distractor_fallback: other_answers`: the options the LLM could not write are taken from
- * the answers other test figures got to the same bank question (then to any question), in a
- * seeded order, through the same screen as the LLM's options. They share the answer's style and
- * length by construction, which a weak local model's options do not; they are about another
- * photograph, so they are wrong for this one unless two figures look alike, which the screen
- * catches only when the texts are close. Undefined when even they cannot complete the set.
- */
-export function fillFromOtherAnswers(
-  row: TestQa,
-  kept: readonly string[],
-  count: number,
-  rows: readonly TestQa[],
-  seed: number,
-): string[] | undefined {
-  const questionId = row.question_id ?? row.question;
-  const others = rows.filter((other) => other.key !== row.key);
-  const order = (pool: readonly TestQa[], stream: string) =>
-    seededShuffle(
-      pool.map((other) => other.answer),
-      seededRandom(seed, `distractors:fallback:${stream}:${row.key}#${questionId}`),
-    );
-  const sameQuestion = others.filter((o) => (o.question_id ?? o.question) === questionId);
-  const anyQuestion = others.filter((o) => (o.question_id ?? o.question) !== questionId);
-  const options = [...kept];
-  for (const candidate of [...order(sameQuestion, 'same'), ...order(anyQuestion, 'any')]) {
-    if (options.length >= count) break;
-    const screened = screenDistractors(row.answer, options, [candidate]);
-    options.push(...screened.accepted);
-  }
-  return options.length >= count ? options : undefined;
 }

@@ -7,9 +7,13 @@ export interface SelectParams {
 /** The kept figures, as curate's records (so later stages read one record format). */
 export const SELECT_OUTPUT = { records: 'records.jsonl', stats: 'stats.json' } as const;
 
-/** `records`: curate's output; `annotations`: annotate's (or annotate-keywords'). */
+/**
+ * `records`: curate's output; `annotations`: annotate's (or annotate-keywords'), absent when the
+ * source brings its own labels (`data.labeller: from_source`).
+ */
 export const selectContract = defineStageContract<SelectParams>()({
-  inputs: ['records', 'annotations'],
+  inputs: ['records'],
+  optionalInputs: ['annotations'],
   outputs: SELECT_OUTPUT,
 });
 

@@ -7,7 +7,7 @@ export async function runSelect(ctx: SelectContext): Promise<Result<StageSummary
   const { records, annotations } = ctx.inputs;
   const result = await selectFromFolders(
     records.dir,
-    annotations.dir,
+    annotations?.dir,
     ctx.outDir,
     ctx.params.data.categories,
   );

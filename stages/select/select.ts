@@ -25,7 +25,12 @@ export interface SelectedRecord extends CuratedRecord {
   category_reasoning: string;
 }
 
-export type SelectDropReason = 'other-category' | 'not-annotated' | 'malformed-annotation';
+/** `unknown-label`: a source's own label (`data.labeller: from_source`) that names no category. */
+export type SelectDropReason =
+  | 'other-category'
+  | 'not-annotated'
+  | 'malformed-annotation'
+  | 'unknown-label';
 
 export interface SelectStats {
   records: number;
@@ -104,11 +109,12 @@ export function selectRecords(
 
 /**
  * The stage's work on folders: reads curate's and annotate's outputs, writes `records.jsonl`
- * and links the selected images next to it, so the folder stands on its own.
+ * and links the selected images next to it, so the folder stands on its own. Without an
+ * annotations folder (`data.labeller: from_source`) each record's own `label` is its category.
  */
 export async function selectFromFolders(
   recordsDir: string,
-  annotationsDir: string,
+  annotationsDir: string | undefined,
   outDir: string,
   categories: ReadonlyArray<string | number>,
 ): Promise<Result<SelectStats, SelectFailure>> {
@@ -116,10 +122,6 @@ export async function selectFromFolders(
   if (!wanted.ok) return wanted;
   const recordLines = await readJsonlLines(join(recordsDir, CURATE_OUTPUT.records));
   if (!recordLines.ok) return fail({ reason: 'missing-file', message: recordLines.error.message });
-  const annotationLines = await readJsonlLines(join(annotationsDir, ANNOTATE_OUTPUT.annotations));
-  if (!annotationLines.ok) {
-    return fail({ reason: 'missing-file', message: annotationLines.error.message });
-  }
   const bad = recordLines.value.find((l) => !isRecord(l.value));
   if (bad) {
     return fail({
@@ -127,18 +129,45 @@ export async function selectFromFolders(
       message: `${join(recordsDir, CURATE_OUTPUT.records)}:${bad.line} is not a curated record`,
     });
   }
-  const records = recordLines.value.map((l) => l.value as CuratedRecord);
-  const { selected, stats } = selectRecords(
-    records,
-    annotationLines.value.map((l) => l.value),
-    wanted.value,
-  );
+  const all = recordLines.value.map((l) => l.value as CuratedRecord);
+  let records = all;
+  let annotations: unknown[];
+  let unknownLabels = 0;
+  if (annotationsDir === undefined) {
+    annotations = all.flatMap((record) => {
+      const category = record.label === undefined ? undefined : findCategory(record.label);
+      return category ? [{ ...labelAnnotation(record.key, category) }] : [];
+    });
+    // A label that names no category is the source's to fix; counted apart from the unlabelled.
+    records = all.filter((r) => r.label === undefined || findCategory(r.label) !== undefined);
+    unknownLabels = all.length - records.length;
+  } else {
+    const annotationLines = await readJsonlLines(join(annotationsDir, ANNOTATE_OUTPUT.annotations));
+    if (!annotationLines.ok) {
+      return fail({ reason: 'missing-file', message: annotationLines.error.message });
+    }
+    annotations = annotationLines.value.map((l) => l.value);
+  }
+  const { selected, stats } = selectRecords(records, annotations, wanted.value);
+  if (unknownLabels > 0) {
+    stats.records = all.length;
+    stats.dropped['unknown-label'] = unknownLabels;
+  }
   for (const record of selected) {
     await linkOrCopy(join(recordsDir, record.image), join(outDir, record.image));
   }
   await writeJsonl(join(outDir, SELECT_OUTPUT.records), selected);
   await writeFile(join(outDir, SELECT_OUTPUT.stats), `${JSON.stringify(stats, null, 2)}\n`);
   return ok(stats);
+}
+
+function labelAnnotation(key: string, category: SkinCategory): AnnotationRow {
+  return {
+    key,
+    category_number: category.number,
+    category_name: category.name,
+    reasoning: 'the label the source gives',
+  };
 }
 
 function readAnnotation(row: unknown): AnnotationRow | undefined {

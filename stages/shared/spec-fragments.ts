@@ -142,10 +142,18 @@ export const supervisionSchema = {
 } as const;
 
 export const labellerSchema = {
-  enum: ['llm', 'keywords'],
+  enum: ['llm', 'keywords', 'from_source'],
   default: 'llm',
   description:
-    'Who labels the figures: llm (the paper: the LLM reads the metadata) or keywords (an offline stand-in that matches condition terms in the caption and mentions, for when no capable LLM is at hand).',
+    "Who labels the figures: llm (the paper: the LLM reads the metadata), keywords (an offline stand-in that matches condition terms in the caption and mentions, for when no capable LLM is at hand), or from_source (the dataset's own label column, data.columns.label; no annotate stage runs).",
+} as const;
+
+/** `data.qa`: read by the source-qa kind, which runs only when it says from_source. */
+export const qaSourceSchema = {
+  enum: ['llm', 'from_source'],
+  default: 'llm',
+  description:
+    "Where the QA pairs come from: llm (the paper: generate-qa asks the LLM, clean-qa tidies) or from_source (the dataset's own question and answer columns; neither LLM stage runs).",
 } as const;
 
 /**
@@ -187,7 +195,25 @@ export const categoriesSchema = {
 export const testFractionSchema = {
   type: 'number',
   exclusiveMinimum: 0,
-  exclusiveMaximum: 1,
+  maximum: 1,
   default: 0.1,
-  description: 'Share of images in the test split (the paper: 90:10).',
+  description:
+    'Share of images in the test split (the paper: 90:10); 1 puts every image in test, for a sweep that only scores untuned models.',
+} as const;
+
+/** `eval.distractors`: read by both distractor kinds (the LLM's and the test set's own answers). */
+export const distractorCountSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 9,
+  default: 3,
+  description: 'Wrong options per question (the paper: 3, so 4 options in all).',
+} as const;
+
+/** `eval.distractor_source`: read by the LLM-free kind, which runs only when it says other_answers. */
+export const distractorSourceSchema = {
+  enum: ['llm', 'other_answers'],
+  default: 'llm',
+  description:
+    "Where the wrong options come from: llm (the paper: the LLM writes look-alikes) or other_answers (other test questions' answers, screened as the LLM's are; no LLM runs).",
 } as const;

@@ -33,7 +33,7 @@ export interface SplitFailure {
  * does not matter) and taken into test until the test images reach `testFraction` of all
  * images; an article that would overshoot the target by more than it would leave short is
  * skipped, so the fraction lands near the target even with large articles. Rows keep their
- * input order within each side.
+ * input order within each side. A fraction of 1 (a sweep that only scores) takes every article.
  */
 export function splitByArticle(
   rows: readonly QaPair[],
@@ -62,7 +62,7 @@ export function splitByArticle(
     images.add(row.key);
     imagesByArticle.set(article, images);
   }
-  if (imagesByArticle.size < 2) {
+  if (imagesByArticle.size < 2 && testFraction < 1) {
     return fail({
       reason: 'too-few-articles',
       message: `${imagesByArticle.size} article(s): a split by article needs at least two`,
@@ -85,7 +85,7 @@ export function splitByArticle(
       testImages += size;
     }
   }
-  if (testArticles.size === imagesByArticle.size) {
+  if (testArticles.size === imagesByArticle.size && testFraction < 1) {
     return fail({
       reason: 'too-few-articles',
       message: `every article went to test (test_fraction ${testFraction} of ${totalImages} images in ${imagesByArticle.size} articles)`,

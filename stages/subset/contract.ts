@@ -1,10 +1,10 @@
 import { type ContextOf, defineStageContract } from '../../runner/stage-kind.ts';
-import type { BiomedicaSource } from '../biomedica/biomedica-source.ts';
+import type { DataSourceSpec } from '../sources/data-source.ts';
 
 export interface SubsetParams {
   seed: number;
   /** source and test_fraction only feed the preflight estimate. */
-  data: { train_size: number | 'all'; source?: BiomedicaSource; test_fraction: number };
+  data: { train_size: number | 'all'; source?: DataSourceSpec; test_fraction: number };
 }
 
 export const SUBSET_OUTPUT = { train: 'train.jsonl', stats: 'stats.json' } as const;

@@ -19,8 +19,10 @@ export const subsetKind = defineStageKind({
   // download (the source and test share come along for this; they are upstream of the key anyway).
   // Only the train-size check is this stage's: curate reports the source's own checks.
   preflight: async ({ data }, ctx) => {
-    if (data.source === undefined) return [];
-    const { shardAvailabilityChecks } = await import('../curate/source-checks.ts');
+    // Shard sizes say how many figures BIOMEDICA shards hold; a table source is counted by curate.
+    if (data.source === undefined || (data.source.type !== 'local' && data.source.type !== 'hub'))
+      return [];
+    const { shardAvailabilityChecks } = await import('../biomedica/source-checks.ts');
     const checks = await shardAvailabilityChecks(
       { source: data.source, trainSize: data.train_size, testFraction: data.test_fraction },
       { env: { ...ctx.env } },

@@ -5,9 +5,9 @@ import { deflateSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import { imageProblem } from '../../stages/curate/image-check.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+import { curateSamples } from './curate-biomedica.ts';
 
 const SHARD = join('tests', 'fixtures', 'biomedica', 'commercial', '000000.tar');
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
+import { figureMentions, stripXml } from '../../stages/biomedica/figure-mentions.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
-import { figureMentions, stripXml } from '../../stages/curate/figure-mentions.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+import { curateSamples } from './curate-biomedica.ts';
 
 let outDir: string;
 beforeEach(async () => {

@@ -7,10 +7,10 @@ import jpeg from 'jpeg-js';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import { MAX_ENTRY_BYTES } from '../../stages/biomedica/shard-reader.ts';
 import { CURATE_OUTPUT } from '../../stages/curate/contract.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+import { curateSamples } from './curate-biomedica.ts';
 
 const SMALL_JPEG = Buffer.from(
   jpeg.encode({ width: 4, height: 4, data: Buffer.alloc(4 * 4 * 4, 128) }, 90).data,

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
 import { type SelectedRecord, selectFromFolders } from '../../stages/select/select.ts';
 import {
   findCategory,
   resolveCategories,
   SKIN_CATEGORIES,
 } from '../../stages/shared/categories.ts';
+import { curateSamples } from './curate-biomedica.ts';
 
 let root: string;
 let curated: CuratedRecord[];

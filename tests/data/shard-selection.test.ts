@@ -12,12 +12,12 @@ import {
   type SourceOptions,
 } from '../../stages/biomedica/biomedica-source.ts';
 import { listHubTree, nextLink } from '../../stages/biomedica/hub-tree.ts';
-import { estimateSource, trainSizeShortfall } from '../../stages/biomedica/source-estimate.ts';
-import { curateKind } from '../../stages/curate/kind.ts';
 import {
   describeSourceForPlan,
   shardAvailabilityChecks,
-} from '../../stages/curate/source-checks.ts';
+} from '../../stages/biomedica/source-checks.ts';
+import { estimateSource, trainSizeShortfall } from '../../stages/biomedica/source-estimate.ts';
+import { curateKind } from '../../stages/curate/kind.ts';
 import { studyPipeline } from '../../stages/pipeline.ts';
 import { runCapturedCli } from '../cli-capture.ts';
 import {

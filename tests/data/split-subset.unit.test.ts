@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../runner/project-root.ts';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import type { QaPair } from '../../stages/clean-qa/clean-qa.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
 import type { CuratedRecord } from '../../stages/curate/curated-record.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
 import { writeJsonl } from '../../stages/shared/jsonl-file.ts';
 import { seededRandom, seededShuffle } from '../../stages/shared/seeded-random.ts';
 import { splitByArticle, splitFolder } from '../../stages/split/split-by-article.ts';
 import { nestedSubset, subsetFolder } from '../../stages/subset/nested-subset.ts';
+import { curateSamples } from './curate-biomedica.ts';
 
 let root: string;
 /** Three QA pairs per curated fixture image, as generate-qa would write them. */

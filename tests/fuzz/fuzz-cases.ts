@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { readBiomedicaSource } from '../../stages/biomedica/biomedica-source.ts';
-import { curateSamples } from '../../stages/curate/curate.ts';
-import { DEFAULT_LABEL_FILTER } from '../../stages/curate/label-filter.ts';
+import { DEFAULT_LABEL_FILTER } from '../../stages/biomedica/label-filter.ts';
 import { runCapturedCli } from '../cli-capture.ts';
+import { curateSamples } from '../data/curate-biomedica.ts';
 import { testPipeline } from '../runner/test-pipeline.ts';
 
 /**

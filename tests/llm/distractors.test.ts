@@ -2,11 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nearlyEqual, screenDistractors } from '../../stages/distractors/distractor-prompt.ts';
-import {
-  type DistractorRow,
-  fillFromOtherAnswers,
-  runDistractors,
-} from '../../stages/distractors/run-distractors.ts';
+import { fillFromOtherAnswers } from '../../stages/distractors/other-answers.ts';
+import { type DistractorRow, runDistractors } from '../../stages/distractors/run-distractors.ts';
 import { writeJsonl } from '../../stages/shared/jsonl-file.ts';
 import { type ProtocolServer, startGeminiServer } from './gemini-protocol-server.ts';
 import { stageContext, TempDirs } from './llm-stage-fixtures.ts';

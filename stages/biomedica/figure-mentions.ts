@@ -1,4 +1,4 @@
-import type { BiomedicaMetadata } from '../biomedica/biomedica-sample.ts';
+import type { BiomedicaMetadata } from './biomedica-sample.ts';
 
 /**
  * The figure's own inline mentions: the `image_context` entry of its `image_cluster_id`, as

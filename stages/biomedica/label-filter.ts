@@ -1,4 +1,4 @@
-import type { BiomedicaMetadata } from '../biomedica/biomedica-sample.ts';
+import type { BiomedicaMetadata } from './biomedica-sample.ts';
 
 /** The concept labels a figure must carry; BIOMEDICA writes them in varying case. */
 export interface LabelFilter {

@@ -1,6 +1,7 @@
 import type { PreflightCheck } from '../../runner/preflight-check.ts';
 import { projectRoot } from '../../runner/project-root.ts';
 import type { Result } from '../../runner/result.ts';
+import { formatAge } from '../shared/recent-hub-answers.ts';
 import {
   type BiomedicaSource,
   type HubSource,
@@ -10,15 +11,14 @@ import {
   resolveHubShards,
   type SourceFailure,
   type SourceOptions,
-} from '../biomedica/biomedica-source.ts';
+} from './biomedica-source.ts';
 import {
   estimateSource,
   formatBytes,
   formatCount,
   type SourceEstimate,
   trainSizeShortfall,
-} from '../biomedica/source-estimate.ts';
-import { formatAge } from '../shared/recent-hub-answers.ts';
+} from './source-estimate.ts';
 
 /**
  * The data source's proofs before a run: the token is there, the shards resolve at the pinned
