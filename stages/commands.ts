@@ -15,6 +15,12 @@ export const studyCommands: readonly Command[] = [
     load: async () => (await import('./evaluate/score-command.ts')).scoreCommand,
   },
   {
+    name: 'ask',
+    summary:
+      "ask tuned variants (or the untuned base) about a new image; each answers with the study's settings",
+    load: async () => (await import('./tuned-model/ask-command.ts')).askCommand,
+  },
+  {
     name: 'doctor',
     summary:
       'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',
