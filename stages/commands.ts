@@ -21,6 +21,12 @@ export const studyCommands: readonly Command[] = [
     load: async () => (await import('./tuned-model/ask-command.ts')).askCommand,
   },
   {
+    name: 'export',
+    summary:
+      "write a tuned variant as a PEFT adapter folder (the study's processor and decoding settings, a model card); --merge adds merged weights",
+    load: async () => (await import('./tuned-model/export-command.ts')).exportCommand,
+  },
+  {
     name: 'doctor',
     summary:
       'report Node, Python, torch, CUDA and the models available locally (sets up the worker on first use)',

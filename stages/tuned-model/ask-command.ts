@@ -9,8 +9,8 @@ import {
   EXIT_USAGE,
 } from '../../runner/cli/cli-context.ts';
 import { listOption, loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
-import type { GenerateSettings } from '../model-worker/worker-job.ts';
 import { type AskAnswer, askVariant } from './ask-variant.ts';
+import { decodingWords } from './decoding-words.ts';
 import { readImageInput } from './image-input.ts';
 import { runArguments, type VariantStages, variantStages } from './variant-stages.ts';
 
@@ -98,23 +98,6 @@ function renderAnswer(answer: AskAnswer): string {
     : `untuned ${answer.model.base}`;
   const image =
     answer.imageSize === null ? "processor's image size" : `image ${answer.imageSize} px`;
-  const head = `${answer.variant} · ${model} · ${image} · ${decoding(answer.settings)}`;
+  const head = `${answer.variant} · ${model} · ${image} · ${decodingWords(answer.settings)}`;
   return `\n── ${head}\n${answer.answer}\n(${answer.newTokens} tokens, ${answer.seconds.toFixed(1)} s with model load)\n`;
-}
-
-/** The decoding settings in words, as the study ran them. */
-export function decoding(settings: GenerateSettings): string {
-  const parts = [
-    settings.do_sample
-      ? `sampling (temperature ${settings.temperature}, top-p ${settings.top_p})`
-      : 'greedy',
-    `up to ${settings.max_new_tokens} new tokens`,
-  ];
-  if (settings.repetition_penalty !== 1) {
-    parts.push(`repetition penalty ${settings.repetition_penalty}`);
-  }
-  if (settings.no_repeat_ngram_size > 0) {
-    parts.push(`no repeated ${settings.no_repeat_ngram_size}-grams`);
-  }
-  return parts.join(', ');
 }

@@ -7,7 +7,7 @@ import { prepareWorker } from '../model-worker/model-ref.ts';
 import { modelsDir } from '../model-worker/stand-in-model.ts';
 import { runWorker, type WorkerFailure } from '../model-worker/worker-client.ts';
 import type { GenerateSettings } from '../model-worker/worker-job.ts';
-import type { VariantStages } from './variant-stages.ts';
+import { type StudySettings, studySettings, type VariantStages } from './variant-stages.ts';
 
 /**
  * One variant's answer to one question about one image, through the worker's own `generate`
@@ -26,7 +26,7 @@ export interface AskAnswer {
   /** The longest image edge the model saw (null: the processor's own), as the worker resolved it. */
   imageSize: number | null;
   /** Where the settings were read: the stored generate stage's job, or its params when not run yet. */
-  settingsFrom: 'stored-generate-job' | 'generate-params';
+  settingsFrom: StudySettings['from'];
   answer: string;
   newTokens: number;
   /** Wall time of the worker job, model load included. */
@@ -53,7 +53,7 @@ export async function askVariant(
     records,
     `${JSON.stringify({ id: 'ask', question: question.text, image: question.imagePath })}\n`,
   );
-  const stored = await storedSettings(stages.generate.stored?.outputDir);
+  const settings = await studySettings(stages);
   const job = generateJob(params, {
     records,
     imageRoot: dir,
@@ -62,7 +62,7 @@ export async function askVariant(
     modelsDir: modelsDir(),
     resumeDir: undefined,
   });
-  if (stored) job.generate = stored;
+  job.generate = settings.settings;
   const ready = await prepareWorker(params.model.base);
   if (!ready.ok) return fail({ reason: 'worker', message: ready.error.message });
   let imageSize: number | null = job.generate.image_size;
@@ -88,30 +88,11 @@ export async function askVariant(
     ...(stages.train && { adapterKey: stages.train.key }),
     settings: job.generate,
     imageSize,
-    settingsFrom: stored ? 'stored-generate-job' : 'generate-params',
+    settingsFrom: settings.from,
     answer: line.prediction,
     newTokens: line.timing.new_tokens,
     seconds,
   });
-}
-
-/**
- * The `generate` section of the job the stored generate stage ran (the worker writes it beside
- * its predictions). Absent when the variant is trained but not yet evaluated; its params then
- * say the same, since they are what that stage's key covers.
- */
-async function storedSettings(
-  outputDir: string | undefined,
-): Promise<GenerateSettings | undefined> {
-  if (outputDir === undefined) return undefined;
-  try {
-    const job = JSON.parse(await readFile(join(outputDir, GENERATE_OUTPUT.job), 'utf8')) as {
-      generate?: GenerateSettings;
-    };
-    return job.generate;
-  } catch {
-    return undefined;
-  }
 }
 
 function askFailure(variant: string, failure: WorkerFailure): AskFailure {

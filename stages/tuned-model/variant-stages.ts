@@ -1,10 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { closest } from 'fastest-levenshtein';
 import type { ArtifactStore } from '../../runner/artifact-store.ts';
 import type { CommandArgs } from '../../runner/cli/cli-context.ts';
 import { fail, ok, type Result } from '../../runner/result.ts';
 import type { StageNode } from '../../runner/stage-graph.ts';
 import type { ResolvedVariant, SweepPlan } from '../../runner/sweep-plan.ts';
-import type { GenerateParams } from '../generate/contract.ts';
+import { GENERATE_OUTPUT, type GenerateParams } from '../generate/contract.ts';
+import { generateJobSettings } from '../model-worker/job-builder.ts';
+import type { GenerateSettings } from '../model-worker/worker-job.ts';
+import { TRAIN_OUTPUT } from '../train/contract.ts';
 
 /**
  * What `ask` and `export` read of one variant: the stages the study ran for it, found by the
@@ -115,4 +120,41 @@ export function runArguments(args: CommandArgs): string {
   const sets = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
   const quoted = (text: string) => (/^[\w./=@:,[\]-]+$/.test(text) ? text : `'${text}'`);
   return [args.positionals[0] ?? '', ...sets.map((set) => `--set ${quoted(set)}`)].join(' ');
+}
+
+export interface StudySettings {
+  settings: GenerateSettings;
+  /** The stored generate stage's job, or its params when it has not run (they are what its key covers). */
+  from: 'stored-generate-job' | 'generate-params';
+}
+
+/** The generation settings the study evaluated the variant with: the job its generate stage ran. */
+export async function studySettings(stages: VariantStages): Promise<StudySettings> {
+  const stored = stages.generate.stored;
+  if (stored) {
+    const job = await readJson(join(stored.outputDir, GENERATE_OUTPUT.job));
+    const settings = job?.generate as GenerateSettings | undefined;
+    if (settings) return { settings, from: 'stored-generate-job' };
+  }
+  return {
+    settings: generateJobSettings(stages.generate.params.generate),
+    from: 'generate-params',
+  };
+}
+
+/** The stored train stage's own job (the worker writes it beside the adapter). */
+export async function storedTrainJob(
+  train: StoredStage,
+): Promise<{ data?: { train?: string }; train?: { image_size?: number | null } } | undefined> {
+  return (await readJson(join(train.outputDir, TRAIN_OUTPUT.job))) as
+    | { data?: { train?: string }; train?: { image_size?: number | null } }
+    | undefined;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,14 @@
-import { access, readdir, truncate, writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AskAnswer } from '../../stages/tuned-model/ask-variant.ts';
 import { MAX_IMAGE_BYTES } from '../../stages/tuned-model/image-input.ts';
-import { makeTrainedStore, storedPredictions, type TrainedStore } from './trained-store.ts';
+import {
+  makeTrainedStore,
+  storedImage,
+  storedPredictions,
+  type TrainedStore,
+} from './trained-store.ts';
 
 /**
  * `dermatune ask` over a store where the tiny stand-in was really trained: the tuned variant
@@ -22,9 +27,7 @@ describe('dermatune ask', () => {
     const [tuned] = await storedPredictions(trained.store, true);
     const [base] = await storedPredictions(trained.store, false);
     if (!tuned || !base) throw new Error('no stored predictions');
-    // The stored records name their image relative to the data stage's folder.
-    const imageRoot = join(trained.store, 'stages');
-    const image = await findImage(imageRoot, tuned.image);
+    const image = await storedImage(trained.store, tuned.image);
     const before = await trained.snapshot();
     const result = await trained.cli([
       'ask',
@@ -59,7 +62,7 @@ describe('dermatune ask', () => {
   it('prints each answer under its variant, model and decoding settings', async () => {
     const [tuned] = await storedPredictions(trained.store, true);
     if (!tuned) throw new Error('no stored predictions');
-    const image = await findImage(join(trained.store, 'stages'), tuned.image);
+    const image = await storedImage(trained.store, tuned.image);
     const result = await trained.cli([
       'ask',
       'trained.yaml',
@@ -139,17 +142,5 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 async function aPng(): Promise<string> {
   const [tuned] = await storedPredictions(trained.store, true);
   if (!tuned) throw new Error('no stored predictions');
-  return findImage(join(trained.store, 'stages'), tuned.image);
-}
-
-/** The data stage's copy of a record's image (its path is relative to that stage's output). */
-async function findImage(stages: string, relative: string): Promise<string> {
-  for (const key of await readdir(stages)) {
-    const candidate = join(stages, key, 'output', relative);
-    try {
-      await access(candidate);
-      return candidate;
-    } catch {}
-  }
-  throw new Error(`no stored image ${relative}`);
+  return storedImage(trained.store, tuned.image);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { studyCommands } from '../../stages/commands.ts';
@@ -79,6 +79,19 @@ export async function storedPredictions(
       .map((line) => JSON.parse(line));
   }
   throw new Error(`no stored generate stage ${adapter ? 'with' : 'without'} an adapter`);
+}
+
+/** The data stage's copy of a record's image (the records name it relative to that stage's output). */
+export async function storedImage(store: string, relative: string): Promise<string> {
+  const stages = join(store, 'stages');
+  for (const key of await readdir(stages)) {
+    const candidate = join(stages, key, 'output', relative);
+    try {
+      await access(candidate);
+      return candidate;
+    } catch {}
+  }
+  throw new Error(`no stored image ${relative}`);
 }
 
 async function listTree(root: string): Promise<string[]> {

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import {
+  type CommandCode,
+  EXIT_OK,
+  EXIT_STAGE_FAILED,
+  EXIT_USAGE,
+} from '../../runner/cli/cli-context.ts';
+import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
+import { exportVariant, MERGED_DIR } from './export-variant.ts';
+import { runArguments, variantStages } from './variant-stages.ts';
+
+/**
+ * `dermatune export <spec> --variant V --to DIR [--merge]`: the variant's stored adapter as a
+ * folder that plain transformers and PEFT load, with the study's processor settings, generation
+ * config and a model card; `--merge` adds the merged full weights. The store is only read.
+ */
+export const exportCommand: CommandCode = {
+  usage:
+    'dermatune export <spec.yaml> --variant V --to DIR [--merge] [--set key=value]... [--json]',
+  options: {
+    ...Object.fromEntries(
+      Object.entries(specOptions).filter(([name]) => name === 'set' || name === 'store'),
+    ),
+    variant: { type: 'string', description: 'the tuned variant to export' },
+    to: { type: 'string', description: 'a new folder for the export' },
+    merge: {
+      type: 'boolean',
+      description: `also write the adapter merged into the base weights (safetensors) under ${MERGED_DIR}/`,
+    },
+    json: { type: 'boolean', description: 'print what was written as JSON' },
+  },
+  positionals: [{ name: 'spec', required: true }],
+  async run(args, ctx) {
+    const variant = args.values.variant;
+    const to = args.values.to;
+    if (typeof variant !== 'string') {
+      ctx.io.stderr('name the variant to export with --variant V\n');
+      return EXIT_USAGE;
+    }
+    if (typeof to !== 'string' || to.trim() === '') {
+      ctx.io.stderr('name a new folder for the export with --to DIR\n');
+      return EXIT_USAGE;
+    }
+    const plan = await loadPlan(args, ctx, { fresh: false });
+    if (!plan) return EXIT_USAGE;
+    const store = openStore(args, ctx);
+    if (!store) return EXIT_USAGE;
+    const stages = await variantStages(plan, store, variant, runArguments(args));
+    if (!stages.ok) {
+      ctx.io.stderr(`${stages.error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const exported = await exportVariant({
+      stages: stages.value,
+      specName: plan.specName,
+      to: resolve(ctx.io.cwd, to),
+      merge: args.values.merge === true,
+    });
+    if (!exported.ok) {
+      ctx.io.stderr(`${exported.error.message}\n`);
+      return exported.error.reason === 'input' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+    }
+    const result = exported.value;
+    if (args.values.json) {
+      ctx.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      return EXIT_OK;
+    }
+    ctx.io.stdout(
+      `Exported ${variant} to ${result.dir}: a PEFT adapter (licence ${result.licence}), its processor (image ${result.imageSize ?? 'default'} px), generation config and model card${result.merged ? `, and merged weights in ${MERGED_DIR}/` : ''}.\n`,
+    );
+    return EXIT_OK;
+  },
+};
