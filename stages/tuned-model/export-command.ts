@@ -6,7 +6,8 @@ import {
   EXIT_USAGE,
 } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
-import { exportVariant, MERGED_DIR } from './export-variant.ts';
+import { type ExportResult, exportVariant, MERGED_DIR } from './export-variant.ts';
+import { type Registered, registerVariant } from './register-model.ts';
 import { runArguments, variantStages } from './variant-stages.ts';
 
 /**
@@ -16,7 +17,7 @@ import { runArguments, variantStages } from './variant-stages.ts';
  */
 export const exportCommand: CommandCode = {
   usage:
-    'dermatune export <spec.yaml> --variant V --to DIR [--merge] [--set key=value]... [--json]',
+    'dermatune export <spec.yaml> --variant V [--to DIR [--merge]] [--register NAME] [--set key=value]... [--json]',
   options: {
     ...Object.fromEntries(
       Object.entries(specOptions).filter(([name]) => name === 'set' || name === 'store'),
@@ -26,6 +27,11 @@ export const exportCommand: CommandCode = {
     merge: {
       type: 'boolean',
       description: `also write the adapter merged into the base weights (safetensors) under ${MERGED_DIR}/`,
+    },
+    register: {
+      type: 'string',
+      description:
+        "add a version of this registered model to MLflow's Model Registry, pointing at the variant's logged adapter",
     },
     json: { type: 'boolean', description: 'print what was written as JSON' },
   },
@@ -37,8 +43,11 @@ export const exportCommand: CommandCode = {
       ctx.io.stderr('name the variant to export with --variant V\n');
       return EXIT_USAGE;
     }
-    if (typeof to !== 'string' || to.trim() === '') {
-      ctx.io.stderr('name a new folder for the export with --to DIR\n');
+    const register = args.values.register;
+    if ((typeof to !== 'string' || to.trim() === '') && typeof register !== 'string') {
+      ctx.io.stderr(
+        'name a new folder for the export with --to DIR (or a model with --register NAME)\n',
+      );
       return EXIT_USAGE;
     }
     const plan = await loadPlan(args, ctx, { fresh: false });
@@ -50,24 +59,50 @@ export const exportCommand: CommandCode = {
       ctx.io.stderr(`${stages.error.message}\n`);
       return EXIT_USAGE;
     }
-    const exported = await exportVariant({
-      stages: stages.value,
-      specName: plan.specName,
-      to: resolve(ctx.io.cwd, to),
-      merge: args.values.merge === true,
-    });
-    if (!exported.ok) {
-      ctx.io.stderr(`${exported.error.message}\n`);
-      return exported.error.reason === 'input' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+    const report: { export?: ExportResult; registered?: Registered } = {};
+    if (typeof to === 'string' && to.trim() !== '') {
+      const exported = await exportVariant({
+        stages: stages.value,
+        specName: plan.specName,
+        to: resolve(ctx.io.cwd, to),
+        merge: args.values.merge === true,
+      });
+      if (!exported.ok) {
+        ctx.io.stderr(`${exported.error.message}\n`);
+        return exported.error.reason === 'input' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+      }
+      report.export = exported.value;
     }
-    const result = exported.value;
+    if (typeof register === 'string') {
+      const registered = await registerVariant({
+        storeDir: store.root,
+        env: ctx.io.env,
+        name: register,
+        specName: plan.specName,
+        stages: stages.value,
+      });
+      if (!registered.ok) {
+        ctx.io.stderr(`--register ${register}: ${registered.error}\n`);
+        return EXIT_USAGE;
+      }
+      report.registered = registered.value;
+    }
     if (args.values.json) {
-      ctx.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      ctx.io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       return EXIT_OK;
     }
-    ctx.io.stdout(
-      `Exported ${variant} to ${result.dir}: a PEFT adapter (licence ${result.licence}), its processor (image ${result.imageSize ?? 'default'} px), generation config and model card${result.merged ? `, and merged weights in ${MERGED_DIR}/` : ''}.\n`,
-    );
+    const result = report.export;
+    if (result) {
+      ctx.io.stdout(
+        `Exported ${variant} to ${result.dir}: a PEFT adapter (licence ${result.licence}), its processor (image ${result.imageSize ?? 'default'} px), generation config and model card${result.merged ? `, and merged weights in ${MERGED_DIR}/` : ''}.\n`,
+      );
+    }
+    const version = report.registered;
+    if (version) {
+      ctx.io.stdout(
+        `Registered ${variant} as version ${version.version} of the model ${version.name} (run ${version.runId}, ${version.source}).\n`,
+      );
+    }
     return EXIT_OK;
   },
 };

@@ -1,6 +1,7 @@
 import { access, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
 import { studyCommands } from '../../stages/commands.ts';
 import { type CapturedRun, runCapturedCli } from '../cli-capture.ts';
 import { checkpointPipeline } from '../model-worker/checkpoint-pipeline.ts';
@@ -42,20 +43,38 @@ export interface TrainedStore {
   snapshot(): Promise<string[]>;
 }
 
-export async function makeTrainedStore(): Promise<TrainedStore> {
+/**
+ * `tracking`: the run logs to that MLflow server (MLFLOW_TRACKING_URI) through the runner's
+ * real tracking; otherwise it runs with `--no-tracking`.
+ */
+export async function makeTrainedStore(
+  options: { trackingUri?: string } = {},
+): Promise<TrainedStore> {
   await workerReady();
   const dir = await mkdtemp(join(tmpdir(), 'dermatune-trained-'));
   const spec = join(dir, 'trained.yaml');
   await writeFile(spec, TRAINED_SPEC);
   const store = join(dir, 'store');
+  const tracked = options.trackingUri !== undefined;
   const cli = (argv: string[], env: Record<string, string> = {}) =>
     runCapturedCli(argv, {
       pipeline: checkpointPipeline,
       cwd: dir,
-      env: { DERMATUNE_STORE: store, ...env },
+      env: {
+        DERMATUNE_STORE: store,
+        ...(tracked && { MLFLOW_TRACKING_URI: options.trackingUri }),
+        ...env,
+      },
       extraCommands: studyCommands,
+      ...(tracked && { tracking: trackingForRun }),
     });
-  const run = await cli(['run', 'trained.yaml', '--only', 'lora,none', '--no-tracking']);
+  const run = await cli([
+    'run',
+    'trained.yaml',
+    '--only',
+    'lora,none',
+    ...(tracked ? [] : ['--no-tracking']),
+  ]);
   if (run.code !== 0) throw new Error(`the trained store's run failed:\n${run.stderr}`);
   return { dir, spec, store, cli, snapshot: () => listTree(store) };
 }
