@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { venvDir } from '../../runner/python-env.ts';
 import { modelsDir, STAND_IN_NAME } from '../../stages/model-worker/stand-in-model.ts';
+import { loadExport } from './load-export.ts';
 import {
   makeTrainedStore,
   storedImage,
@@ -21,7 +19,6 @@ import {
  * weights, loaded with transformers alone, too.
  */
 let trained: TrainedStore;
-const LOADER = join(process.cwd(), 'tests', 'cli', 'fixtures', 'load_export.py');
 
 beforeAll(async () => {
   trained = await makeTrainedStore();
@@ -134,19 +131,5 @@ describe('dermatune export', () => {
 });
 
 function loadAndAnswer(request: Record<string, unknown>): string[] {
-  const file = join(trained.dir, `load-${String(request.mode)}.json`);
-  writeFileSync(file, JSON.stringify(request));
-  const python = join(venvDir(), 'bin', 'python');
-  const run = spawnSync(python, [LOADER, file], {
-    encoding: 'utf8',
-    // A fresh interpreter with nothing of dermatune on its path.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      HF_HUB_OFFLINE: '1',
-      OMP_NUM_THREADS: '1',
-    },
-  });
-  if (run.status !== 0) throw new Error(`load_export.py failed:\n${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '[]') as string[];
+  return loadExport(trained.dir, request).answers;
 }
