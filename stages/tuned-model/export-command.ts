@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   type CommandCode,
   EXIT_OK,
@@ -6,7 +8,9 @@ import {
   EXIT_USAGE,
 } from '../../runner/cli/cli-context.ts';
 import { loadPlan, openStore, specOptions } from '../../runner/cli/common.ts';
+import { hubAccess } from '../shared/hub-access.ts';
 import { type ExportResult, exportVariant, MERGED_DIR } from './export-variant.ts';
+import { type Pushed, pushFolder } from './hub-push.ts';
 import { type Registered, registerVariant } from './register-model.ts';
 import { runArguments, variantStages } from './variant-stages.ts';
 
@@ -17,7 +21,7 @@ import { runArguments, variantStages } from './variant-stages.ts';
  */
 export const exportCommand: CommandCode = {
   usage:
-    'dermatune export <spec.yaml> --variant V [--to DIR [--merge]] [--register NAME] [--set key=value]... [--json]',
+    'dermatune export <spec.yaml> --variant V [--to DIR] [--merge] [--push REPO] [--register NAME] [--set key=value]... [--json]',
   options: {
     ...Object.fromEntries(
       Object.entries(specOptions).filter(([name]) => name === 'set' || name === 'store'),
@@ -33,6 +37,11 @@ export const exportCommand: CommandCode = {
       description:
         "add a version of this registered model to MLflow's Model Registry, pointing at the variant's logged adapter",
     },
+    push: {
+      type: 'string',
+      description:
+        'upload the export to this hub model repository (owner/name) in one commit, with HF_TOKEN; a rerun sends only what is missing',
+    },
     json: { type: 'boolean', description: 'print what was written as JSON' },
   },
   positionals: [{ name: 'spec', required: true }],
@@ -44,7 +53,22 @@ export const exportCommand: CommandCode = {
       return EXIT_USAGE;
     }
     const register = args.values.register;
-    if ((typeof to !== 'string' || to.trim() === '') && typeof register !== 'string') {
+    const push = args.values.push;
+    const hub = hubAccess(ctx.io.env);
+    if (typeof push === 'string') {
+      if (!/^[\w.-]+\/[\w.-]+$/.test(push)) {
+        ctx.io.stderr(`--push ${push}: name the repository as owner/name\n`);
+        return EXIT_USAGE;
+      }
+      if (!hub.token) {
+        ctx.io.stderr(
+          `--push ${push} needs HF_TOKEN (a token with write access); nothing was pushed\n`,
+        );
+        return EXIT_USAGE;
+      }
+    }
+    const wantsFolder = typeof to === 'string' && to.trim() !== '';
+    if (!wantsFolder && typeof register !== 'string' && typeof push !== 'string') {
       ctx.io.stderr(
         'name a new folder for the export with --to DIR (or a model with --register NAME)\n',
       );
@@ -59,19 +83,42 @@ export const exportCommand: CommandCode = {
       ctx.io.stderr(`${stages.error.message}\n`);
       return EXIT_USAGE;
     }
-    const report: { export?: ExportResult; registered?: Registered } = {};
-    if (typeof to === 'string' && to.trim() !== '') {
-      const exported = await exportVariant({
-        stages: stages.value,
-        specName: plan.specName,
-        to: resolve(ctx.io.cwd, to),
-        merge: args.values.merge === true,
-      });
-      if (!exported.ok) {
-        ctx.io.stderr(`${exported.error.message}\n`);
-        return exported.error.reason === 'input' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+    const report: { export?: ExportResult; pushed?: Pushed; registered?: Registered } = {};
+    // A push without --to pushes an export made in a scratch folder, removed afterwards.
+    const scratch =
+      !wantsFolder && typeof push === 'string'
+        ? await mkdtemp(join(tmpdir(), 'dermatune-push-'))
+        : undefined;
+    try {
+      if (wantsFolder || scratch) {
+        const exported = await exportVariant({
+          stages: stages.value,
+          specName: plan.specName,
+          to: scratch ? join(scratch, 'export') : resolve(ctx.io.cwd, to as string),
+          merge: args.values.merge === true,
+        });
+        if (!exported.ok) {
+          ctx.io.stderr(`${exported.error.message}\n`);
+          return exported.error.reason === 'input' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+        }
+        if (!scratch) report.export = exported.value;
+        if (typeof push === 'string' && hub.token) {
+          const pushed = await pushFolder({
+            dir: exported.value.dir,
+            repo: push,
+            endpoint: hub.endpoint,
+            token: hub.token,
+            summary: `dermatune export of ${plan.specName} variant ${variant}`,
+          });
+          if (!pushed.ok) {
+            ctx.io.stderr(`--push ${push}: ${pushed.error.message}\n`);
+            return pushed.error.reason === 'refused' ? EXIT_USAGE : EXIT_STAGE_FAILED;
+          }
+          report.pushed = pushed.value;
+        }
       }
-      report.export = exported.value;
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
     }
     if (typeof register === 'string') {
       const registered = await registerVariant({
@@ -95,6 +142,11 @@ export const exportCommand: CommandCode = {
     if (result) {
       ctx.io.stdout(
         `Exported ${variant} to ${result.dir}: a PEFT adapter (licence ${result.licence}), its processor (image ${result.imageSize ?? 'default'} px), generation config and model card${result.merged ? `, and merged weights in ${MERGED_DIR}/` : ''}.\n`,
+      );
+    }
+    if (report.pushed) {
+      ctx.io.stdout(
+        `Pushed ${report.pushed.files} files to ${push} (${report.pushed.uploaded} LFS objects sent, ${report.pushed.reused} already there): ${report.pushed.commitUrl}\n`,
       );
     }
     const version = report.registered;
