@@ -14,7 +14,15 @@ const UNIT_TESTS = 'tests/**/*.unit.test.ts';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: [UNIT_TESTS] } },
+      {
+        test: {
+          name: 'unit',
+          include: [UNIT_TESTS],
+          // A ceiling against hangs, not a speed check: under `npm test` a unit suite may share
+          // the two cores with the integration tests' servers and trainings.
+          testTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: 'integration',

@@ -165,7 +165,19 @@ export interface StageContext<P, I extends string = string, O extends string = s
 
 /** What a running stage tells the runner; reporters and tracking subscribe to these. */
 export type StageReport =
-  | { type: 'progress'; done: number; total: number; unit?: string; note?: string }
+  | {
+      type: 'progress';
+      done: number;
+      total: number;
+      /** What is counted, singular or plural as it reads best (`step`, `items`). */
+      unit?: string;
+      note?: string;
+      /**
+       * `false` when the units differ too much in cost for a pace to mean anything (evaluate's
+       * phases): reporters then show no rate and no time left.
+       */
+      rate?: false;
+    }
   | { type: 'metric'; name: string; value: number; step?: number }
   | { type: 'log'; level: 'info' | 'warn'; message: string };
 

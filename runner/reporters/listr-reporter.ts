@@ -1,18 +1,31 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import { terminalSafeLine as safe } from '../cli/terminal-text.ts';
 import type { NodeOutcome, RunObserver } from '../run-events.ts';
-import { seconds } from './plain-reporter.ts';
+import {
+  estimateProgress,
+  type ProgressEstimate,
+  type ProgressTrack,
+  trackProgress,
+} from './progress-estimate.ts';
+import { paceText, progressText, seconds } from './progress-text.ts';
 
 /**
  * Live progress in a terminal: a tree with the shared stages first, then each variant with
- * its own stages; stages that report progress get a bar and an ETA. listr2 draws; this file
- * only turns runner events into task state. It writes to the terminal itself, so names and
- * messages from data are made safe here (the CLI's own output is made safe in runCli).
+ * its own stages; stages that report progress get a bar, their pace and the time left
+ * (`progress-estimate.ts`). listr2 draws; this file only turns runner events into task state.
+ * It writes to the terminal itself, so names and messages from data are made safe here (the
+ * CLI's own output is made safe in runCli).
  */
-export function listrReporter(): RunObserver {
+export function listrReporter(
+  options: { /** Milliseconds on a monotonic clock. */ now?: () => number } = {},
+): RunObserver {
+  const now = options.now ?? (() => performance.now());
   const pending = new Map<string, Deferred<NodeOutcome>>();
   const wrappers = new Map<string, ListrTaskWrapper<unknown, never, never>>();
-  const startedAt = new Map<string, number>();
+  const tracks = new Map<string, ProgressTrack>();
+  const started = new Set<string>();
+  /** A finished stage's average pace over its last phase, for its title. */
+  const finalPace = new Map<string, string>();
   let rendering: Promise<unknown> | undefined;
 
   const deferredFor = (key: string) => {
@@ -31,6 +44,9 @@ export function listrReporter(): RunObserver {
         title: `${safe(node.id)}`,
         task: async (_: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
           wrappers.set(node.key, task);
+          // Every task spins from the start; the title tells a stage waiting on its inputs
+          // (or for a slot) from one at work.
+          if (!started.has(node.key)) task.title = `${safe(node.id)} (waiting)`;
           const outcome = await deferredFor(node.key).promise;
           switch (outcome.state) {
             case 'cached':
@@ -38,7 +54,7 @@ export function listrReporter(): RunObserver {
               task.skip(`${safe(node.id)} (cached)`);
               return;
             case 'done':
-              task.title = `${safe(node.id)} (${seconds(outcome.durationMs)})`;
+              task.title = `${safe(node.id)} (${[seconds(outcome.durationMs), finalPace.get(node.key)].filter(Boolean).join(', ')})`;
               return;
             case 'skipped':
               task.skip(`${safe(node.id)}: ${safe(outcome.reason)}`);
@@ -70,32 +86,38 @@ export function listrReporter(): RunObserver {
           concurrent: true,
           exitOnError: false,
           renderer: 'default',
-          rendererOptions: { collapseSubtasks: false, collapseSkips: false },
+          rendererOptions: { collapseSubtasks: false, collapseSkips: true },
         },
       );
       rendering = list.run().catch(() => undefined);
     },
     nodeStarted(node) {
-      startedAt.set(node.key, Date.now());
+      started.add(node.key);
+      const task = wrappers.get(node.key);
+      if (task) task.title = safe(node.id);
     },
     nodeReport(node, report) {
+      if (report.type === 'progress') {
+        // Tracked before the task exists too, so the pace counts from the stage's first report.
+        const track = trackProgress(tracks.get(node.key), report, now());
+        tracks.set(node.key, track);
+        const task = wrappers.get(node.key);
+        if (task) task.output = safe(progressBar(estimateProgress(track)));
+        return;
+      }
       const task = wrappers.get(node.key);
       if (!task) return;
-      if (report.type === 'progress') {
-        task.output = progressBar(
-          report.done,
-          report.total,
-          report.unit,
-          startedAt.get(node.key),
-          report.note === undefined ? undefined : safe(report.note),
-        );
-      } else if (report.type === 'metric' && report.name.endsWith('loss')) {
+      if (report.type === 'metric' && report.name.endsWith('loss')) {
         task.title = `${safe(node.id)} ${safe(report.name)} ${report.value.toFixed(4)}`;
       } else if (report.type === 'log') {
         task.output = safe(report.message);
       }
     },
     nodeFinished(node, outcome) {
+      const track = tracks.get(node.key);
+      const perSecond = track && estimateProgress(track).perSecond;
+      if (perSecond !== undefined) finalPace.set(node.key, paceText(perSecond, track?.unit));
+      tracks.delete(node.key);
       deferredFor(node.key).resolve(outcome);
     },
     async sweepFinished() {
@@ -104,20 +126,12 @@ export function listrReporter(): RunObserver {
   };
 }
 
-export function progressBar(
-  done: number,
-  total: number,
-  unit: string | undefined,
-  started: number | undefined,
-  note?: string,
-): string {
-  const width = 24;
-  const share = total > 0 ? Math.min(1, done / total) : 0;
+/** `[#######-------------] 34% 12/35 items, 11 s/item, about 4 min 05 s left` */
+export function progressBar(estimate: ProgressEstimate): string {
+  const width = 20;
+  const share = estimate.total > 0 ? Math.min(1, estimate.done / estimate.total) : 0;
   const filled = Math.round(share * width);
-  const elapsed = started ? Date.now() - started : 0;
-  const eta =
-    share > 0 && share < 1 ? ` ETA ${seconds(Math.round((elapsed / share) * (1 - share)))}` : '';
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(share * 100)}% ${done}/${total}${unit ? ` ${unit}` : ''}${eta}${note ? ` ${note}` : ''}`;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progressText(estimate)}`;
 }
 
 interface Deferred<T> {

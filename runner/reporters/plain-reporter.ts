@@ -1,12 +1,48 @@
 import type { RunObserver } from '../run-events.ts';
 import { shortKey } from '../stage-key.ts';
+import { estimateProgress, type ProgressTrack, trackProgress } from './progress-estimate.ts';
+import { progressText, seconds } from './progress-text.ts';
 
 /**
- * One line per event, for CI logs and pipes: no cursor movement, progress at most every
- * ten percent so a long training does not flood the log.
+ * A stage's progress line is due when 10 s have passed since its last line, and a tenth of the
+ * time it has run so far: the first 100 s of every stage show every 10 s, when a person is most
+ * likely watching; after that the gaps grow with the stage, so its lines grow with the logarithm
+ * of its length instead of flooding a CI log. For a stage that reports every second: 21 lines
+ * over 5 minutes (the demo's QA stage takes about that), 44 over an hour, 66 over ten hours
+ * (`tests/unit/plain-reporter.test.ts` pins the hour). The last line of each phase (every unit
+ * done) is always printed: it gives the phase's average pace.
  */
-export function plainReporter(write: (line: string) => void): RunObserver {
-  const lastDecile = new Map<string, number>();
+export const PROGRESS_LINE_EVERY_MS = 10_000;
+export const PROGRESS_LINE_SHARE_OF_RUN = 0.1;
+
+export interface PlainReporterOptions {
+  /** Milliseconds on a monotonic clock; tests inject one. */
+  now?: () => number;
+}
+
+interface NodeLines {
+  startedAt: number;
+  lastLineAt: number;
+  track?: ProgressTrack;
+  /** The current phase's last line was printed (a stage may report its end twice). */
+  endPrinted: boolean;
+}
+
+/** One line per event, for CI logs and pipes: no cursor movement, progress throttled (above). */
+export function plainReporter(
+  write: (line: string) => void,
+  options: PlainReporterOptions = {},
+): RunObserver {
+  const now = options.now ?? (() => performance.now());
+  const nodes = new Map<string, NodeLines>();
+  const linesOf = (key: string, at: number) => {
+    let lines = nodes.get(key);
+    if (!lines) {
+      lines = { startedAt: at, lastLineAt: at, endPrinted: false };
+      nodes.set(key, lines);
+    }
+    return lines;
+  };
   return {
     sweepStarted(sweep) {
       write(
@@ -14,22 +50,32 @@ export function plainReporter(write: (line: string) => void): RunObserver {
       );
     },
     nodeStarted(node) {
+      const at = now();
+      nodes.set(node.key, { startedAt: at, lastLineAt: at, endPrinted: false });
       write(`start   ${node.id} (${node.kind} ${shortKey(node.key)})`);
     },
     nodeReport(node, report) {
-      if (report.type === 'progress' && report.total > 0) {
-        const decile = Math.floor((10 * report.done) / report.total);
-        if (decile === lastDecile.get(node.key)) return;
-        lastDecile.set(node.key, decile);
-        const unit = report.unit ? ` ${report.unit}` : '';
-        write(
-          `        ${node.id} ${report.done}/${report.total}${unit}${report.note ? ` ${report.note}` : ''}`,
-        );
+      if (report.type === 'progress') {
+        const at = now();
+        const lines = linesOf(node.key, at);
+        const previous = lines.track;
+        lines.track = trackProgress(previous, report, at);
+        // A new phase starts a new track, from its own first sample.
+        if (lines.track.first !== previous?.first) lines.endPrinted = false;
+        const end = report.total > 0 && report.done >= report.total;
+        const due =
+          at - lines.lastLineAt >=
+          Math.max(PROGRESS_LINE_EVERY_MS, PROGRESS_LINE_SHARE_OF_RUN * (at - lines.startedAt));
+        if (end ? lines.endPrinted : !due) return;
+        lines.lastLineAt = at;
+        lines.endPrinted = end;
+        write(`        ${node.id} ${progressText(estimateProgress(lines.track))}`);
       } else if (report.type === 'log') {
         write(`${report.level === 'warn' ? 'warning' : 'note   '} ${node.id}: ${report.message}`);
       }
     },
     nodeFinished(node, outcome) {
+      nodes.delete(node.key);
       switch (outcome.state) {
         case 'done':
           write(`done    ${node.id} in ${seconds(outcome.durationMs)}`);
@@ -52,8 +98,4 @@ export function plainReporter(write: (line: string) => void): RunObserver {
       write(`${sweep.specName}: ${status}`);
     },
   };
-}
-
-export function seconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -112,18 +112,18 @@ export async function runEvaluate(
   );
   if (!lines.ok) return lines;
 
-  ctx.report({ type: 'progress', done: 0, total: 2, unit: 'phase', note: 'scoring' });
+  ctx.report({ type: 'progress', done: 0, total: 2, unit: 'phase', note: 'scoring', rate: false });
   const log = (message: string) => ctx.report({ type: 'log', level: 'info', message });
   const report = await scoreWithEncoders(lines.value.lines, ctx.params, encoders, ctx.signal, log);
   if (!report.ok) return report;
-  ctx.report({ type: 'progress', done: 1, total: 2, unit: 'phase', note: 'writing' });
+  ctx.report({ type: 'progress', done: 1, total: 2, unit: 'phase', note: 'writing', rate: false });
   const { examples, ...summary } = report.value;
   await writeFile(
     join(ctx.outDir, EVALUATE_OUTPUT.metrics),
     `${JSON.stringify(summary, null, 2)}\n`,
   );
   await writeJsonl(join(ctx.outDir, EVALUATE_OUTPUT.examples), examples);
-  ctx.report({ type: 'progress', done: 2, total: 2, unit: 'phase' });
+  ctx.report({ type: 'progress', done: 2, total: 2, unit: 'phase', rate: false });
   return ok(summaryOf(report.value, lines.value.withoutOptions));
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PreflightCheck, PreflightContext } from '../../runner/preflight-check.ts';
 import { proveHubModel } from '../biomedica/hub-preflight.ts';
+import { hubFamilyCheck, localFamilyCheck } from './model-families.ts';
 import { downloadsAllowed } from './model-ref.ts';
 import { isStandIn, modelsDir } from './stand-in-model.ts';
 import { type WorkerDoctorReport, workerDoctor } from './worker-doctor.ts';
@@ -11,7 +12,7 @@ import { type WorkerDoctorReport, workerDoctor } from './worker-doctor.ts';
 /**
  * What the train and generate stages prove before a run: the base model can be had (a local
  * folder, the stand-in, or a hub repository that resolves at its revision, the way the worker
- * resolves `model.base`), and for `train.device: cuda` that the worker's torch sees a CUDA GPU,
+ * resolves `model.base`) and is of a family the worker supports (its config.json), and for `train.device: cuda` that the worker's torch sees a CUDA GPU,
  * with its memory (asked of the worker's doctor, in the project's venv).
  */
 export async function baseModelPreflight(
@@ -30,8 +31,12 @@ export async function baseModelPreflight(
       },
     ];
   }
-  if (isDir(resolve(base)) || isDir(join(modelsDir(), base))) {
-    return [{ part: 'model', subject, outcome: 'passed', detail: 'a local folder' }];
+  const folder = [resolve(base), join(modelsDir(), base)].find(isDir);
+  if (folder !== undefined) {
+    return [
+      { part: 'model', subject, outcome: 'passed', detail: 'a local folder' },
+      localFamilyCheck(base, folder),
+    ];
   }
   if (
     base.startsWith('/') ||
@@ -60,7 +65,11 @@ export async function baseModelPreflight(
       },
     ];
   }
-  return [await proveHubModel(base, model.revision ?? 'main', 'model.base', ctx)];
+  const revision = model.revision ?? 'main';
+  const repository = await proveHubModel(base, revision, 'model.base', ctx);
+  return repository.outcome === 'passed'
+    ? [repository, await hubFamilyCheck(base, revision, ctx)]
+    : [repository];
 }
 
 export async function cudaPreflight(

@@ -46,7 +46,7 @@ def memory_estimate(request: dict[str, Any], models_dir: str | None, cuda: bool)
         path = None
     arch = architecture(base, path)
     if arch is None:
-        return {"name": request["name"], "model": base, "error": f"{base} is not on disk and its architecture is not known"}
+        return {"name": request["name"], "model": base, "error": f"no estimate for {base}: it is not on disk and its shape is not known, or its family has no estimate"}
     settings = request["train"]
     device = "cuda" if settings["device"] in ("cuda", "auto") and cuda else settings["device"]
     # What `auto` picks on a GPU (bf16 where supported); the estimate is for the GPU case.

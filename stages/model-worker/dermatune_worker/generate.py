@@ -2,8 +2,9 @@
 
 Each question goes with its image through the model's chat template, with the generation prompt
 ("Assistant:") appended; decoding is greedy unless the job asks for sampling. Outputs (inside
-output_dir): predictions.jsonl (each record as given plus `id`, `prediction`, `reference` (the
-record's answer) and `timing`), job.json. With a `checkpoint_dir`, each finished batch is kept
+output_dir, named by the job's `outputs`, from the contract): `predictions` (each record as given
+plus `id`, `prediction`, `reference` (the record's answer) and `timing`) and `job` (the resolved
+job). With a `checkpoint_dir`, each finished batch is kept
 there too (`checkpoint.py`), and a job killed part-way starts again at the first missing batch.
 """
 
@@ -18,7 +19,7 @@ from .checkpoint import GenerateBatches, file_digest, job_digest
 from .examples import image_path, messages, read_records
 from .images import load_image
 from .job import output_name
-from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
 
@@ -29,7 +30,7 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     adapter = job["model"]["adapter"]
     if adapter is not None and not train_output(adapter, "adapterConfig").is_file():
         raise WorkerError("model-not-found", f"no LoRA adapter ({train_output(adapter, 'adapterConfig').name}) in {adapter}")

@@ -65,6 +65,8 @@ def resolve_job(raw: Any) -> dict[str, Any]:
         raise WorkerError("bad-job", "; ".join(_describe(error) for error in errors[:MAX_REPORTED_ERRORS]))
     job = _with_defaults(raw, schema["$defs"][schema["$ref"].rsplit("/", 1)[-1]], schema["$defs"])
     if job_type == "doctor":
+        for estimate in job.get("estimates", []):
+            _absent_as_none(estimate["model"], ("revision", "adapter"))
         return job
     _absent_as_none(job["model"], ("revision", "adapter"))
     split = "test" if job_type == "generate" else "train"

@@ -34,9 +34,17 @@ LAYOUT_TOKENS_PER_TILE = 8
 TEXT_TOKENS = 256
 
 
+# The config layout _from_config reads (vision_config, text_config, an Idefics3 processor).
+ESTIMATED_FAMILIES = ("idefics3",)
+
+
 def architecture(base: str, model_path: str | None) -> dict[str, Any] | None:
-    """The shape the estimate needs: from the model's config.json when it is on disk, else known."""
+    """The shape the estimate needs: from the model's config.json when it is on disk, else known;
+    None for a model of a family the estimate does not cover (no estimate, never a crash)."""
     if model_path and (Path(model_path) / "config.json").is_file():
+        config = json.loads((Path(model_path) / "config.json").read_text())
+        if config.get("model_type") not in ESTIMATED_FAMILIES:
+            return None
         return _from_config(Path(model_path))
     return KNOWN_MODELS.get(base)
 

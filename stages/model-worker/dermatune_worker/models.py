@@ -3,10 +3,16 @@ choosing device and precision, and loading the processor and model."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .protocol import WorkerError
+
+# The model families (config.json `model_type`) the worker trains and generates with, with a
+# name and an example id for messages. Data, not code: the runner's preflight reads the same
+# file, and a family added here changes no job's output, so no key.
+FAMILIES_FILE = Path(__file__).with_name("families.json")
 
 # Only what loading a VLM needs; hub repos of SmolVLM also carry ONNX exports we never use.
 HUB_FILES = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "tokenizer*"]
@@ -37,6 +43,30 @@ def resolve_model(base: str, models_dir: str | None, revision: str | None, allow
         return snapshot_download(base, revision=revision, allow_patterns=HUB_FILES)
     except Exception as error:  # noqa: BLE001 - unreachable hub, gated repo, unknown id
         raise WorkerError("model-not-found", f"could not download model {base}: {error}") from error
+
+
+def supported_model(base: str, models_dir: str | None, revision: str | None, allow_download: bool) -> str:
+    """The model's folder, once its config says it is of a family the worker supports."""
+    path = resolve_model(base, models_dir, revision, allow_download)
+    model_family(base, path)
+    return path
+
+
+def model_family(base: str, model_path: str) -> str:
+    """The `model_type` of the model's config.json; a family the worker does not know is refused."""
+    config = Path(model_path) / "config.json"
+    try:
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError) as error:
+        raise WorkerError("model-not-found", f"model {base}: no readable config.json in {model_path} ({error})") from error
+    families = json.loads(FAMILIES_FILE.read_text(encoding="utf-8"))
+    if model_type not in families:
+        known = "; ".join(f"{name}: {family['name']}, e.g. {family['example']}" for name, family in families.items())
+        raise WorkerError(
+            "bad-job",
+            f"model.base {base} is a {model_type!r} model, not of a family the worker supports ({known})",
+        )
+    return model_type
 
 
 @dataclass(frozen=True)

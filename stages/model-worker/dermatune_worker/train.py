@@ -10,8 +10,9 @@ weights, optimizer, scheduler, grad scaler, every RNG, the epoch's example order
 the metrics so far) goes to a checkpoint (`checkpoint.py`); a job that finds one of its own
 there resumes from it and ends with the same adapter bytes and losses as an uninterrupted run.
 
-Outputs (all inside output_dir): adapter/ (adapter_model.safetensors, adapter_config.json),
-job.json (the resolved job), trainer-log.jsonl (one line per optimizer step), train-summary.json.
+Outputs (all inside output_dir, named by the job's `outputs`, from the contract): `adapter`
+(the folder PEFT writes `adapterWeights` and `adapterConfig` into), `job` (the resolved job),
+`trainerLog` (one line per optimizer step) and `summary`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .examples import (
 )
 from .checkpoint import TrainCheckpoints, file_digest, job_digest, restore_rng_states, rng_states
 from .images import load_image
-from .models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from .models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from .protocol import EventStream, WorkerError
 
 
@@ -48,7 +49,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     (out / outputs["job"]).write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
     # Cheap checks first: a missing model or a bad image fails before torch is even imported.
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     check_images(job)
     import torch
 
@@ -262,10 +263,10 @@ def refuse_if_gpu_too_small(job: dict[str, Any], model_path: str, placement) -> 
 
 
 def run_examples(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
-    """The training examples exactly as training would see them, written to examples.jsonl."""
+    """The training examples exactly as training would see them, written to `outputs.examples`."""
     out = Path(job["output_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    model_path = resolve_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
+    model_path = supported_model(job["model"]["base"], job["models_dir"], job["model"]["revision"], job["allow_download"])
     processor = load_processor(model_path, job["train"]["image_size"])
     pairs = training_examples(job, processor, events)
     tokenizer = processor.tokenizer
