@@ -3,7 +3,7 @@ used it (its image size), a generation config with the study's decoding settings
 and, with `merge`, the adapter merged into the base model's weights (PEFT's `merge_and_unload`).
 
 Run with the project venv's interpreter and the worker's folder on PYTHONPATH, so the base model
-is found and loaded exactly as the worker finds and loads it. Reads one JSON request on stdin;
+is found, checked for a supported family and loaded exactly as the worker does it. Reads one JSON request on stdin;
 writes one JSON line on stdout (`{"ok": ...}` or `{"error": ...}`); exit 2 on an expected failure.
 """
 
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from dermatune_worker.models import choose_placement, load_model, load_processor, resolve_model, torch_dtype
+from dermatune_worker.models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from dermatune_worker.protocol import WorkerError
 
 # The worker's generate job stops at the assistant's end of utterance as well as at the model's own
@@ -37,7 +37,7 @@ def export(request: dict) -> dict:
     from transformers import GenerationConfig
 
     settings = request["generate"]
-    model_path = resolve_model(request["base"], request["models_dir"], request["revision"] or None, request["allow_download"])
+    model_path = supported_model(request["base"], request["models_dir"], request["revision"] or None, request["allow_download"])
     processor = load_processor(model_path, request["image_size"])
     out = Path(request["out_dir"])
     processor.save_pretrained(out)
