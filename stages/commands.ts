@@ -21,6 +21,12 @@ export const studyCommands: readonly Command[] = [
     load: async () => (await import('./tuned-model/ask-command.ts')).askCommand,
   },
   {
+    name: 'serve',
+    summary:
+      "a local page to ask the sweep's variants about an image side by side, beside their Table 1 values",
+    load: async () => (await import('./tuned-model/serve-command.ts')).serveCommand,
+  },
+  {
     name: 'export',
     summary:
       "write a tuned variant as a PEFT adapter folder (the study's processor and decoding settings, a model card); --merge adds merged weights",

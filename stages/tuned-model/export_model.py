@@ -22,6 +22,12 @@ from dermatune_worker.protocol import WorkerError
 END_OF_UTTERANCE = "<end_of_utterance>"
 
 
+def stop_token_ids(tokenizer, eos) -> list[int]:
+    """The assistant's end of utterance and the model's own end tokens (`serve_models.py` too)."""
+    candidates = [tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE), *(eos if isinstance(eos, list) else [eos])]
+    return sorted({i for i in candidates if i is not None})
+
+
 def main() -> int:
     request = json.load(sys.stdin)
     try:
@@ -44,9 +50,7 @@ def export(request: dict) -> dict:
 
     tokenizer = processor.tokenizer
     base_generation = GenerationConfig.from_pretrained(model_path)
-    eos = base_generation.eos_token_id
-    candidates = [tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE), *(eos if isinstance(eos, list) else [eos])]
-    stop_ids = sorted({i for i in candidates if i is not None})
+    stop_ids = stop_token_ids(tokenizer, base_generation.eos_token_id)
     decoding = {
         "max_new_tokens": settings["max_new_tokens"],
         "do_sample": settings["do_sample"],

@@ -38,9 +38,17 @@ export async function readImageInput(path: string): Promise<Result<ImageInput, s
         : read.error.message;
     return fail(`--image ${path}: ${why}`);
   }
-  const format = SIGNATURES.find((s) => s.matches(read.value));
-  if (!format) {
-    return fail(`--image ${path}: not an image (PNG, JPEG, GIF, WebP or BMP expected)`);
+  return imageInput(read.value, `--image ${path}`);
+}
+
+/** Bytes that came some other way (`serve`'s upload): the same limit and formats. */
+export function imageInput(bytes: Buffer, what: string): Result<ImageInput, string> {
+  if (bytes.length > MAX_IMAGE_BYTES) {
+    return fail(
+      `${what}: it is too large (${bytes.length} bytes; the limit is ${MAX_IMAGE_BYTES})`,
+    );
   }
-  return ok({ bytes: read.value, extension: format.extension });
+  const format = SIGNATURES.find((s) => s.matches(bytes));
+  if (!format) return fail(`${what}: not an image (PNG, JPEG, GIF, WebP or BMP expected)`);
+  return ok({ bytes, extension: format.extension });
 }
