@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fail, ok, type Result } from '../../runner/result.ts';
 
 /**
@@ -28,10 +30,13 @@ export interface Pushed {
   reused: number;
 }
 
+/** A file of the folder, hashed as a stream: merged weights can be larger than memory. */
 interface LocalFile {
   path: string;
-  bytes: Buffer;
+  size: number;
   oid: string;
+  /** Its first 512 bytes, which preupload asks for. */
+  sample: Buffer;
 }
 
 export interface PushFailure {
@@ -45,13 +50,18 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
   const hubOrigin = new URL(endpoint).origin;
   const call = async (
     url: string,
-    init: { method: string; body?: string | Buffer; headers?: Record<string, string> },
+    init: { method: string; body?: string | ReadStream; headers?: Record<string, string> },
   ): Promise<Result<Response, PushFailure>> => {
     const sameOrigin = new URL(url).origin === hubOrigin;
     try {
       const response = await fetch(url, {
         method: init.method,
-        ...(init.body !== undefined && { body: init.body }),
+        ...(typeof init.body === 'string' && { body: init.body }),
+        // A file is streamed, never held whole (fetch needs `duplex` for a streamed body).
+        ...(typeof init.body === 'object' && {
+          body: Readable.toWeb(init.body) as ReadableStream,
+          duplex: 'half',
+        }),
         headers: { ...init.headers, ...(sameOrigin && { authorization: `Bearer ${token}` }) },
       });
       if (response.ok) return ok(response);
@@ -81,8 +91,7 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(request.dir.length + 1))
     .sort()) {
-    const bytes = await readFile(join(request.dir, path));
-    files.push({ path, bytes, oid: createHash('sha256').update(bytes).digest('hex') });
+    files.push(await hashFile(request.dir, path));
   }
 
   const preupload = await call(`${endpoint}/api/models/${repo}/preupload/main`, {
@@ -91,8 +100,8 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
     body: JSON.stringify({
       files: files.map((f) => ({
         path: f.path,
-        size: f.bytes.length,
-        sample: f.bytes.subarray(0, 512).toString('base64'),
+        size: f.size,
+        sample: f.sample.toString('base64'),
       })),
     }),
   });
@@ -117,7 +126,7 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
         operation: 'upload',
         transfers: ['basic'],
         hash_algo: 'sha256',
-        objects: lfs.map((f) => ({ oid: f.oid, size: f.bytes.length })),
+        objects: lfs.map((f) => ({ oid: f.oid, size: f.size })),
       }),
     });
     if (!batch.ok) return batch;
@@ -141,8 +150,9 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
       if (!file) continue;
       const put = await call(upload.href, {
         method: 'PUT',
-        body: file.bytes,
-        headers: upload.header ?? {},
+        body: createReadStream(join(request.dir, file.path)),
+        // Object stores refuse a chunked PUT: the length goes ahead of the stream.
+        headers: { ...upload.header, 'content-length': String(file.size) },
       });
       if (!put.ok) return put;
       const verify = object.actions?.verify;
@@ -150,7 +160,7 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
         const verified = await call(verify.href, {
           method: 'POST',
           headers: { ...lfsHeaders, ...verify.header },
-          body: JSON.stringify({ oid: file.oid, size: file.bytes.length }),
+          body: JSON.stringify({ oid: file.oid, size: file.size }),
         });
         if (!verified.ok) return verified;
       }
@@ -158,17 +168,24 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
     }
   }
 
+  // Small files travel inside the commit itself.
+  const contents = new Map<string, string>();
+  for (const f of files) {
+    if (modes.get(f.path) !== 'lfs') {
+      contents.set(f.path, (await readFile(join(request.dir, f.path))).toString('base64'));
+    }
+  }
   const lines = [
     { key: 'header', value: { summary: request.summary, description: '' } },
     ...files.map((f) =>
       modes.get(f.path) === 'lfs'
         ? {
             key: 'lfsFile',
-            value: { path: f.path, algo: 'sha256', oid: f.oid, size: f.bytes.length },
+            value: { path: f.path, algo: 'sha256', oid: f.oid, size: f.size },
           }
         : {
             key: 'file',
-            value: { path: f.path, content: f.bytes.toString('base64'), encoding: 'base64' },
+            value: { path: f.path, content: contents.get(f.path), encoding: 'base64' },
           },
     ),
   ];
@@ -180,6 +197,19 @@ export async function pushFolder(request: PushRequest): Promise<Result<Pushed, P
   if (!commit.ok) return commit;
   const { commitUrl } = (await commit.value.json()) as { commitUrl: string };
   return ok({ commitUrl, files: files.length, uploaded, reused: lfs.length - uploaded });
+}
+
+async function hashFile(dir: string, path: string): Promise<LocalFile> {
+  const hash = createHash('sha256');
+  const head: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream(join(dir, path))) {
+    const bytes = chunk as Buffer;
+    if (size < 512) head.push(bytes.subarray(0, 512 - size));
+    size += bytes.length;
+    hash.update(bytes);
+  }
+  return { path, size, oid: hash.digest('hex'), sample: Buffer.concat(head) };
 }
 
 /** Whatever a server or the network says, the token is never repeated. */
