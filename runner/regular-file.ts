@@ -18,6 +18,15 @@ export async function readRegularFile(
   path: string,
   maxBytes: number,
 ): Promise<Result<string, ReadFileFailure>> {
+  const bytes = await readRegularBytes(path, maxBytes);
+  return bytes.ok ? ok(bytes.value.toString('utf8')) : bytes;
+}
+
+/** `readRegularFile` for binary files (an image the user names): the bytes as read. */
+export async function readRegularBytes(
+  path: string,
+  maxBytes: number,
+): Promise<Result<Buffer, ReadFileFailure>> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -64,7 +73,7 @@ export async function readRegularFile(
         limit: maxBytes,
       });
     }
-    return ok(buffer.subarray(0, length).toString('utf8'));
+    return ok(buffer.subarray(0, length));
   } catch (error) {
     return fail({
       reason: 'unreadable',

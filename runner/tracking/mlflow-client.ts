@@ -160,6 +160,53 @@ export class MlflowClient {
     return ok(experiment.experiment_id);
   }
 
+  /**
+   * A registered model of the Model Registry (`registered-models/create`); one that exists
+   * already is fine, since versions are what `export --register` adds.
+   */
+  async ensureRegisteredModel(
+    name: string,
+    tags: MlflowTag[] = [],
+    description = '',
+  ): Promise<MlflowResult<void>> {
+    const res = await this.#request<unknown>({
+      method: 'POST',
+      path: '/api/2.0/mlflow/registered-models/create',
+      json: { name, tags, description },
+      idempotent: true,
+    });
+    if (res.ok) return ok(undefined);
+    const exists =
+      res.error.reason === 'rejected' && res.error.errorCode === 'RESOURCE_ALREADY_EXISTS';
+    return exists ? ok(undefined) : res;
+  }
+
+  /** A new version of a registered model pointing at `source` (`model-versions/create`). */
+  async createModelVersion(request: {
+    name: string;
+    source: string;
+    runId?: string;
+    tags?: MlflowTag[];
+    description?: string;
+  }): Promise<MlflowResult<{ name: string; version: string; source: string }>> {
+    const res = await this.#request<{
+      model_version: { name: string; version: string; source: string };
+    }>({
+      method: 'POST',
+      path: '/api/2.0/mlflow/model-versions/create',
+      json: {
+        name: request.name,
+        source: request.source,
+        run_id: request.runId,
+        tags: request.tags ?? [],
+        description: request.description,
+      },
+      // Each call adds a version: never resent unless it certainly did not arrive.
+      idempotent: false,
+    });
+    return res.ok ? ok(res.value.model_version) : res;
+  }
+
   async createRun(request: {
     experimentId: string;
     runName?: string;

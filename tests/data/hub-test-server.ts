@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+import { type HubUploads, handleUpload } from './hub-commit-routes.ts';
 
 /**
  * A local server speaking the parts of the Hugging Face hub protocol our clients use: the
@@ -51,6 +52,8 @@ export interface HubTestServerOptions {
   bytesPerSecond?: number;
   /** Answer the tree API with this status instead (an index that is not reachable). */
   treeStatus?: number;
+  /** Accept pushes to `repo` (hub-commit-routes.ts): what they committed is kept here. */
+  uploads?: HubUploads;
 }
 
 /** Applied to successive content requests of one path, one fault per request. */
@@ -83,6 +86,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
   const faults = new Map(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
   const blobs = new Map<string, string>(); // sha256 -> repository path
   let cdnOrigin = '';
+  let hubOrigin = '';
   let inFlight = 0;
   let maxInFlight = 0;
   const transfer = {
@@ -109,6 +113,18 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       res.end(body);
     };
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (
+      options.uploads &&
+      handleUpload(
+        options.uploads,
+        { repo: options.repo, token: options.token, origin: hubOrigin, uploadOrigin: cdnOrigin },
+        req,
+        url,
+        send,
+      )
+    ) {
+      return;
+    }
     if (url.pathname.startsWith('/cdn/')) {
       // Like a signed CDN URL: a second credential is an error, not a courtesy.
       if (req.headers.authorization) return send(400, 'Only one auth mechanism allowed');
@@ -296,6 +312,7 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
   const hub = await listen(createServer(handler));
   const cdn = await listen(createServer(handler));
   cdnOrigin = cdn.origin;
+  hubOrigin = hub.origin;
   return {
     endpoint: hub.origin,
     requests,

@@ -12,7 +12,8 @@ import { makeWorkerFixture } from './worker-fixture.ts';
  * The study's real train and generate stages behind one small data stage, for crash tests of
  * the whole `dermatune run` that must stay within minutes: the data stage writes the worker
  * fixture (four images, twelve QA rows with captions) as the data chain would leave it, and
- * asks every row twice as a test question.
+ * asks every row twice as a test question. The commands that use a trained variant (`ask`,
+ * `export`) are tested over the same chain.
  */
 const fixtureDataKind = defineStageKind<Record<string, never>>({
   name: 'fixture-data',
@@ -40,13 +41,20 @@ const fixtureDataKind = defineStageKind<Record<string, never>>({
 export const checkpointPipeline: Pipeline = {
   kinds: [fixtureDataKind, trainKind, generateKind],
   baseSchema: specBaseSchema,
-  stagesFor: (): PipelineStage[] => [
-    { id: 'data', kind: 'fixture-data', inputs: {} },
-    { id: 'train', kind: 'train', inputs: { train_set: 'data', images: 'data' } },
-    {
-      id: 'generate',
-      kind: 'generate',
-      inputs: { test_set: 'data', images: 'data', adapter: 'train' },
-    },
-  ],
+  // `train.method: none` leaves train out, as the study's chain does for its untuned baseline
+  // (the commands that use a variant's model after the study meet both).
+  stagesFor: (spec): PipelineStage[] => {
+    const tuned = (spec.train as { method?: string } | undefined)?.method !== 'none';
+    return [
+      { id: 'data', kind: 'fixture-data', inputs: {} },
+      ...(tuned
+        ? [{ id: 'train', kind: 'train', inputs: { train_set: 'data', images: 'data' } }]
+        : []),
+      {
+        id: 'generate',
+        kind: 'generate',
+        inputs: { test_set: 'data', images: 'data', ...(tuned && { adapter: 'train' }) },
+      },
+    ];
+  },
 };
