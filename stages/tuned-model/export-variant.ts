@@ -80,12 +80,12 @@ export async function exportVariant(
       join(train.outputDir, TRAIN_OUTPUT.adapterWeights),
       join(staging, ADAPTER_WEIGHTS),
     );
-    const config = JSON.parse(
-      await readFile(join(train.outputDir, TRAIN_OUTPUT.adapterConfig), 'utf8'),
-    ) as Record<string, unknown>;
-    config.base_model_name_or_path = model.base;
-    config.revision = model.revision || null;
-    await writeFile(join(staging, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
+    // The stored config already names the base by the job's model and revision, not a folder
+    // of this machine (the worker's name_base_portably), so it travels as it is.
+    await copyFile(
+      join(train.outputDir, TRAIN_OUTPUT.adapterConfig),
+      join(staging, ADAPTER_CONFIG),
+    );
 
     const ready = await prepareWorker(model.base);
     if (!ready.ok) return fail({ reason: 'worker', message: ready.error.message });

@@ -144,6 +144,10 @@ describe('train and generate stages on the tiny stand-in', () => {
     ) as Record<string, unknown>;
     expect(config).toMatchObject({ r: 8, lora_alpha: 32, lora_dropout: 0.1 });
     expect([...(config.target_modules as string[])].sort()).toEqual(['q_proj', 'v_proj']);
+    // The adapter names its base as the job did (here the stand-in's name and the spec's
+    // revision), not the folder it was loaded from on this machine: it loads elsewhere.
+    expect(config.base_model_name_or_path).toBe(trainParams.model.base);
+    expect(config.revision).toBeNull(); // this spec names no revision
     const weights = await stat(join(ctx.outDir, TRAIN_OUTPUT.adapterWeights));
     expect(weights.size).toBeGreaterThan(0);
     expect(

@@ -217,6 +217,7 @@ def run_train(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     for role in ("adapterWeights", "adapterConfig"):
         if not (out / outputs[role]).is_file():
             raise WorkerError("internal", f"PEFT did not write outputs.{role} ({outputs[role]}) into {out / outputs['adapter']}")
+    name_base_portably(out / outputs["adapterConfig"], job["model"]["base"], job["model"]["revision"])
     losses = [metric["loss"] for metric in metrics]
     summary = {
         "steps": step,
@@ -341,6 +342,16 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.deterministic = True
 
 
+def name_base_portably(config_path: Path, base: str, revision: str | None) -> None:
+    """The stored adapter names its base model as the job did (a hub id and its revision, a
+    stand-in's name, or the folder the user gave), not the folder it was resolved to here, so
+    that the adapter loads on another machine (PEFT's `base_model_name_or_path` and `revision`)."""
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = base
+    config["revision"] = revision
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def add_lora(model, lora: dict[str, Any], base_path: str):
     from peft import LoraConfig, get_peft_model
 
@@ -356,7 +367,8 @@ def add_lora(model, lora: dict[str, Any], base_path: str):
     except ValueError as error:  # target modules that match nothing
         raise WorkerError("bad-job", f"train.lora.target_modules: {error}") from error
     # The resolved folder, not the job's name: PEFT looks the base up by this name when saving,
-    # and a bare name would send it to the hub.
+    # and a bare name would send it to the hub. The saved config names the job's model instead
+    # (name_base_portably).
     peft_model.peft_config["default"].base_model_name_or_path = base_path
     return peft_model
 
