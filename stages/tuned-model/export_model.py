@@ -13,19 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+from dermatune_worker.generate import decoding_options
 from dermatune_worker.models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from dermatune_worker.protocol import WorkerError
-
-# The worker's generate job stops at the assistant's end of utterance as well as at the model's own
-# end tokens (generate.py); the exported generation config carries the same stops, so that plain
-# `model.generate(**inputs)` ends answers where the study's did.
-END_OF_UTTERANCE = "<end_of_utterance>"
-
-
-def stop_token_ids(tokenizer, eos) -> list[int]:
-    """The assistant's end of utterance and the model's own end tokens (`serve_models.py` too)."""
-    candidates = [tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE), *(eos if isinstance(eos, list) else [eos])]
-    return sorted({i for i in candidates if i is not None})
 
 
 def main() -> int:
@@ -50,20 +40,11 @@ def export(request: dict) -> dict:
 
     tokenizer = processor.tokenizer
     base_generation = GenerationConfig.from_pretrained(model_path)
-    stop_ids = stop_token_ids(tokenizer, base_generation.eos_token_id)
-    decoding = {
-        "max_new_tokens": settings["max_new_tokens"],
-        "do_sample": settings["do_sample"],
-        "repetition_penalty": settings["repetition_penalty"],
-    }
-    if settings["do_sample"]:
-        decoding.update(temperature=settings["temperature"], top_p=settings["top_p"])
-    generation = GenerationConfig(
-        bos_token_id=base_generation.bos_token_id,
-        eos_token_id=stop_ids,
-        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0],
-        **decoding,
-    )
+    # The worker's own decoding options (generate.py), so that plain `model.generate(**inputs)`
+    # decodes and stops where the study's generate job did.
+    decoding = decoding_options(settings, tokenizer, base_generation.eos_token_id)
+    stop_ids = decoding["eos_token_id"]
+    generation = GenerationConfig(bos_token_id=base_generation.bos_token_id, **decoding)
     generation.save_pretrained(out)
 
     merged_files: list[str] = []

@@ -18,11 +18,10 @@ import json
 import sys
 import time
 
-from dermatune_worker.generate import answer_no_repeat, attach_adapter
+from dermatune_worker.generate import answer_no_repeat, attach_adapter, decoding_options
 from dermatune_worker.images import load_image
 from dermatune_worker.models import choose_placement, load_model, load_processor, supported_model, torch_dtype
 from dermatune_worker.protocol import WorkerError
-from export_model import stop_token_ids
 
 loaded: dict[str, dict] = {}
 
@@ -43,17 +42,7 @@ def load(request: dict) -> dict:
     if request["adapter"] is not None:
         model = attach_adapter(model, request["adapter"])
     model.to(placement.device).eval()
-    stops = stop_token_ids(processor.tokenizer, model.generation_config.eos_token_id)
-    pad = processor.tokenizer.pad_token_id if processor.tokenizer.pad_token_id is not None else stops[0]
-    options = {
-        "max_new_tokens": settings["max_new_tokens"],
-        "do_sample": settings["do_sample"],
-        "repetition_penalty": settings["repetition_penalty"],
-        "eos_token_id": stops,
-        "pad_token_id": pad,
-    }
-    if settings["do_sample"]:
-        options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+    options = decoding_options(settings, processor.tokenizer, model.generation_config.eos_token_id)
     loaded[request["variant"]] = {
         "model": model,
         "processor": processor,

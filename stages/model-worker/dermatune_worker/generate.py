@@ -61,20 +61,8 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
     model.to(placement.device).eval()
 
     tokenizer = processor.tokenizer
-    # Stop at the end of the assistant's utterance as well as at the model's own end token.
-    eos = model.generation_config.eos_token_id
-    candidates = [tokenizer.convert_tokens_to_ids("<end_of_utterance>"), *(eos if isinstance(eos, list) else [eos])]
-    stop_ids = sorted({i for i in candidates if i is not None})
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
-    options: dict[str, Any] = {
-        "max_new_tokens": settings["max_new_tokens"],
-        "do_sample": settings["do_sample"],
-        "repetition_penalty": settings["repetition_penalty"],
-        "eos_token_id": stop_ids,
-        "pad_token_id": pad_id,
-    }
-    if settings["do_sample"]:
-        options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+    options = decoding_options(settings, tokenizer, model.generation_config.eos_token_id)
+    pad_id = options["pad_token_id"]
     no_repeat = settings["no_repeat_ngram_size"]
 
     events.emit(
@@ -145,6 +133,33 @@ def run_generate(job: dict[str, Any], events: EventStream) -> dict[str, Any]:
         "precision": placement.precision,
     }
     return {"outputs": outputs, "summary": summary}
+
+
+# Where an answer ends besides the model's own end tokens: the end of the assistant's utterance.
+END_OF_UTTERANCE = "<end_of_utterance>"
+
+
+def stop_token_ids(tokenizer, eos) -> list[int]:
+    """The assistant's end of utterance and the model's own end tokens."""
+    candidates = [tokenizer.convert_tokens_to_ids(END_OF_UTTERANCE), *(eos if isinstance(eos, list) else [eos])]
+    return sorted({i for i in candidates if i is not None})
+
+
+def decoding_options(settings: dict[str, Any], tokenizer, eos) -> dict[str, Any]:
+    """`model.generate` options for a job's generate settings: greedy unless sampling is asked
+    for, stopping at stop_token_ids. The one place the study's decoding is spelled: the export's
+    generation config and `serve` take it from here."""
+    stop_ids = stop_token_ids(tokenizer, eos)
+    options: dict[str, Any] = {
+        "max_new_tokens": settings["max_new_tokens"],
+        "do_sample": settings["do_sample"],
+        "repetition_penalty": settings["repetition_penalty"],
+        "eos_token_id": stop_ids,
+        "pad_token_id": tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0],
+    }
+    if settings["do_sample"]:
+        options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+    return options
 
 
 def answer_no_repeat(size: int, answer_start: int):
