@@ -4,13 +4,14 @@ import { estimateProgress, type ProgressTrack, trackProgress } from './progress-
 import { progressText, seconds } from './progress-text.ts';
 
 /**
- * A stage's progress line is due when 10 s have passed since its last line, and a tenth of the
- * time it has run so far: the first 100 s of every stage show every 10 s, when a person is most
- * likely watching; after that the gaps grow with the stage, so its lines grow with the logarithm
- * of its length instead of flooding a CI log. For a stage that reports every second: 21 lines
- * over 5 minutes (the demo's QA stage takes about that), 44 over an hour, 66 over ten hours
- * (`tests/unit/plain-reporter.test.ts` pins the hour). The last line of each phase (every unit
- * done) is always printed: it gives the phase's average pace.
+ * A phase's first progress line shows at once (a person sees each phase begin). After it, a line
+ * is due when 10 s have passed since the last one, and a tenth of the time the stage has run so
+ * far: the first 100 s of every stage show every 10 s, when a person is most likely watching;
+ * after that the gaps grow with the stage, so its lines grow with the logarithm of its length
+ * instead of flooding a CI log. For a stage that reports every second: 21 lines over 5 minutes
+ * (the demo's QA stage takes about that), 45 over an hour, 67 over ten hours
+ * (`tests/unit/plain-reporter.unit.test.ts` pins the hour). The last line of each phase (every
+ * unit done) is always printed: it gives the phase's average pace.
  */
 export const PROGRESS_LINE_EVERY_MS = 10_000;
 export const PROGRESS_LINE_SHARE_OF_RUN = 0.1;
@@ -60,12 +61,15 @@ export function plainReporter(
         const lines = linesOf(node.key, at);
         const previous = lines.track;
         lines.track = trackProgress(previous, report, at);
-        // A new phase starts a new track, from its own first sample.
-        if (lines.track.first !== previous?.first) lines.endPrinted = false;
+        // A new phase starts a new track, from its own first sample, and shows at once: a
+        // person (or a script waiting for a training's first step) sees each phase begin.
+        const newPhase = lines.track.first !== previous?.first;
+        if (newPhase) lines.endPrinted = false;
         const end = report.total > 0 && report.done >= report.total;
         const due =
+          newPhase ||
           at - lines.lastLineAt >=
-          Math.max(PROGRESS_LINE_EVERY_MS, PROGRESS_LINE_SHARE_OF_RUN * (at - lines.startedAt));
+            Math.max(PROGRESS_LINE_EVERY_MS, PROGRESS_LINE_SHARE_OF_RUN * (at - lines.startedAt));
         if (end ? lines.endPrinted : !due) return;
         lines.lastLineAt = at;
         lines.endPrinted = end;

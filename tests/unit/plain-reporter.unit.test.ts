@@ -38,7 +38,7 @@ function drive(
   }
 }
 
-test('an LLM stage in CI prints a line every 10 s with its pace and time left, then its end', () => {
+test('an LLM stage in CI prints its first item at once, then a line every 10 s with its pace and time left, then its end', () => {
   const run = reporterOnClock();
   const qa = node('generate-qa', 'generate-qa');
   run.reporter.nodeStarted?.(qa);
@@ -61,22 +61,23 @@ test('an LLM stage in CI prints a line every 10 s with its pace and time left, t
   });
   expect(run.lines).toEqual([
     'start   generate-qa (generate-qa generate-q)',
-    '        generate-qa 5/48 items, 2.0 s/item, about 1 min 26 s left',
-    '        generate-qa 10/48 items, 2.0 s/item, about 1 min 16 s left',
-    '        generate-qa 15/48 items, 2.0 s/item, about 1 min 06 s left',
-    '        generate-qa 20/48 items, 2.0 s/item, about 56 s left',
-    '        generate-qa 25/48 items, 2.0 s/item, about 46 s left',
-    '        generate-qa 30/48 items, 2.0 s/item, about 36 s left',
-    '        generate-qa 35/48 items, 2.0 s/item, about 26 s left',
-    '        generate-qa 40/48 items, 2.0 s/item, about 16 s left',
-    '        generate-qa 45/48 items, 2.0 s/item, about 6 s left',
+    '        generate-qa 1/48 items',
+    '        generate-qa 6/48 items, 2.0 s/item, about 1 min 24 s left',
+    '        generate-qa 11/48 items, 2.0 s/item, about 1 min 14 s left',
+    '        generate-qa 16/48 items, 2.0 s/item, about 1 min 04 s left',
+    '        generate-qa 21/48 items, 2.0 s/item, about 54 s left',
+    '        generate-qa 26/48 items, 2.0 s/item, about 44 s left',
+    '        generate-qa 31/48 items, 2.0 s/item, about 34 s left',
+    '        generate-qa 36/48 items, 2.0 s/item, about 24 s left',
+    '        generate-qa 41/48 items, 2.0 s/item, about 14 s left',
+    '        generate-qa 46/48 items, 2.0 s/item, about 4 s left',
     '        generate-qa 48/48 items, 2.0 s/item',
     'warning generate-qa: 2 answers dropped',
     'done    generate-qa in 97.0 s',
   ]);
 });
 
-test('a training prints its preparation’s end, then its steps as they slow down', () => {
+test('a training prints each phase as it begins and ends, and its steps as they slow down', () => {
   const run = reporterOnClock();
   const train = node('train[QApairs-18]', 'train');
   run.reporter.nodeStarted?.(train);
@@ -100,12 +101,14 @@ test('a training prints its preparation’s end, then its steps as they slow dow
   ]);
   expect(run.lines).toEqual([
     'start   train[QApairs-18] (train train00000)',
+    '        train[QApairs-18] 60/126 examples (prepare)',
     '        train[QApairs-18] 126/126 examples (prepare), 66 examples/s',
-    '        train[QApairs-18] 18/64 steps, 2.0 steps/s, about 23 s left',
-    '        train[QApairs-18] 29/64 steps, 1.1 steps/s, about 34 s left',
-    '        train[QApairs-18] 39/64 steps, 1.0 steps/s, about 25 s left',
-    '        train[QApairs-18] 49/64 steps, 1.0 steps/s, about 15 s left',
-    '        train[QApairs-18] 59/64 steps, 1.0 steps/s, about 5 s left',
+    '        train[QApairs-18] 1/64 steps',
+    '        train[QApairs-18] 21/64 steps, 1.8 steps/s, about 24 s left',
+    '        train[QApairs-18] 31/64 steps, 1.0 steps/s, about 33 s left',
+    '        train[QApairs-18] 41/64 steps, 1.0 steps/s, about 23 s left',
+    '        train[QApairs-18] 51/64 steps, 1.0 steps/s, about 13 s left',
+    '        train[QApairs-18] 61/64 steps, 1.0 steps/s, about 3 s left',
     '        train[QApairs-18] 64/64 steps, 1.2 steps/s',
   ]);
 });
@@ -156,14 +159,16 @@ test('a resumed training, from the worker’s own events, is measured from where
   expect(run.lines).toEqual([
     'start   train[QApairs-18] (train train00000)',
     'note    train[QApairs-18]: model worker: train smolvlm-smollm2-standin on cpu (float32)',
+    '        train[QApairs-18] 1/65 examples (prepare)',
     '        train[QApairs-18] 65/65 examples (prepare), 50 examples/s',
+    '        train[QApairs-18] 20/34 steps',
     'note    train[QApairs-18]: resumed from the checkpoint at step 20/34',
     '        train[QApairs-18] 27/34 steps, 1.5 s/step, about 11 s left',
     '        train[QApairs-18] 34/34 steps, 1.5 s/step',
   ]);
 });
 
-test('an hour-long training at a step a second prints 44 lines, not 3600', () => {
+test('an hour-long training at a step a second prints 45 lines, not 3600', () => {
   const run = reporterOnClock();
   const train = node('train[paper]', 'train');
   run.reporter.nodeStarted?.(train);
@@ -176,11 +181,11 @@ test('an hour-long training at a step a second prints 44 lines, not 3600', () =>
     ]),
   );
   const steps = run.lines.slice(1).map((line) => Number(/ (\d+)\/3600/.exec(line)?.[1]));
-  // Every 10 s for the first 100 s, then once a tenth of the time run so far has passed
-  // (at t >= 100 / 0.9), and the end.
-  expect(steps.slice(0, 12)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 112, 125]);
-  expect(steps.slice(-4)).toEqual([2738, 3043, 3382, 3600]);
-  expect(steps).toHaveLength(44);
+  // The first step at once, then every 10 s for the first 100 s, then once a tenth of the time
+  // run so far has passed, and the end.
+  expect(steps.slice(0, 12)).toEqual([1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 102, 114]);
+  expect(steps.slice(-4)).toEqual([2782, 3092, 3436, 3600]);
+  expect(steps).toHaveLength(45);
 });
 
 test('a sweep prints its shape and its end; a cached stage is one line', () => {
