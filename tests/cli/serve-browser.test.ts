@@ -1,10 +1,11 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../runner/artifact-store.ts';
 import { planSweep } from '../../runner/sweep-plan.ts';
 import { type Serving, startServe } from '../../stages/tuned-model/serve-command.ts';
+import { launchChromium } from '../headless-chromium.ts';
 import { checkpointPipeline } from '../model-worker/checkpoint-pipeline.ts';
 import {
   makeTrainedStore,
@@ -20,7 +21,6 @@ import {
  * did); a follow-up question keeps the conversation and loads no model again; text from data
  * shows as text. The screenshot is kept in tests/artifacts/serve.png.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 let trained: TrainedStore;
 let serving: Serving;
@@ -40,10 +40,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 1_200_000);
 
 afterAll(async () => {

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EXPERIMENT_KIND_TAG,
@@ -11,34 +10,16 @@ import {
 } from '../../runner/tracking/experiment-kind.ts';
 import { startTrackingServer, type TrackingServer } from '../../runner/tracking/mlflow-server.ts';
 import { trackingForRun } from '../../runner/tracking/run-tracking.ts';
+import { launchChromium } from '../headless-chromium.ts';
 import { mlflowGet } from '../tracking/mlflow-read.ts';
 import { makeReportWorkspace } from './report-workspace.ts';
 
 /**
  * The report page in a real browser: Debian's Chromium, headless, driven by playwright-core.
- * Without Chromium this fails (never skips): install it with `apt-get install -y chromium`.
+ * Without Chromium this fails (never skips), saying how to install it (tests/headless-chromium.ts).
  * The screenshot is kept in the test's temp folder and copied to tests/artifacts/.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-function requireChromium(): void {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the report's browser test needs Debian's Chromium (apt-get install -y chromium)`,
-    );
-  }
-}
-
 /** Keeps a screenshot in tests/artifacts/ (test output, never source: the folder ignores itself). */
 async function keepScreenshot(shot: string, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -53,7 +34,6 @@ describe('the HTML report in headless Chromium', () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    requireChromium();
     const ws = await makeReportWorkspace();
     workDir = ws.dir;
     cleanup = ws.cleanup;
@@ -67,7 +47,7 @@ describe('the HTML report in headless Chromium', () => {
     const table = await ws.cli(['table', ws.spec, '--compare-paper']);
     expect(table.code, table.stderr).toBe(0);
     reportFile = join(ws.reportDir, 'report.html');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -160,7 +140,6 @@ describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () =
   ];
 
   beforeAll(async () => {
-    requireChromium();
     const started = await startTrackingServer({
       storeDir: await mkdtemp(join(tmpdir(), 'dermatune-mlflow-ui-')),
     });
@@ -180,7 +159,7 @@ describe("the sweep's experiment in MLflow's own UI, in headless Chromium", () =
       { experiment_name: 'report-test' },
     );
     experimentId = found.experiment.experiment_id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {
