@@ -175,7 +175,10 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
     );
 
   it('submits a job stopped from outside (ray job stop) again, and the stage still finishes', async () => {
-    const run = startCli([...longTraining(500), '--json'], env);
+    // Long enough to be stopped mid-training, short enough that the resubmitted job's whole
+    // training fits the test's time beside another test file: 500 epochs took 291 s alone on
+    // this 2-core machine and ran past 400 s in a full `npm test`.
+    const run = startCli([...longTraining(200), '--json'], env);
     const id = jobId(await run.waitFor(/submitted Ray job/));
     // Once it trains, stop it the way an operator would.
     await run.waitFor(/"event":"node-metric".*train\/loss/);
