@@ -174,10 +174,12 @@ describe('the ray executor against a local Ray head', { timeout: 400_000 }, () =
       },
     );
 
-  it('submits a job stopped from outside (ray job stop) again, and the stage still finishes', async () => {
-    // Long enough to be stopped mid-training, short enough that the resubmitted job's whole
-    // training fits the test's time beside another test file: 500 epochs took 291 s alone on
-    // this 2-core machine and ran past 400 s in a full `npm test`.
+  it('submits a job stopped from outside (ray job stop) again, and the stage still finishes', {
+    // Two trainings and a generation as Ray jobs: 255 s alone with 200 epochs, 291 s with 500;
+    // the ceiling leaves room for a full `npm test` running another file beside it.
+    timeout: 900_000,
+  }, async () => {
+    // Long enough to be stopped mid-training; the resubmitted job trains it all again.
     const run = startCli([...longTraining(200), '--json'], env);
     const id = jobId(await run.waitFor(/submitted Ray job/));
     // Once it trains, stop it the way an operator would.
