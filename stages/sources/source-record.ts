@@ -1,3 +1,5 @@
+import type { CuratedRecord } from '../curate/curated-record.ts';
+
 /**
  * One record as a data source hands it to curate: what every source can say about an image,
  * whatever its format. Curate checks the image, the caption and the group and writes the
@@ -21,23 +23,15 @@ export interface SourceRecord {
   fields: RecordFields;
 }
 
-/** The curated record's fields beyond id, image, caption and group, in the order written. */
-export interface RecordFields {
-  /** Text that cites the figure or describes the case (BIOMEDICA: its inline mentions). */
-  mentions: string[];
-  image_size: [number, number] | null;
-  license: string | null;
-  title: string | null;
-  citation: string | null;
-  journal: string | null;
-  figure_id: string | null;
-  primary_labels: string[];
-  secondary_labels: string[];
-  /** A dataset's own label, question and answer (`data.columns`); BIOMEDICA has none. */
-  label?: string;
-  question?: string;
-  answer?: string;
-}
+/**
+ * The curated record's fields a source supplies beyond id, image, caption and group (BIOMEDICA's
+ * article metadata; a dataset's own label, question and answer): derived from the curated record,
+ * so the two cannot drift.
+ */
+export type RecordFields = Omit<
+  CuratedRecord,
+  'key' | 'image' | 'caption' | 'article_id' | 'shard'
+>;
 
 /**
  * A source's say about one item: a record for curate to judge, or a drop the source decided
